@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const HARDHAT_BIN = path.join(ROOT, "node_modules", ".bin", "hardhat");
+
+export interface LocalChain {
+  rpcUrl: string;
+  port: number;
+  process: ChildProcess;
+  /** Stops the chain and waits for the process to exit. */
+  stop(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends one JSON-RPC request; throws on transport or RPC errors. */
+export async function rpcCall(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** Polls until the RPC answers eth_chainId, or throws after `timeoutMs`. */
+export async function waitForRpc(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await rpcCall(url, "eth_chainId");
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`no JSON-RPC answer at ${url} after ${timeoutMs} ms`, { cause: e });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}
+
+/**
+ * Starts `hardhat node` bound to 127.0.0.1 (without --hostname it binds
+ * 0.0.0.0 in a container) and resolves once it answers JSON-RPC.
+ */
+export async function startHardhatNode(opts: { port?: number; host?: string; inheritOutput?: boolean } = {}): Promise<LocalChain> {
+  const host = opts.host ?? "127.0.0.1";
+  const port = opts.port ?? (await freePort());
+  const child = spawn(HARDHAT_BIN, ["node", "--hostname", host, "--port", String(port)], {
+    cwd: ROOT,
+    stdio: opts.inheritOutput ? ["ignore", "inherit", "inherit"] : ["ignore", "ignore", "pipe"],
+    env: process.env,
+  });
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const rpcUrl = `http://${host}:${port}`;
+  const early = exited.then(() => {
+    throw new Error(`hardhat node exited before answering on ${rpcUrl}: ${stderr.trim()}`);
+  });
+  await Promise.race([waitForRpc(rpcUrl, 60_000), early]);
+  early.catch(() => {});
+  return {
+    rpcUrl,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
