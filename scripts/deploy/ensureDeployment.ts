@@ -51,7 +51,9 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
 
   const tokens = {} as Record<Currency, string>;
   for (const code of CURRENCIES) {
-    tokens[code] = await result[`StableToken_${code}`].getAddress();
+    const contract = result[`StableToken_${code}`];
+    if (!contract) throw new Error(`the Oriole module did not return StableToken_${code}`);
+    tokens[code] = await contract.getAddress();
   }
   const first = await firstBlockWithCode(opts.connection, Object.values(tokens));
   const firstBlock = await provider.getBlock(first);
@@ -85,12 +87,11 @@ async function chainStillHas(connection: NetworkConnection<"l1">, d: Deployment,
 /** Binary-searches the first block at which every address has code. */
 async function firstBlockWithCode(connection: NetworkConnection<"l1">, addresses: readonly string[]): Promise<number> {
   const provider = connection.ethers.provider;
-  let lo = 0;
-  let hi = await provider.getBlockNumber();
-  let earliest = hi;
+  const head = await provider.getBlockNumber();
+  let earliest = head;
   for (const addr of addresses) {
-    lo = 0;
-    let h = hi;
+    let lo = 0;
+    let h = head;
     while (lo < h) {
       const mid = Math.floor((lo + h) / 2);
       if ((await provider.getCode(addr, mid)) === "0x") lo = mid + 1;

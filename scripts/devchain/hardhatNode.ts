@@ -23,7 +23,9 @@ export async function freePort(): Promise<number> {
     srv.listen(0, "127.0.0.1", () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      srv.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -70,7 +72,11 @@ export async function startHardhatNode(opts: { port?: number; host?: string; inh
   child.stderr?.on("data", (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      resolve();
+    });
+  });
   const rpcUrl = `http://${host}:${port}`;
   const early = exited.then(() => {
     throw new Error(`hardhat node exited before answering on ${rpcUrl}: ${stderr.trim()}`);
