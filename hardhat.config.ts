@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
 import hardhatEthersChaiMatchers from "@nomicfoundation/hardhat-ethers-chai-matchers";
 import hardhatIgnitionEthers from "@nomicfoundation/hardhat-ignition-ethers";
@@ -63,10 +63,19 @@ export default defineConfig({
       chainType: "l1",
       hardfork: "prague",
     },
+    // A chain that unlocks its own accounts (hardhat node, anvil).
     localhost: {
       type: "http",
       chainType: "l1",
       url: LOCAL_RPC_URL,
+    },
+    // Any other EVM chain: the deployer key comes from the environment (or
+    // Hardhat's keystore) and is never written to a file of this repo.
+    remote: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("ORIOLE_RPC_URL"),
+      accounts: [configVariable("ORIOLE_DEPLOYER_KEY")],
     },
   },
 });
