@@ -1,0 +1,234 @@
+/**
+ * The message catalog. Ids are stable; `error.<code>` entries render an
+ * OrioleError of that code, with the error's details as `{placeholders}`.
+ * The Chinese catalog is typed against the English one, so a missing
+ * translation is a compile error; a test checks that placeholders agree.
+ */
+export const MESSAGES_EN = {
+  "error.prefix": "error",
+  "error.wrong_pin": "wrong PIN (or the keystore file was altered); nothing was changed",
+  "error.weak_pin": "the PIN must have at least {min} characters",
+  "error.pin_mismatch": "the two PINs differ; nothing was written",
+  "error.pin_required": "no PIN given: set ORIOLE_PIN or run in a terminal",
+  "error.key_required": "no private key given: set ORIOLE_PRIVATE_KEY or run in a terminal",
+  "error.invalid_private_key": "not a valid secp256k1 private key (expected 32 bytes as 64 hex digits)",
+  "error.cancelled": "cancelled; nothing was changed",
+  "error.no_wallet": "no wallet at {file}: run `oriole wallet create` or `oriole wallet import`",
+  "error.wallet_exists": "a wallet already exists at {file}; nothing was changed (use --force to replace it)",
+  "error.invalid_keystore": "{file} is not a valid Oriole keystore: {reason}",
+  "error.unsupported_key_type": "this command cannot use a {keyType} key",
+  "error.invalid_scrypt_n": "ORIOLE_SCRYPT_N must be a power of two from {min} to {max}",
+  "error.unknown_currency": "unknown currency \"{currency}\": use one of {currencies}",
+  "error.invalid_address": "\"{address}\" is not a valid address (check the characters and the checksum)",
+  "error.invalid_amount": "\"{amount}\" is not a valid amount: use a number greater than 0 with at most 6 decimals, e.g. 12.5",
+  "error.insufficient_funds": "insufficient funds: the balance is {balance} {currency}, the payment {amount} {currency}; nothing was sent",
+  "error.insufficient_gas": "{address} has too little native coin to pay the network fee; nothing was sent",
+  "error.node_unreachable": "cannot reach the Oriole node at {url}",
+  "error.rpc_unreachable": "cannot reach the chain's JSON-RPC at {url}",
+  "error.chain_mismatch": "the node serves chain {nodeChainId} but the RPC is chain {rpcChainId}; nothing was sent",
+  "error.invalid_response": "the node at {url} sent a response this client does not understand",
+  "error.node_error": "the node answered HTTP {status}",
+  "error.tx_failed": "the transaction {txHash} failed on chain",
+  "error.tx_rejected": "the token contract would reject this transfer ({reason}); nothing was sent",
+  "error.rpc_error": "the chain's JSON-RPC at {url} failed: {reason}",
+  "error.internal": "unexpected error: {message}",
+
+  "usage.unknownCommand": "unknown command \"{command}\" (see oriole --help)",
+  "usage.missingCommand": "missing command (see {help})",
+  "usage.unknownOption": "unknown option {option} for \"{command}\" (see oriole {command} --help)",
+  "usage.missingValue": "option {option} needs a value",
+  "usage.unexpectedValue": "option {option} takes no value",
+  "usage.missingArgument": "missing argument <{name}> (see oriole {command} --help)",
+  "usage.extraArgument": "unexpected argument \"{value}\" (see oriole {command} --help)",
+  "usage.invalidLimit": "--limit must be a whole number from 1 to {max}",
+  "usage.invalidUrl": "{option} must be an http(s) URL, not \"{value}\"",
+  "usage.invalidLang": "--lang must be en or zh, not \"{value}\"",
+  "usage.privateKeyArgument": "a private key is never taken from the command line: set ORIOLE_PRIVATE_KEY or type it when asked",
+
+  "prompt.pin": "PIN: ",
+  "prompt.newPin": "New PIN (at least {min} characters): ",
+  "prompt.repeatPin": "Repeat the PIN: ",
+  "prompt.privateKey": "Private key (hex, not shown): ",
+
+  "wallet.created": "Wallet created: {address}\nKeystore: {file}",
+  "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
+  "balance.header": "Balances of {address} (indexed to block {block}):",
+  "pay.checking": "Checking the balance and the network…",
+  "pay.sending": "Sending {amount} {currency} to {to}…",
+  "pay.done": "Paid {amount} {currency} to {to}\nTransaction: {txHash}\nBlock: {block}",
+  "history.header": "Payments of {address}:",
+  "history.empty": "No payments.",
+  "history.in": "in",
+  "history.out": "out",
+  "history.self": "self",
+  "history.from": "from",
+  "history.to": "to",
+  "history.more": "More: oriole history {address} --cursor {cursor}",
+
+  "help.main":
+    "oriole: the Oriole command-line wallet\n\n" +
+    "Usage: oriole <command> [arguments] [options]\n\n" +
+    "Commands:\n" +
+    "  wallet create           create a new wallet (a key encrypted with a PIN)\n" +
+    "  wallet import           import an existing private key\n" +
+    "  wallet address          show the wallet's address\n" +
+    "  balance [address]       show balances per currency\n" +
+    "  pay <to> <amount> <currency>   send a payment\n" +
+    "  history [address]       show payments, newest first\n\n" +
+    "Run oriole <command> --help for details.",
+  "help.wallet":
+    "Usage: oriole wallet <create|import|address> [options]\n\n" +
+    "  create    create a new wallet (a key encrypted with a PIN)\n" +
+    "  import    import an existing private key\n" +
+    "  address   show the wallet's address",
+  "help.wallet.create":
+    "Usage: oriole wallet create [--force] [options]\n\n" +
+    "Generates a new secp256k1 key and stores it encrypted with a PIN\n" +
+    "(asked twice without echo, or taken from ORIOLE_PIN; at least 6 characters).\n\n" +
+    "  --force   replace an existing keystore (its key is lost unless backed up)",
+  "help.wallet.import":
+    "Usage: oriole wallet import [--force] [options]\n\n" +
+    "Imports an existing private key, typed without echo or taken from\n" +
+    "ORIOLE_PRIVATE_KEY (never from the command line), and stores it encrypted\n" +
+    "with a PIN (asked twice, or taken from ORIOLE_PIN).\n\n" +
+    "  --force   replace an existing keystore (its key is lost unless backed up)",
+  "help.wallet.address": "Usage: oriole wallet address [options]\n\nShows the wallet's address (no PIN needed).",
+  "help.balance":
+    "Usage: oriole balance [address] [options]\n\n" +
+    "Shows the balance in every currency, as indexed by the Oriole node.\n" +
+    "Without an address, shows the wallet's own.",
+  "help.pay":
+    "Usage: oriole pay <to> <amount> <currency> [options]\n\n" +
+    "Pays <amount> (a decimal such as 12.5, at most 6 decimals) of <currency>\n" +
+    "({currencies}) to the address <to>. Asks for the PIN (or takes ORIOLE_PIN),\n" +
+    "checks the balance before sending anything, and waits for the receipt.",
+  "help.history":
+    "Usage: oriole history [address] [--limit N] [--cursor C] [options]\n\n" +
+    "Shows payments, newest first. Without an address, shows the wallet's own.\n\n" +
+    "  --limit N    at most N payments (1 to {maxLimit})\n" +
+    "  --cursor C   continue from a previous page",
+  "help.options":
+    "Options:\n" +
+    "  --json            machine-readable output on stdout (errors too)\n" +
+    "  --keystore PATH   keystore file (ORIOLE_KEYSTORE; default ~/.oriole/keystore.json)\n" +
+    "  --api URL         Oriole node API (ORIOLE_API_URL; default http://127.0.0.1:8787)\n" +
+    "  --rpc URL         chain JSON-RPC (ORIOLE_RPC_URL; default http://127.0.0.1:8545)\n" +
+    "  --lang en|zh      language of messages (default from LC_ALL / LANG)\n" +
+    "  -h, --help        show help\n\n" +
+    "Exit codes: 0 success, 1 error, 2 usage error.",
+} as const;
+
+export type MessageId = keyof typeof MESSAGES_EN;
+
+export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
+  "error.prefix": "错误",
+  "error.wrong_pin": "PIN 错误（或密钥库文件已被改动）；未做任何更改",
+  "error.weak_pin": "PIN 至少需要 {min} 个字符",
+  "error.pin_mismatch": "两次输入的 PIN 不一致；未写入任何文件",
+  "error.pin_required": "未提供 PIN：请设置 ORIOLE_PIN 或在终端中运行",
+  "error.key_required": "未提供私钥：请设置 ORIOLE_PRIVATE_KEY 或在终端中运行",
+  "error.invalid_private_key": "不是有效的 secp256k1 私钥（应为 32 字节，即 64 个十六进制字符）",
+  "error.cancelled": "已取消；未做任何更改",
+  "error.no_wallet": "{file} 处没有钱包：请运行 `oriole wallet create` 或 `oriole wallet import`",
+  "error.wallet_exists": "{file} 处已有钱包；未做任何更改（如需替换请使用 --force）",
+  "error.invalid_keystore": "{file} 不是有效的 Oriole 密钥库：{reason}",
+  "error.unsupported_key_type": "此命令无法使用 {keyType} 类型的密钥",
+  "error.invalid_scrypt_n": "ORIOLE_SCRYPT_N 必须是 {min} 到 {max} 之间的 2 的幂",
+  "error.unknown_currency": "未知币种“{currency}”：可用币种为 {currencies}",
+  "error.invalid_address": "“{address}”不是有效地址（请检查字符和校验和）",
+  "error.invalid_amount": "“{amount}”不是有效金额：请输入大于 0、最多 6 位小数的数字，例如 12.5",
+  "error.insufficient_funds": "余额不足：余额为 {balance} {currency}，付款金额为 {amount} {currency}；未发送任何交易",
+  "error.insufficient_gas": "{address} 的原生币不足以支付网络手续费；未发送任何交易",
+  "error.node_unreachable": "无法连接 Oriole 节点 {url}",
+  "error.rpc_unreachable": "无法连接链的 JSON-RPC {url}",
+  "error.chain_mismatch": "节点服务的是链 {nodeChainId}，而 RPC 是链 {rpcChainId}；未发送任何交易",
+  "error.invalid_response": "节点 {url} 返回了本客户端无法识别的响应",
+  "error.node_error": "节点返回 HTTP {status}",
+  "error.tx_failed": "交易 {txHash} 在链上执行失败",
+  "error.tx_rejected": "代币合约会拒绝这笔转账（{reason}）；未发送任何交易",
+  "error.rpc_error": "链的 JSON-RPC {url} 出错：{reason}",
+  "error.internal": "意外错误：{message}",
+
+  "usage.unknownCommand": "未知命令“{command}”（参见 oriole --help）",
+  "usage.missingCommand": "缺少命令（参见 {help}）",
+  "usage.unknownOption": "命令“{command}”没有选项 {option}（参见 oriole {command} --help）",
+  "usage.missingValue": "选项 {option} 需要一个值",
+  "usage.unexpectedValue": "选项 {option} 不接受值",
+  "usage.missingArgument": "缺少参数 <{name}>（参见 oriole {command} --help）",
+  "usage.extraArgument": "多余的参数“{value}”（参见 oriole {command} --help）",
+  "usage.invalidLimit": "--limit 必须是 1 到 {max} 之间的整数",
+  "usage.invalidUrl": "{option} 必须是 http(s) URL，而不是“{value}”",
+  "usage.invalidLang": "--lang 只能是 en 或 zh，而不是“{value}”",
+  "usage.privateKeyArgument": "私钥绝不从命令行读取：请设置 ORIOLE_PRIVATE_KEY 或在提示时输入",
+
+  "prompt.pin": "PIN：",
+  "prompt.newPin": "新 PIN（至少 {min} 个字符）：",
+  "prompt.repeatPin": "再次输入 PIN：",
+  "prompt.privateKey": "私钥（十六进制，输入不显示）：",
+
+  "wallet.created": "钱包已创建：{address}\n密钥库：{file}",
+  "wallet.imported": "钱包已导入：{address}\n密钥库：{file}",
+  "balance.header": "{address} 的余额（已索引至区块 {block}）：",
+  "pay.checking": "正在检查余额和网络……",
+  "pay.sending": "正在向 {to} 发送 {amount} {currency}……",
+  "pay.done": "已向 {to} 支付 {amount} {currency}\n交易：{txHash}\n区块：{block}",
+  "history.header": "{address} 的付款记录：",
+  "history.empty": "没有付款记录。",
+  "history.in": "收入",
+  "history.out": "支出",
+  "history.self": "自转",
+  "history.from": "来自",
+  "history.to": "付给",
+  "history.more": "更多：oriole history {address} --cursor {cursor}",
+
+  "help.main":
+    "oriole：Oriole 命令行钱包\n\n" +
+    "用法：oriole <命令> [参数] [选项]\n\n" +
+    "命令：\n" +
+    "  wallet create           创建新钱包（用 PIN 加密的密钥）\n" +
+    "  wallet import           导入已有私钥\n" +
+    "  wallet address          显示钱包地址\n" +
+    "  balance [地址]          按币种显示余额\n" +
+    "  pay <收款地址> <金额> <币种>   付款\n" +
+    "  history [地址]          显示付款记录（最新的在前）\n\n" +
+    "运行 oriole <命令> --help 查看详情。",
+  "help.wallet":
+    "用法：oriole wallet <create|import|address> [选项]\n\n" +
+    "  create    创建新钱包（用 PIN 加密的密钥）\n" +
+    "  import    导入已有私钥\n" +
+    "  address   显示钱包地址",
+  "help.wallet.create":
+    "用法：oriole wallet create [--force] [选项]\n\n" +
+    "生成新的 secp256k1 密钥，并用 PIN 加密保存\n" +
+    "（PIN 不回显、输入两次，或取自 ORIOLE_PIN；至少 6 个字符）。\n\n" +
+    "  --force   替换已有的密钥库（未备份的旧密钥将丢失）",
+  "help.wallet.import":
+    "用法：oriole wallet import [--force] [选项]\n\n" +
+    "导入已有私钥（不回显输入，或取自 ORIOLE_PRIVATE_KEY，绝不从命令行读取），\n" +
+    "并用 PIN 加密保存（输入两次，或取自 ORIOLE_PIN）。\n\n" +
+    "  --force   替换已有的密钥库（未备份的旧密钥将丢失）",
+  "help.wallet.address": "用法：oriole wallet address [选项]\n\n显示钱包地址（无需 PIN）。",
+  "help.balance":
+    "用法：oriole balance [地址] [选项]\n\n" +
+    "显示 Oriole 节点索引到的各币种余额。\n" +
+    "不指定地址时显示本钱包的余额。",
+  "help.pay":
+    "用法：oriole pay <收款地址> <金额> <币种> [选项]\n\n" +
+    "向地址 <收款地址> 支付 <金额>（十进制数，如 12.5，最多 6 位小数）的 <币种>\n" +
+    "（{currencies}）。需要输入 PIN（或取自 ORIOLE_PIN），发送前检查余额，\n" +
+    "并等待交易回执。",
+  "help.history":
+    "用法：oriole history [地址] [--limit N] [--cursor C] [选项]\n\n" +
+    "显示付款记录，最新的在前。不指定地址时显示本钱包的记录。\n\n" +
+    "  --limit N    最多显示 N 条（1 到 {maxLimit}）\n" +
+    "  --cursor C   从上一页继续",
+  "help.options":
+    "选项：\n" +
+    "  --json            在标准输出上输出机器可读的 JSON（错误也是）\n" +
+    "  --keystore PATH   密钥库文件（ORIOLE_KEYSTORE；默认 ~/.oriole/keystore.json）\n" +
+    "  --api URL         Oriole 节点 API（ORIOLE_API_URL；默认 http://127.0.0.1:8787）\n" +
+    "  --rpc URL         链的 JSON-RPC（ORIOLE_RPC_URL；默认 http://127.0.0.1:8545）\n" +
+    "  --lang en|zh      消息语言（默认取自 LC_ALL / LANG）\n" +
+    "  -h, --help        显示帮助\n\n" +
+    "退出码：0 成功，1 出错，2 用法错误。",
+};
