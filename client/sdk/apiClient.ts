@@ -1,0 +1,134 @@
+import { getAddress, isAddress } from "ethers";
+import { z } from "zod";
+import { BASE_UNITS_RE } from "./amount.ts";
+import { CURRENCIES, type Currency } from "./currencies.ts";
+import { OrioleError } from "./errors.ts";
+
+/**
+ * A small typed client for the settlement node's REST API. Responses are
+ * validated; amounts become bigint; the node's `{"error":{code,message}}`
+ * becomes an OrioleError with the node's code; a node that cannot be reached
+ * (refused, DNS, timeout) becomes `node_unreachable`.
+ */
+
+const address = z
+  .string()
+  .refine((s) => isAddress(s), "not an address")
+  .transform((s) => getAddress(s));
+const txHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not a 32-byte hash");
+const baseUnits = z
+  .string()
+  .regex(BASE_UNITS_RE, "not a base-unit amount")
+  .transform((s) => BigInt(s));
+const blockNumber = z.number().int().nonnegative();
+
+const perCurrency = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(CURRENCIES.map((c) => [c, schema])) as Record<Currency, T>);
+
+const networkSchema = z.object({
+  chainId: z.number().int().positive(),
+  blockNumber,
+  indexedBlock: blockNumber,
+  contracts: z.object({ tokens: perCurrency(address) }),
+});
+export type NetworkInfo = z.infer<typeof networkSchema>;
+
+const balancesSchema = z.object({
+  address,
+  indexedBlock: blockNumber,
+  balances: perCurrency(baseUnits),
+});
+export type Balances = z.infer<typeof balancesSchema>;
+
+/** Unix seconds; ISO 8601 strings are accepted too and converted. */
+const timestamp = z.union([
+  z.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Math.floor(Date.parse(s) / 1000)),
+]);
+
+const paymentSchema = z.object({
+  txHash,
+  logIndex: z.number().int().nonnegative(),
+  blockNumber,
+  timestamp,
+  from: address,
+  to: address,
+  currency: z.enum(CURRENCIES),
+  amount: baseUnits,
+});
+export type Payment = z.infer<typeof paymentSchema>;
+
+const paymentsSchema = z.object({
+  items: z.array(paymentSchema),
+  nextCursor: z.string().min(1).nullable(),
+});
+export type PaymentsPage = z.infer<typeof paymentsSchema>;
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string().min(1), message: z.string() }) });
+
+export interface ApiClientOptions {
+  /** Base URL of the node, e.g. http://127.0.0.1:8787 */
+  url: string;
+  /** Per-request timeout; default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface ApiClient {
+  readonly url: string;
+  getNetwork(): Promise<NetworkInfo>;
+  getBalances(params: { address: string }): Promise<Balances>;
+  getPayments(params: { address: string; limit?: number; cursor?: string }): Promise<PaymentsPage>;
+}
+
+export function createApiClient(opts: ApiClientOptions): ApiClient {
+  const base = opts.url.replace(/\/+$/, "");
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+
+  async function get<T>(pathAndQuery: string, schema: z.ZodType<T>): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${pathAndQuery}`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw new OrioleError("node_unreachable", `cannot reach the Oriole node at ${base}`, { url: base }, { cause: e });
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (e) {
+      if (!res.ok) throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status }, { cause: e });
+      throw new OrioleError("invalid_response", `the node at ${base} sent a body that is not JSON`, { url: base, path: pathAndQuery }, { cause: e });
+    }
+    if (!res.ok) {
+      const err = errorBodySchema.safeParse(body);
+      if (err.success) throw new OrioleError(err.data.error.code, err.data.error.message, { url: base, status: res.status });
+      throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new OrioleError("invalid_response", `the node at ${base} sent an unexpected response to ${pathAndQuery}: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`, {
+        url: base,
+        path: pathAndQuery,
+      });
+    }
+    return parsed.data;
+  }
+
+  function checkedAddress(a: string): string {
+    const valid: boolean = isAddress(a);
+    if (!valid) throw new OrioleError("invalid_address", `"${a}" is not a valid address`, { address: a });
+    return getAddress(a);
+  }
+
+  return {
+    url: base,
+    getNetwork: () => get("/v1/network", networkSchema),
+    getBalances: async ({ address: a }) => get(`/v1/accounts/${checkedAddress(a)}/balances`, balancesSchema),
+    getPayments: async ({ address: a, limit, cursor }) => {
+      const q = new URLSearchParams();
+      if (limit !== undefined) q.set("limit", String(limit));
+      if (cursor !== undefined) q.set("cursor", cursor);
+      const qs = q.size > 0 ? `?${q.toString()}` : "";
+      return get(`/v1/accounts/${checkedAddress(a)}/payments${qs}`, paymentsSchema);
+    },
+  };
+}
