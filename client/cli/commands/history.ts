@@ -1,0 +1,55 @@
+import { formatAmount } from "../../sdk/amount.ts";
+import type { Payment } from "../../sdk/apiClient.ts";
+import { readKeystore } from "../../sdk/keystore.ts";
+import type { CliContext, CommandResult } from "../context.ts";
+import { parseAddressArg } from "../validate.ts";
+
+export type Direction = "in" | "out" | "self";
+
+/** How a payment looks from `me`: direction and the other party. */
+export function describePayment(p: Payment, me: string): { direction: Direction; counterparty: string } {
+  if (p.from === me && p.to === me) return { direction: "self", counterparty: me };
+  if (p.to === me) return { direction: "in", counterparty: p.from };
+  return { direction: "out", counterparty: p.to };
+}
+
+/** UTC, to the second: "2026-11-26 15:03:22Z". */
+function formatTime(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+}
+
+/** `oriole history [address] [--limit N] [--cursor C]`: payments, newest first. */
+export async function history(ctx: CliContext, args: { address?: string; limit?: number; cursor?: string }): Promise<CommandResult> {
+  const me = args.address !== undefined ? parseAddressArg(args.address) : (await readKeystore(ctx.keystorePath)).address;
+  const page = await ctx.api().getPayments({ address: me, limit: args.limit, cursor: args.cursor });
+  const rows = page.items.map((p) => ({ p, ...describePayment(p, me) }));
+
+  const json = {
+    address: me,
+    items: rows.map(({ p, direction, counterparty }) => ({
+      direction,
+      counterparty,
+      amount: formatAmount(p.amount),
+      amountBaseUnits: p.amount.toString(),
+      currency: p.currency,
+      timestamp: p.timestamp,
+      time: new Date(p.timestamp * 1000).toISOString(),
+      txHash: p.txHash,
+      logIndex: p.logIndex,
+      blockNumber: p.blockNumber,
+    })),
+    nextCursor: page.nextCursor,
+  };
+
+  const lines = [ctx.t("history.header", { address: me })];
+  if (rows.length === 0) lines.push(`  ${ctx.t("history.empty")}`);
+  const dirWidth = Math.max(...(["in", "out", "self"] as const).map((d) => ctx.t(`history.${d}`).length));
+  const amounts = rows.map(({ p, direction }) => `${direction === "in" ? "+" : direction === "out" ? "-" : " "}${formatAmount(p.amount)}`);
+  const amountWidth = Math.max(0, ...amounts.map((a) => a.length));
+  rows.forEach(({ p, direction, counterparty }, i) => {
+    const party = direction === "in" ? ctx.t("history.from") : ctx.t("history.to");
+    lines.push(`  ${formatTime(p.timestamp)}  ${ctx.t(`history.${direction}`).padEnd(dirWidth)}  ${(amounts[i] ?? "").padStart(amountWidth)} ${p.currency}  ${party} ${counterparty}`);
+  });
+  if (page.nextCursor !== null) lines.push(ctx.t("history.more", { address: me, cursor: page.nextCursor }));
+  return { json, text: lines.join("\n") };
+}

@@ -1,0 +1,209 @@
+import path from "node:path";
+import { CURRENCIES } from "../sdk/currencies.ts";
+import { OrioleError } from "../sdk/errors.ts";
+import { hasMessage, langFromEnv, t, type Lang, type MessageId } from "../sdk/i18n.ts";
+import { flag, parseArgv, stringOption, usageError, type OptionSpec, type ParsedArgv } from "./argv.ts";
+import { balance } from "./commands/balance.ts";
+import { history } from "./commands/history.ts";
+import { pay } from "./commands/pay.ts";
+import { walletAddress } from "./commands/walletAddress.ts";
+import { walletCreate } from "./commands/walletCreate.ts";
+import { walletImport } from "./commands/walletImport.ts";
+import { createContext, DEFAULT_API_URL, DEFAULT_RPC_URL, defaultKeystorePath, type CliContext, type CliIo, type CommandResult } from "./context.ts";
+import { MAX_HISTORY_LIMIT, parseLangOption, parseLimitArg, parseUrlOption } from "./validate.ts";
+
+/** Exit codes: 0 success, 1 error, 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+/** Every option any command knows; which command accepts which is checked after parsing. */
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  keystore: { type: "string" },
+  api: { type: "string" },
+  rpc: { type: "string" },
+  lang: { type: "string" },
+  force: { type: "boolean" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+};
+const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
+
+interface CommandSpec {
+  /** The words that name the command, e.g. ["wallet", "create"]. */
+  readonly words: readonly string[];
+  readonly help: MessageId;
+  readonly options: readonly string[];
+  readonly args: readonly { readonly name: string; readonly optional?: boolean }[];
+  run(ctx: CliContext, args: readonly string[], parsed: ParsedArgv): Promise<CommandResult>;
+}
+
+const COMMANDS: readonly CommandSpec[] = [
+  { words: ["wallet", "create"], help: "help.wallet.create", options: ["force"], args: [], run: (ctx, _a, p) => walletCreate(ctx, { force: flag(p, "force") }) },
+  { words: ["wallet", "import"], help: "help.wallet.import", options: ["force"], args: [], run: (ctx, _a, p) => walletImport(ctx, { force: flag(p, "force") }) },
+  { words: ["wallet", "address"], help: "help.wallet.address", options: [], args: [], run: (ctx) => walletAddress(ctx) },
+  { words: ["balance"], help: "help.balance", options: [], args: [{ name: "address", optional: true }], run: (ctx, a) => balance(ctx, { address: a[0] }) },
+  {
+    words: ["pay"],
+    help: "help.pay",
+    options: [],
+    args: [{ name: "to" }, { name: "amount" }, { name: "currency" }],
+    run: (ctx, a) => pay(ctx, { to: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "" }),
+  },
+  {
+    words: ["history"],
+    help: "help.history",
+    options: ["limit", "cursor"],
+    args: [{ name: "address", optional: true }],
+    run: (ctx, a, p) => {
+      const limit = stringOption(p, "limit");
+      return history(ctx, { address: a[0], limit: limit === undefined ? undefined : parseLimitArg(limit), cursor: stringOption(p, "cursor") });
+    },
+  },
+];
+
+/** Groups of commands that have help of their own (`oriole wallet --help`). */
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet" };
+
+const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
+
+function helpText(lang: Lang, id: MessageId): string {
+  return `${t(lang, id, HELP_PARAMS)}\n\n${t(lang, "help.options")}`;
+}
+
+type Found = { kind: "command"; spec: CommandSpec } | { kind: "group"; help: MessageId; name: string } | { kind: "main" };
+
+function findCommand(words: readonly string[]): Found {
+  const [first, second] = words;
+  if (first === undefined) return { kind: "main" };
+  const group = GROUPS[first];
+  if (group !== undefined) {
+    if (second === undefined) return { kind: "group", help: group, name: first };
+    const spec = COMMANDS.find((c) => c.words[0] === first && c.words[1] === second);
+    if (!spec) throw usageError("usage.unknownCommand", { command: shortWord(`${first} ${second}`) });
+    return { kind: "command", spec };
+  }
+  const spec = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
+  if (!spec) throw usageError("usage.unknownCommand", { command: shortWord(first) });
+  return { kind: "command", spec };
+}
+
+/** A word for an error message: cut when long, and never a private key. */
+function shortWord(s: string): string {
+  if (/[0-9a-fA-F]{64}/.test(s)) return "<64 hex digits, not shown>";
+  return s.length <= 32 ? s : `${s.slice(0, 12)}…`;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** The --lang given on the command line, if it is a valid one, found even when parsing fails. */
+function scanLang(argv: readonly string[]): Lang | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = a === "--lang" ? argv[i + 1] : a?.startsWith("--lang=") ? a.slice(7) : undefined;
+    if (v === "en" || v === "zh") return v;
+  }
+  return undefined;
+}
+
+/** Runs the CLI; resolves to the exit code. Never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let json = argv.includes("--json");
+  let lang: Lang = scanLang(argv) ?? langFromEnv(io.env);
+  let ctx: CliContext | undefined;
+  const out = (text: string, value: unknown) => {
+    io.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+  };
+  try {
+    const parsed = parseArgv(argv, OPTIONS);
+    json = flag(parsed, "json");
+    const langOption = stringOption(parsed, "lang");
+    if (langOption !== undefined) lang = parseLangOption(langOption);
+    const wantsHelp = flag(parsed, "help");
+    let words = parsed.positionals;
+
+    if (words[0] === "help") {
+      words = words.slice(1);
+      const found = findCommand(words);
+      const text = helpText(lang, found.kind === "command" ? found.spec.help : found.kind === "group" ? found.help : "help.main");
+      out(text, { help: text });
+      return EXIT_OK;
+    }
+
+    const found = findCommand(words);
+    if (found.kind !== "command") {
+      const id = found.kind === "group" ? found.help : "help.main";
+      if (wantsHelp) {
+        const text = helpText(lang, id);
+        out(text, { help: text });
+        return EXIT_OK;
+      }
+      throw usageError("usage.missingCommand", { help: found.kind === "group" ? `oriole ${found.name} --help` : "oriole --help" });
+    }
+    const spec = found.spec;
+    const command = spec.words.join(" ");
+    if (wantsHelp) {
+      const text = helpText(lang, spec.help);
+      out(text, { help: text });
+      return EXIT_OK;
+    }
+
+    for (const name of parsed.values.keys()) {
+      if (!GLOBAL_OPTIONS.has(name) && !spec.options.includes(name)) throw usageError("usage.unknownOption", { option: `--${name}`, command });
+    }
+    const args = words.slice(spec.words.length);
+    const required = spec.args.filter((a) => a.optional !== true).length;
+    if (args.length < required) {
+      throw usageError("usage.missingArgument", { name: spec.args[args.length]?.name ?? "", command });
+    }
+    if (args.length > spec.args.length) {
+      // `wallet import` takes no arguments: whatever was given may be a key, so it is not echoed.
+      if (command === "wallet import") throw usageError("usage.privateKeyArgument", {});
+      throw usageError("usage.extraArgument", { value: shortWord(args[spec.args.length] ?? ""), command });
+    }
+
+    const keystore = nonEmpty(stringOption(parsed, "keystore")) ?? nonEmpty(io.env.ORIOLE_KEYSTORE) ?? defaultKeystorePath(io.env);
+    const apiOption = stringOption(parsed, "api");
+    const rpcOption = stringOption(parsed, "rpc");
+    ctx = createContext({
+      io,
+      lang,
+      json,
+      keystorePath: path.resolve(keystore),
+      apiUrl: parseUrlOption(apiOption !== undefined ? "--api" : "ORIOLE_API_URL", apiOption ?? nonEmpty(io.env.ORIOLE_API_URL) ?? DEFAULT_API_URL),
+      rpcUrl: parseUrlOption(rpcOption !== undefined ? "--rpc" : "ORIOLE_RPC_URL", rpcOption ?? nonEmpty(io.env.ORIOLE_RPC_URL) ?? DEFAULT_RPC_URL),
+    });
+    const result = await spec.run(ctx, args, parsed);
+    out(result.text, result.json);
+    return EXIT_OK;
+  } catch (e) {
+    const { code, message } = renderError(lang, e);
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    else io.stderr.write(`${t(lang, "error.prefix")} [${code}]: ${message}\n`);
+    if (io.env.ORIOLE_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    return code === "usage" ? EXIT_USAGE : EXIT_ERROR;
+  } finally {
+    ctx?.prompter.close();
+  }
+}
+
+/** The stable code and a message in `lang` for any error. */
+export function renderError(lang: Lang, e: unknown): { code: string; message: string } {
+  if (!(e instanceof OrioleError)) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { code: "internal", message: t(lang, "error.internal", { message }) };
+  }
+  const params: Record<string, string | number | bigint> = {};
+  for (const [k, v] of Object.entries(e.details)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "bigint") params[k] = v;
+  }
+  const id = e.code === "usage" ? e.details.usage : `error.${e.code}`;
+  if (typeof id !== "string" || !hasMessage(id)) return { code: e.code, message: e.message };
+  const message = t(lang, id, params);
+  // A message whose placeholders the error cannot fill (e.g. a code the node sent) falls back to the error's own.
+  return { code: e.code, message: /\{\w+\}/.test(message) ? e.message : message };
+}

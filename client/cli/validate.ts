@@ -1,0 +1,60 @@
+import { getAddress, isAddress, ZeroAddress } from "ethers";
+import { CURRENCIES, isCurrency, type Currency } from "../sdk/currencies.ts";
+import { OrioleError } from "../sdk/errors.ts";
+import { isLang, type Lang } from "../sdk/i18n.ts";
+import { usageError } from "./argv.ts";
+
+/** The most payments one history page asks for. */
+export const MAX_HISTORY_LIMIT = 100;
+
+/**
+ * An address typed by a person: 40 hex digits with 0x; mixed case must carry a
+ * valid EIP-55 checksum (all-lower or all-upper case has none to check). The
+ * zero address is refused: tokens cannot be sent there. Something that looks
+ * like a private key is refused without being echoed.
+ */
+export function parseAddressArg(input: string): string {
+  const s = input.trim();
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(s)) {
+    throw new OrioleError("invalid_address", "this looks like a private key, not an address", { address: "<64 hex digits, not shown>" });
+  }
+  if (!/^0x[0-9a-fA-F]{40}$/.test(s) || !isAddress(s)) {
+    throw new OrioleError("invalid_address", `"${input}" is not a valid address`, { address: input });
+  }
+  const a = getAddress(s);
+  if (a === ZeroAddress) throw new OrioleError("invalid_address", "the zero address cannot receive payments", { address: input });
+  return a;
+}
+
+/** A currency code, case-insensitive. */
+export function parseCurrencyArg(input: string): Currency {
+  const c = input.trim().toUpperCase();
+  if (!isCurrency(c)) {
+    throw new OrioleError("unknown_currency", `unknown currency "${input}"`, { currency: input, currencies: CURRENCIES.join(", ") });
+  }
+  return c;
+}
+
+export function parseLimitArg(input: string): number {
+  const n = /^\d{1,6}$/.test(input) ? Number(input) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LIMIT) throw usageError("usage.invalidLimit", { max: MAX_HISTORY_LIMIT });
+  return n;
+}
+
+/** An http(s) URL for --api / --rpc, without a trailing slash. */
+export function parseUrlOption(option: string, input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw usageError("usage.invalidUrl", { option, value: input });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError("usage.invalidUrl", { option, value: input });
+  return input.replace(/\/+$/, "");
+}
+
+export function parseLangOption(input: string): Lang {
+  const l = input.trim().toLowerCase();
+  if (!isLang(l)) throw usageError("usage.invalidLang", { value: input });
+  return l;
+}
