@@ -7,6 +7,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { benchGas } from "./gas.ts";
+import { benchBackfill } from "./backfill.ts";
+import { startHardhatNode } from "../devchain/hardhatNode.ts";
+import { ensureDeployment } from "../deploy/ensureDeployment.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import { writeResults, formatTable, type Metrics } from "./results.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,6 +29,21 @@ step("gas: StableToken vs OpenZeppelin ERC20 (in-process osaka chain)…");
 const inProcess = await hre.network.create({ network: "default", chainType: "l1" });
 Object.assign(metrics, await benchGas(inProcess));
 await inProcess.close();
+
+step("starting a hardhat node and deploying Oriole…");
+const chain = await startHardhatNode({ inheritOutput: process.env.ORIOLE_BENCH_DEBUG === "1" });
+const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
+try {
+  const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });
+  const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
+  const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 20_000);
+  step(`indexer backfill: ${transfers.toLocaleString("en-US")} transfers…`);
+  Object.assign(metrics, await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: step }));
+  await connection.close();
+} finally {
+  await chain.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
 
 const file = await writeResults(ROOT, metrics);
 console.log(`\n${formatTable(metrics)}\n\nwritten to ${path.relative(ROOT, file)}`);
