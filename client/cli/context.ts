@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import { createApiClient, type ApiClient } from "../sdk/apiClient.ts";
+import type { ApiClient } from "../sdk/apiClient.ts";
 import { t as translate, type Lang, type MessageId } from "../sdk/i18n.ts";
 import { createPrompter, type PromptInput, type Prompter } from "./prompt.ts";
 
@@ -32,7 +32,8 @@ export interface CliContext {
   t(id: MessageId, params?: Readonly<Record<string, string | number | bigint>>): string;
   /** A progress line for people (stderr; silent with --json). */
   progress(id: MessageId, params?: Readonly<Record<string, string | number | bigint>>): void;
-  api(): ApiClient;
+  /** The node's API client (loaded on first use). */
+  api(): Promise<ApiClient>;
 }
 
 export function createContext(settings: { io: CliIo; lang: Lang; json: boolean; keystorePath: string; apiUrl: string; rpcUrl: string }): CliContext {
@@ -46,7 +47,8 @@ export function createContext(settings: { io: CliIo; lang: Lang; json: boolean; 
     progress(id, params) {
       if (!json) io.stderr.write(`${translate(lang, id, params)}\n`);
     },
-    api() {
+    async api() {
+      const { createApiClient } = await import("../sdk/apiClient.ts");
       api ??= createApiClient({ url: settings.apiUrl });
       return api;
     },

@@ -3,14 +3,8 @@ import { CURRENCIES } from "../sdk/currencies.ts";
 import { OrioleError } from "../sdk/errors.ts";
 import { hasMessage, langFromEnv, t, type Lang, type MessageId } from "../sdk/i18n.ts";
 import { flag, parseArgv, stringOption, usageError, type OptionSpec, type ParsedArgv } from "./argv.ts";
-import { balance } from "./commands/balance.ts";
-import { history } from "./commands/history.ts";
-import { pay } from "./commands/pay.ts";
-import { walletAddress } from "./commands/walletAddress.ts";
-import { walletCreate } from "./commands/walletCreate.ts";
-import { walletImport } from "./commands/walletImport.ts";
 import { createContext, DEFAULT_API_URL, DEFAULT_RPC_URL, defaultKeystorePath, type CliContext, type CliIo, type CommandResult } from "./context.ts";
-import { MAX_HISTORY_LIMIT, parseLangOption, parseLimitArg, parseUrlOption } from "./validate.ts";
+import { MAX_HISTORY_LIMIT, parseLangOption, parseLimitArg, parseUrlOption } from "./options.ts";
 
 /** Exit codes: 0 success, 1 error, 2 usage error. */
 export const EXIT_OK = 0;
@@ -40,26 +34,52 @@ interface CommandSpec {
   run(ctx: CliContext, args: readonly string[], parsed: ParsedArgv): Promise<CommandResult>;
 }
 
+// Command modules are imported when run, so that help and usage errors do not pay for loading ethers and zod.
 const COMMANDS: readonly CommandSpec[] = [
-  { words: ["wallet", "create"], help: "help.wallet.create", options: ["force"], args: [], run: (ctx, _a, p) => walletCreate(ctx, { force: flag(p, "force") }) },
-  { words: ["wallet", "import"], help: "help.wallet.import", options: ["force"], args: [], run: (ctx, _a, p) => walletImport(ctx, { force: flag(p, "force") }) },
-  { words: ["wallet", "address"], help: "help.wallet.address", options: [], args: [], run: (ctx) => walletAddress(ctx) },
-  { words: ["balance"], help: "help.balance", options: [], args: [{ name: "address", optional: true }], run: (ctx, a) => balance(ctx, { address: a[0] }) },
+  {
+    words: ["wallet", "create"],
+    help: "help.wallet.create",
+    options: ["force"],
+    args: [],
+    run: async (ctx, _a, p) => (await import("./commands/walletCreate.ts")).walletCreate(ctx, { force: flag(p, "force") }),
+  },
+  {
+    words: ["wallet", "import"],
+    help: "help.wallet.import",
+    options: ["force"],
+    args: [],
+    run: async (ctx, _a, p) => (await import("./commands/walletImport.ts")).walletImport(ctx, { force: flag(p, "force") }),
+  },
+  {
+    words: ["wallet", "address"],
+    help: "help.wallet.address",
+    options: [],
+    args: [],
+    run: async (ctx) => (await import("./commands/walletAddress.ts")).walletAddress(ctx),
+  },
+  {
+    words: ["balance"],
+    help: "help.balance",
+    options: [],
+    args: [{ name: "address", optional: true }],
+    run: async (ctx, a) => (await import("./commands/balance.ts")).balance(ctx, { address: a[0] }),
+  },
   {
     words: ["pay"],
     help: "help.pay",
     options: [],
     args: [{ name: "to" }, { name: "amount" }, { name: "currency" }],
-    run: (ctx, a) => pay(ctx, { to: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "" }),
+    run: async (ctx, a) => (await import("./commands/pay.ts")).pay(ctx, { to: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "" }),
   },
   {
     words: ["history"],
     help: "help.history",
     options: ["limit", "cursor"],
     args: [{ name: "address", optional: true }],
-    run: (ctx, a, p) => {
-      const limit = stringOption(p, "limit");
-      return history(ctx, { address: a[0], limit: limit === undefined ? undefined : parseLimitArg(limit), cursor: stringOption(p, "cursor") });
+    run: async (ctx, a, p) => {
+      const limitOption = stringOption(p, "limit");
+      const limit = limitOption === undefined ? undefined : parseLimitArg(limitOption);
+      return (await import("./commands/history.ts")).history(ctx, { address: a[0], limit, cursor: stringOption(p, "cursor") });
     },
   },
 ];

@@ -1,11 +1,6 @@
 import { getAddress, isAddress, ZeroAddress } from "ethers";
 import { CURRENCIES, isCurrency, type Currency } from "../sdk/currencies.ts";
 import { OrioleError } from "../sdk/errors.ts";
-import { isLang, type Lang } from "../sdk/i18n.ts";
-import { usageError } from "./argv.ts";
-
-/** The most payments one history page asks for. */
-export const MAX_HISTORY_LIMIT = 100;
 
 /**
  * An address typed by a person: 40 hex digits with 0x; mixed case must carry a
@@ -33,28 +28,4 @@ export function parseCurrencyArg(input: string): Currency {
     throw new OrioleError("unknown_currency", `unknown currency "${input}"`, { currency: input, currencies: CURRENCIES.join(", ") });
   }
   return c;
-}
-
-export function parseLimitArg(input: string): number {
-  const n = /^\d{1,6}$/.test(input) ? Number(input) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LIMIT) throw usageError("usage.invalidLimit", { max: MAX_HISTORY_LIMIT });
-  return n;
-}
-
-/** An http(s) URL for --api / --rpc, without a trailing slash. */
-export function parseUrlOption(option: string, input: string): string {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    throw usageError("usage.invalidUrl", { option, value: input });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError("usage.invalidUrl", { option, value: input });
-  return input.replace(/\/+$/, "");
-}
-
-export function parseLangOption(input: string): Lang {
-  const l = input.trim().toLowerCase();
-  if (!isLang(l)) throw usageError("usage.invalidLang", { value: input });
-  return l;
 }

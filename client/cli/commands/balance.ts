@@ -7,7 +7,7 @@ import { parseAddressArg } from "../validate.ts";
 /** `oriole balance [address]`: balances per currency as indexed by the node. */
 export async function balance(ctx: CliContext, args: { address?: string }): Promise<CommandResult> {
   const address = args.address !== undefined ? parseAddressArg(args.address) : (await readKeystore(ctx.keystorePath)).address;
-  const res = await ctx.api().getBalances({ address });
+  const res = await (await ctx.api()).getBalances({ address });
   const json = {
     address: res.address,
     indexedBlock: res.indexedBlock,

@@ -21,7 +21,7 @@ function formatTime(unixSeconds: number): string {
 /** `oriole history [address] [--limit N] [--cursor C]`: payments, newest first. */
 export async function history(ctx: CliContext, args: { address?: string; limit?: number; cursor?: string }): Promise<CommandResult> {
   const me = args.address !== undefined ? parseAddressArg(args.address) : (await readKeystore(ctx.keystorePath)).address;
-  const page = await ctx.api().getPayments({ address: me, limit: args.limit, cursor: args.cursor });
+  const page = await (await ctx.api()).getPayments({ address: me, limit: args.limit, cursor: args.cursor });
   const rows = page.items.map((p) => ({ p, ...describePayment(p, me) }));
 
   const json = {
