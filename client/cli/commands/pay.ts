@@ -25,14 +25,15 @@ export async function pay(ctx: CliContext, args: { to: string; amount: string; c
   const keystore = await readKeystore(ctx.keystorePath);
   const from = keystore.address;
   ctx.progress("pay.checking");
-  const network = await ctx.api().getNetwork();
+  const network = await (await ctx.api()).getNetwork();
   const chainId = await rpcChainId(ctx.rpcUrl);
   if (chainId !== network.chainId) {
     throw new OrioleError("chain_mismatch", `the node serves chain ${network.chainId} but the RPC is chain ${chainId}`, { nodeChainId: network.chainId, rpcChainId: chainId });
   }
   const tokenAddress = network.contracts.tokens[currency];
 
-  const provider = new JsonRpcProvider(ctx.rpcUrl, Network.from(chainId), { staticNetwork: true, pollingInterval: POLLING_INTERVAL_MS });
+  // cacheTimeout -1: ethers otherwise keeps a 250 ms timer per request alive, delaying the exit.
+  const provider = new JsonRpcProvider(ctx.rpcUrl, Network.from(chainId), { staticNetwork: true, pollingInterval: POLLING_INTERVAL_MS, cacheTimeout: -1 });
   try {
     const balance = await rpcStep(ctx.rpcUrl, async () => {
       const ret = await provider.call({ to: tokenAddress, data: token.encodeFunctionData("balanceOf", [from]) });
