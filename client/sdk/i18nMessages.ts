@@ -50,6 +50,7 @@ export const MESSAGES_EN = {
   "prompt.repeatPin": "Repeat the PIN: ",
   "prompt.privateKey": "Private key (hex, not shown): ",
 
+  "warn.weakScrypt": "warning: ORIOLE_SCRYPT_N={n} makes this keystore cheaper to attack than the default {default}; use it for tests only",
   "wallet.created": "Wallet created: {address}\nKeystore: {file}",
   "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
   "balance.header": "Balances of {address} (indexed to block {block}):",
@@ -166,6 +167,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "prompt.repeatPin": "再次输入 PIN：",
   "prompt.privateKey": "私钥（十六进制，输入不显示）：",
 
+  "warn.weakScrypt": "警告：ORIOLE_SCRYPT_N={n} 使密钥库比默认值 {default} 更容易被破解；仅用于测试",
   "wallet.created": "钱包已创建：{address}\n密钥库：{file}",
   "wallet.imported": "钱包已导入：{address}\n密钥库：{file}",
   "balance.header": "{address} 的余额（已索引至区块 {block}）：",

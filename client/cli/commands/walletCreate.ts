@@ -1,5 +1,5 @@
 import { OrioleError } from "../../sdk/errors.ts";
-import { createKeystore, generatePrivateKey, keystoreExists, scryptNFromEnv, writeKeystore } from "../../sdk/keystore.ts";
+import { createKeystore, generatePrivateKey, keystoreExists, SCRYPT_DEFAULT_N, scryptNFromEnv, writeKeystore } from "../../sdk/keystore.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readNewPin } from "../secrets.ts";
 
@@ -9,6 +9,7 @@ export async function walletCreate(ctx: CliContext, opts: { force: boolean }): P
   // Refuse before asking for anything.
   if (!opts.force && (await keystoreExists(file))) throw new OrioleError("wallet_exists", `a wallet already exists at ${file}`, { file });
   const n = scryptNFromEnv(ctx.env);
+  if (n !== undefined && n < SCRYPT_DEFAULT_N) ctx.progress("warn.weakScrypt", { n, default: SCRYPT_DEFAULT_N });
   const pin = await readNewPin(ctx);
   const privateKey = generatePrivateKey();
   try {

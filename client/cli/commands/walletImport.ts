@@ -1,5 +1,5 @@
 import { OrioleError } from "../../sdk/errors.ts";
-import { createKeystore, keystoreExists, scryptNFromEnv, writeKeystore } from "../../sdk/keystore.ts";
+import { createKeystore, keystoreExists, SCRYPT_DEFAULT_N, scryptNFromEnv, writeKeystore } from "../../sdk/keystore.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readNewPin, readPrivateKey } from "../secrets.ts";
 
@@ -11,6 +11,7 @@ export async function walletImport(ctx: CliContext, opts: { force: boolean }): P
   const file = ctx.keystorePath;
   if (!opts.force && (await keystoreExists(file))) throw new OrioleError("wallet_exists", `a wallet already exists at ${file}`, { file });
   const n = scryptNFromEnv(ctx.env);
+  if (n !== undefined && n < SCRYPT_DEFAULT_N) ctx.progress("warn.weakScrypt", { n, default: SCRYPT_DEFAULT_N });
   const privateKey = await readPrivateKey(ctx);
   try {
     const pin = await readNewPin(ctx);
