@@ -1,0 +1,200 @@
+import { CURRENCIES } from "../../../client/sdk/currencies.ts";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
+
+const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
+  type: "object",
+  properties: Object.fromEntries(CURRENCIES.map((c) => [c, valueSchema])),
+  required: [...CURRENCIES],
+  additionalProperties: false,
+});
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+
+const errorResponse = (description: string): Record<string, unknown> => ({
+  description,
+  content: { "application/json": { schema: ref("Error") } },
+});
+
+const requestIdHeader = {
+  "x-request-id": { description: "Identifies the request in the node's logs; echoes a valid incoming x-request-id.", schema: { type: "string" } },
+};
+
+const ok = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({
+  description,
+  headers: requestIdHeader,
+  content: { "application/json": { schema } },
+});
+
+const addressParam = {
+  name: "address",
+  in: "path",
+  required: true,
+  description: "Account address: 0x and 40 hex digits, lowercase or EIP-55 checksummed.",
+  schema: ref("Address"),
+};
+
+/** The node's API as an OpenAPI 3.1 document, served at /openapi.json. */
+export function openApiDocument(opts: { version: string }): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Oriole settlement node API",
+      version: opts.version,
+      description:
+        "Read API of an Oriole settlement node: the chain it follows, balances and payments it indexed. Amounts are integers in base units (6 decimals) as decimal strings. Every error has the shape {\"error\": {\"code\", \"message\"}} with a stable code.",
+    },
+    paths: {
+      "/v1/network": {
+        get: {
+          operationId: "getNetwork",
+          summary: "The chain the node follows and Oriole's contracts on it",
+          responses: { "200": ok("Network", ref("Network")), "400": errorResponse("Unknown query parameter (unknown_parameter)") },
+        },
+      },
+      "/v1/accounts/{address}/balances": {
+        get: {
+          operationId: "getBalances",
+          summary: "Balance of every currency for one account, as indexed",
+          parameters: [addressParam],
+          responses: {
+            "200": ok("Balances", ref("Balances")),
+            "400": errorResponse("invalid_address or unknown_parameter"),
+          },
+        },
+      },
+      "/v1/accounts/{address}/payments": {
+        get: {
+          operationId: "listPayments",
+          summary: "Transfers sent or received by one account, newest first (mints come from, burns go to the zero address)",
+          parameters: [
+            addressParam,
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: `Items per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
+              schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              required: false,
+              description: "Opaque: the nextCursor of the previous page.",
+              schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+            },
+          ],
+          responses: {
+            "200": ok("A page of payments", ref("PaymentPage")),
+            "400": errorResponse("invalid_address, invalid_limit, invalid_cursor or unknown_parameter"),
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          operationId: "health",
+          summary: "Liveness: the process serves requests",
+          responses: { "200": ok("Alive", ref("Health")) },
+        },
+      },
+      "/readyz": {
+        get: {
+          operationId: "ready",
+          summary: "Readiness: 200 once the indexer has caught up with the chain head, 503 before",
+          responses: {
+            "200": ok("Caught up", ref("Readiness")),
+            "503": { description: "Catching up (or the indexer stopped)", headers: requestIdHeader, content: { "application/json": { schema: ref("Readiness") } } },
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openapi",
+          summary: "This document",
+          responses: { "200": ok("OpenAPI 3.1 document", { type: "object" }) },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "EIP-55 checksummed in responses" },
+        BaseUnits: { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Integer amount in base units (6 decimals), as a decimal string" },
+        Currency: { type: "string", enum: [...CURRENCIES] },
+        Error: {
+          type: "object",
+          required: ["error"],
+          additionalProperties: false,
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              additionalProperties: false,
+              properties: {
+                code: {
+                  type: "string",
+                  description: "Stable machine-readable code",
+                  examples: ["invalid_address", "invalid_limit", "invalid_cursor", "unknown_parameter", "not_found", "method_not_allowed", "bad_request", "internal_error"],
+                },
+                message: { type: "string", description: "Human-readable explanation" },
+              },
+            },
+          },
+        },
+        Network: {
+          type: "object",
+          required: ["chainId", "blockNumber", "indexedBlock", "contracts"],
+          properties: {
+            chainId: { type: "integer" },
+            blockNumber: { type: "integer", description: "Chain head as last seen by the node" },
+            indexedBlock: { type: "integer", description: "Last block whose effects are indexed" },
+            contracts: {
+              type: "object",
+              required: ["tokens"],
+              properties: { tokens: currencyMap(ref("Address")) },
+            },
+          },
+        },
+        Balances: {
+          type: "object",
+          required: ["address", "indexedBlock", "balances"],
+          properties: {
+            address: ref("Address"),
+            indexedBlock: { type: "integer" },
+            balances: currencyMap(ref("BaseUnits")),
+          },
+        },
+        Payment: {
+          type: "object",
+          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount"],
+          properties: {
+            txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+            logIndex: { type: "integer" },
+            blockNumber: { type: "integer" },
+            timestamp: { type: "integer", description: "Block time, unix seconds" },
+            from: ref("Address"),
+            to: ref("Address"),
+            currency: ref("Currency"),
+            amount: ref("BaseUnits"),
+          },
+        },
+        PaymentPage: {
+          type: "object",
+          required: ["items", "nextCursor"],
+          properties: {
+            items: { type: "array", items: ref("Payment") },
+            nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last page" },
+          },
+        },
+        Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
+        Readiness: {
+          type: "object",
+          required: ["status", "indexedBlock", "headBlock"],
+          properties: {
+            status: { type: "string", enum: ["ready", "catching_up", "failed"] },
+            indexedBlock: { type: "integer" },
+            headBlock: { type: ["integer", "null"] },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { getAddress } from "ethers";
+import { z } from "zod";
+import { MAX_BLOCK, MAX_LOG_INDEX, type LogPosition } from "../store/keys.ts";
+import { ApiError } from "./errors.ts";
+
+/**
+ * Input validation for the API: every path and query value goes through a
+ * zod schema and fails as a 400 with a stable code.
+ */
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+const addressSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be 0x followed by 40 hex digits")
+  .transform((s, ctx) => {
+    try {
+      return getAddress(s);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "has a wrong EIP-55 checksum (mixed case must be the checksummed form)" });
+      return z.NEVER;
+    }
+  });
+
+/** A 0x address, in lower, upper or correct checksum case; returns its checksummed form. */
+export function parseAddress(value: unknown): string {
+  if (typeof value !== "string") throw new ApiError(400, "invalid_address", "the address must be one path segment");
+  const r = addressSchema.safeParse(value);
+  if (!r.success) {
+    throw new ApiError(400, "invalid_address", `"${clip(value)}" is not a valid address: ${r.error.issues[0]?.message ?? "invalid"}`);
+  }
+  return r.data;
+}
+
+const limitSchema = z
+  .string()
+  .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIMIT}`)
+  .transform(Number)
+  .pipe(z.number().int().min(1, `must be at least 1`).max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`));
+
+export function parseLimit(value: unknown): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  if (typeof value !== "string") throw new ApiError(400, "invalid_limit", "limit must be given once");
+  const r = limitSchema.safeParse(value);
+  if (!r.success) throw new ApiError(400, "invalid_limit", `limit "${clip(value)}" ${r.error.issues[0]?.message ?? "is invalid"}`);
+  return r.data;
+}
+
+const CURSOR_PREFIX = "p1";
+const cursorText = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "malformed")
+  .transform((s, ctx) => {
+    const text = Buffer.from(s, "base64url").toString("utf8");
+    const m = /^p1:(0|[1-9]\d{0,11}):(0|[1-9]\d{0,7})$/.exec(text);
+    // Only the canonical encoding is accepted, so each position has one cursor.
+    if (!m || Buffer.from(text, "utf8").toString("base64url") !== s) {
+      ctx.addIssue({ code: "custom", message: "malformed" });
+      return z.NEVER;
+    }
+    return { blockNumber: Number(m[1]), logIndex: Number(m[2]) };
+  })
+  .pipe(z.object({ blockNumber: z.number().int().min(0).max(MAX_BLOCK), logIndex: z.number().int().min(0).max(MAX_LOG_INDEX) }));
+
+/** An opaque page cursor: base64url of the position of the last item served. */
+export function encodeCursor(p: LogPosition): string {
+  return Buffer.from(`${CURSOR_PREFIX}:${p.blockNumber}:${p.logIndex}`, "utf8").toString("base64url");
+}
+
+export function parseCursor(value: unknown): LogPosition | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new ApiError(400, "invalid_cursor", "cursor must be given once");
+  const r = cursorText.safeParse(value);
+  if (!r.success) throw new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
+  return r.data;
+}
+
+/** Rejects query parameters an endpoint does not define. */
+export function checkQueryParams(query: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(query)) {
+    if (!allowed.includes(key)) {
+      const hint = allowed.length > 0 ? `; allowed: ${allowed.join(", ")}` : "; this endpoint takes none";
+      throw new ApiError(400, "unknown_parameter", `unknown query parameter "${clip(key)}"${hint}`);
+    }
+  }
+}
+
+/** Echoes user input in messages without letting it grow unbounded. */
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}

@@ -1,0 +1,139 @@
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getAddress } from "ethers";
+import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
+import type { Deployment } from "../../client/sdk/deployment.ts";
+import { OrioleError } from "../../client/sdk/errors.ts";
+import { createApi, listen, type HttpServer } from "./api/server.ts";
+import { ChainClient } from "./chain/rpc.ts";
+import { loadDeployment, type NodeConfig } from "./config.ts";
+import { chainIdentity, bindStore } from "./indexer/identity.ts";
+import { Indexer, type IndexerStatus } from "./indexer/indexer.ts";
+import { createLogger, redactUrl, type Logger } from "./log.ts";
+import { NodeStore } from "./store/store.ts";
+
+export interface RunningNode {
+  /** Base URL of the API, e.g. http://127.0.0.1:8787. */
+  url: string;
+  chainId: number;
+  deployment: Deployment;
+  store: NodeStore;
+  status(): IndexerStatus;
+  /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
+  waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
+  /** Stops polling, closes the API and the store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Called if the indexer stops on an error it cannot retry (e.g. reorg_detected). */
+  onFatal?: (error: OrioleError) => void;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Starts a settlement node in this process: connects to the chain, checks
+ * the deployment and the data dir belong to it, starts the indexer and the
+ * API. Throws OrioleError (`rpc_unreachable`, `deployment_not_found`,
+ * `deployment_mismatch`, `chain_mismatch`, `data_dir_locked`) before
+ * serving anything if it cannot run.
+ */
+export async function startNode(config: NodeConfig, opts: StartOptions = {}): Promise<RunningNode> {
+  const log = opts.log ?? createLogger({ level: config.logLevel });
+  log.info("starting", { rpc: redactUrl(config.rpcUrl), dataDir: config.dataDir });
+
+  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
+  const cleanup: (() => Promise<void>)[] = [
+    () => {
+      client.destroy();
+      return Promise.resolve();
+    },
+  ];
+  const runCleanup = async (): Promise<void> => {
+    for (const fn of cleanup.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        log.warn("cleanup failed", { error: e });
+      }
+    }
+    cleanup.length = 0;
+  };
+  try {
+    const deployment = await loadDeployment(config, client.chainId);
+    const identity = await chainIdentity(client, deployment);
+
+    await mkdir(config.dataDir, { recursive: true });
+    const store = await openStore(config.dataDir);
+    cleanup.push(() => store.close());
+    await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
+
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
+    await indexer.start();
+    cleanup.push(() => indexer.stop());
+
+    const tokens = Object.fromEntries(CURRENCIES.map((c) => [c, getAddress(identity.tokens[c])])) as Record<Currency, string>;
+    const app = createApi({
+      chainId: client.chainId,
+      tokens,
+      baseBlock: identity.deployedAt.blockNumber - 1,
+      store,
+      status: () => indexer.status(),
+      log,
+      version: await packageVersion(),
+    });
+    let server: HttpServer;
+    try {
+      server = await listen(app, { host: config.host, port: config.port });
+    } catch (e) {
+      throw new OrioleError("listen_failed", `cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`, {}, { cause: e });
+    }
+    cleanup.push(() => server.close());
+    log.info("listening", { url: server.url, chainId: client.chainId });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      chainId: client.chainId,
+      deployment,
+      store,
+      status: () => indexer.status(),
+      waitForIndexed: (block, timeoutMs) => indexer.waitForIndexed(block, timeoutMs),
+      stop: () => {
+        stopping ??= (async () => {
+          log.info("stopping");
+          await runCleanup();
+          log.info("stopped");
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await runCleanup();
+    throw e;
+  }
+}
+
+async function openStore(dir: string): Promise<NodeStore> {
+  try {
+    return await NodeStore.open(dir);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: unknown } }).cause;
+    if (cause?.code === "LEVEL_LOCKED") {
+      throw new OrioleError("data_dir_locked", `the data dir ${dir} is in use by another process (another node running?)`, { dataDir: dir }, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function packageVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}

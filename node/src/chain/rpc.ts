@@ -1,0 +1,124 @@
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+import { z } from "zod";
+import { OrioleError } from "../../../client/sdk/errors.ts";
+
+/** The parts of a block header the node uses. */
+export interface BlockHeader {
+  number: number;
+  hash: string;
+  parentHash: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** An eth_getLogs entry as the RPC sends it (hex strings), not decoded. */
+export interface RpcLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  /** Returned by recent clients (Hardhat, anvil, geth ≥ 1.14); saves a header fetch. */
+  blockTimestamp?: string;
+  transactionHash: string;
+  logIndex: string;
+  removed?: boolean;
+}
+
+export interface LogFilter {
+  fromBlock: number;
+  toBlock: number;
+  addresses: readonly string[];
+  topic0: string;
+}
+
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
+const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
+const headerSchema = z.object({ number: hex, hash, parentHash: hash, timestamp: hex });
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export const toHex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * JSON-RPC access to one chain through ethers' JsonRpcProvider with a static
+ * network (no detection loop), short polling and no batch stall: concurrent
+ * calls made in the same tick travel as one batch. Raw `send` only: logs are
+ * returned undecoded, because decoding through an ABI is the slow part of
+ * indexing.
+ */
+export class ChainClient {
+  readonly chainId: number;
+  readonly #provider: JsonRpcProvider;
+
+  private constructor(provider: JsonRpcProvider, chainId: number) {
+    this.#provider = provider;
+    this.chainId = chainId;
+  }
+
+  /** Asks the RPC for its chain id, then builds a provider bound to it. */
+  static async connect(url: string, opts: { pollingIntervalMs?: number } = {}): Promise<ChainClient> {
+    const chainId = await fetchChainId(url);
+    const request = new FetchRequest(url);
+    request.timeout = REQUEST_TIMEOUT_MS;
+    const network = Network.from(chainId);
+    const provider = new JsonRpcProvider(request, network, {
+      staticNetwork: network,
+      batchStallTime: 0,
+      pollingInterval: opts.pollingIntervalMs ?? 100,
+    });
+    return new ChainClient(provider, chainId);
+  }
+
+  async blockNumber(): Promise<number> {
+    return Number(hex.parse(await this.#provider.send("eth_blockNumber", [])));
+  }
+
+  /** One header; throws `block_not_found` if the chain does not have it. */
+  async header(blockNumber: number): Promise<BlockHeader> {
+    const raw: unknown = await this.#provider.send("eth_getBlockByNumber", [toHex(blockNumber), false]);
+    if (raw === null) throw new OrioleError("block_not_found", `the chain has no block ${blockNumber}`, { blockNumber });
+    const h = headerSchema.parse(raw);
+    return { number: Number(h.number), hash: h.hash.toLowerCase(), parentHash: h.parentHash.toLowerCase(), timestamp: Number(h.timestamp) };
+  }
+
+  /** Several headers; the requests leave in one JSON-RPC batch. */
+  async headers(blockNumbers: readonly number[]): Promise<BlockHeader[]> {
+    return Promise.all(blockNumbers.map((n) => this.header(n)));
+  }
+
+  /** eth_getLogs for some addresses and a first topic, undecoded. */
+  async logs(filter: LogFilter): Promise<RpcLog[]> {
+    const result: unknown = await this.#provider.send("eth_getLogs", [
+      { fromBlock: toHex(filter.fromBlock), toBlock: toHex(filter.toBlock), address: filter.addresses, topics: [filter.topic0] },
+    ]);
+    if (!Array.isArray(result)) throw new OrioleError("rpc_invalid_response", "eth_getLogs did not return an array");
+    return result as RpcLog[];
+  }
+
+  destroy(): void {
+    this.#provider.destroy();
+  }
+}
+
+/**
+ * eth_chainId through a plain fetch, so that an unreachable RPC fails with
+ * one clear error instead of ethers' endless network-detection retries.
+ */
+export async function fetchChainId(url: string, timeoutMs = 10_000): Promise<number> {
+  let body: unknown;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await res.json();
+  } catch (e) {
+    throw new OrioleError("rpc_unreachable", `the chain's JSON-RPC endpoint does not answer: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const parsed = z.object({ result: hex }).safeParse(body);
+  if (!parsed.success) throw new OrioleError("rpc_invalid_response", "eth_chainId returned no chain id");
+  return Number(parsed.data.result);
+}

@@ -1,0 +1,180 @@
+import { TRANSFER_TOPIC } from "../../../client/sdk/abi.ts";
+import { OrioleError } from "../../../client/sdk/errors.ts";
+import type { BlockHeader, ChainClient, RpcLog } from "./rpc.ts";
+
+/** One ERC-20 Transfer, decoded. Addresses are lowercase hex; mints come from and burns go to the zero address. */
+export interface TransferLog {
+  blockNumber: number;
+  blockHash: string;
+  logIndex: number;
+  txHash: string;
+  /** Token contract, lowercase. */
+  token: string;
+  from: string;
+  to: string;
+  value: bigint;
+  /** Unix seconds of the block. */
+  timestamp: number;
+}
+
+/** Transfers of a contiguous block range, with the headers that bound it. */
+export interface FetchedRange {
+  fromBlock: number;
+  toBlock: number;
+  /** Header of `fromBlock`: its parentHash links the range to what is already indexed. */
+  first: BlockHeader;
+  /** Header of `toBlock`: becomes the cursor once the range is committed. */
+  last: BlockHeader;
+  /** Ordered by (blockNumber, logIndex). */
+  transfers: TransferLog[];
+}
+
+const WORD_ADDRESS_RE = /^0x0{24}[0-9a-fA-F]{40}$/;
+const WORD_RE = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * Decodes a Transfer log straight from its topics and data (no ABI coder):
+ * topics[1] = from, topics[2] = to, data = value. Returns undefined for logs
+ * that share the topic but are not ERC-20 Transfers (e.g. ERC-721's, which
+ * index the value as a fourth topic).
+ */
+export function decodeTransferLog(log: RpcLog, timestamp: number): TransferLog | undefined {
+  const [t0, t1, t2] = log.topics;
+  if (log.topics.length !== 3 || t0?.toLowerCase() !== TRANSFER_TOPIC) return undefined;
+  if (!t1 || !t2 || !WORD_ADDRESS_RE.test(t1) || !WORD_ADDRESS_RE.test(t2) || !WORD_RE.test(log.data)) return undefined;
+  return {
+    blockNumber: Number(log.blockNumber),
+    blockHash: log.blockHash.toLowerCase(),
+    logIndex: Number(log.logIndex),
+    txHash: log.transactionHash.toLowerCase(),
+    token: log.address.toLowerCase(),
+    from: `0x${t1.slice(26).toLowerCase()}`,
+    to: `0x${t2.slice(26).toLowerCase()}`,
+    value: BigInt(log.data),
+    timestamp,
+  };
+}
+
+/** The chain answered for a different history than a moment ago (a reorg during the fetch): try again. */
+export class ChainChangedError extends OrioleError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super("chain_changed", message, details);
+  }
+}
+
+/**
+ * Fetches the Transfer logs of `tokens` in [fromBlock, toBlock] and the
+ * headers bounding the range, in one JSON-RPC round trip when the RPC
+ * returns `blockTimestamp` on logs (two otherwise: the missing timestamps
+ * come from headers, fetched as one batch).
+ */
+export async function fetchTransfers(client: ChainClient, opts: { fromBlock: number; toBlock: number; tokens: readonly string[] }): Promise<FetchedRange> {
+  const { fromBlock, toBlock } = opts;
+  const [logs, first, last] = await Promise.all([
+    client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: TRANSFER_TOPIC }),
+    client.header(fromBlock),
+    fromBlock === toBlock ? undefined : client.header(toBlock),
+  ]);
+  const lastHeader = last ?? first;
+
+  const known = new Map<number, BlockHeader>([[first.number, first], [lastHeader.number, lastHeader]]);
+  const missing = new Set<number>();
+  for (const log of logs) {
+    if (log.blockTimestamp === undefined) {
+      const n = Number(log.blockNumber);
+      if (!known.has(n)) missing.add(n);
+    }
+  }
+  if (missing.size > 0) for (const h of await client.headers([...missing])) known.set(h.number, h);
+
+  const transfers: TransferLog[] = [];
+  let sorted = true;
+  for (const log of logs) {
+    if (log.removed === true) throw new ChainChangedError("eth_getLogs returned a removed log", { blockHash: log.blockHash });
+    const n = Number(log.blockNumber);
+    if (!Number.isSafeInteger(n) || n < fromBlock || n > toBlock) {
+      throw new OrioleError("rpc_invalid_response", `eth_getLogs returned a log of block ${log.blockNumber} outside ${fromBlock}..${toBlock}`);
+    }
+    const header = known.get(n);
+    if (header && header.hash !== log.blockHash.toLowerCase()) {
+      throw new ChainChangedError(`block ${n} changed while it was being fetched`, { blockNumber: n });
+    }
+    const timestamp = log.blockTimestamp !== undefined ? Number(log.blockTimestamp) : header?.timestamp;
+    if (timestamp === undefined) throw new OrioleError("rpc_invalid_response", `no timestamp for block ${n}`);
+    const t = decodeTransferLog(log, timestamp);
+    if (!t) continue;
+    const prev = transfers.at(-1);
+    if (prev && (prev.blockNumber > t.blockNumber || (prev.blockNumber === t.blockNumber && prev.logIndex >= t.logIndex))) sorted = false;
+    transfers.push(t);
+  }
+  if (!sorted) transfers.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  return { fromBlock, toBlock, first, last: lastHeader, transfers };
+}
+
+/** Whether an RPC error means "ask for less" (result count, response size or block range limits). */
+export function isRangeTooLargeError(e: unknown): boolean {
+  const text = errorText(e).toLowerCase();
+  return /too many|more than \d+ results|limit exceeded|response size|size exceed|exceed(s|ed)? (the )?max|block range|range (is )?too (large|wide|big)|query timeout|-32005/.test(text);
+}
+
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const info = (e as { info?: unknown }).info;
+  if (info === undefined) return e.message;
+  try {
+    return `${e.message} ${JSON.stringify(info)}`;
+  } catch {
+    return e.message;
+  }
+}
+
+/**
+ * Chooses block ranges for eth_getLogs: starts at `max`, halves on
+ * "too much" errors, and grows back while results stay small.
+ */
+export class RangeSizer {
+  readonly max: number;
+  readonly targetLogs: number;
+  #size: number;
+
+  constructor(max: number, targetLogs = 10_000) {
+    this.max = max;
+    this.targetLogs = targetLogs;
+    this.#size = max;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Returns false when the range cannot shrink any more. */
+  shrink(): boolean {
+    if (this.#size <= 1) return false;
+    this.#size = Math.max(1, Math.floor(this.#size / 2));
+    return true;
+  }
+
+  /** Adapts after a range of `blocks` blocks returned `logs` logs. */
+  observe(blocks: number, logs: number): void {
+    if (logs > this.targetLogs && blocks > 1) this.#size = Math.max(1, Math.floor(blocks / 2));
+    else if (logs < this.targetLogs / 4 && blocks >= this.#size) this.#size = Math.min(this.max, this.#size * 2);
+  }
+}
+
+/**
+ * Fetches the next range starting at `fromBlock` and ending at most at
+ * `maxToBlock`, shrinking the range on size errors.
+ */
+export async function fetchNextRange(client: ChainClient, sizer: RangeSizer, opts: { fromBlock: number; maxToBlock: number; tokens: readonly string[] }): Promise<FetchedRange> {
+  for (;;) {
+    const toBlock = Math.min(opts.maxToBlock, opts.fromBlock + sizer.size - 1);
+    try {
+      const range = await fetchTransfers(client, { fromBlock: opts.fromBlock, toBlock, tokens: opts.tokens });
+      sizer.observe(toBlock - opts.fromBlock + 1, range.transfers.length);
+      return range;
+    } catch (e) {
+      if (isRangeTooLargeError(e) && sizer.shrink()) continue;
+      throw e;
+    }
+  }
+}

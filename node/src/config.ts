@@ -1,0 +1,172 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { OrioleError } from "../../client/sdk/errors.ts";
+import { deploymentPath, readDeployment, type Deployment } from "../../client/sdk/deployment.ts";
+import { isLogLevel, type LogLevel } from "./log.ts";
+
+/** Everything the settlement node needs to run. */
+export interface NodeConfig {
+  /** JSON-RPC URL of the chain. May carry an API key: never log it as is. */
+  rpcUrl: string;
+  /** Deployment file; undefined means `deployments/<chainId>.json` of the RPC's chain. */
+  deploymentFile?: string | undefined;
+  /** A deployment given in-process (tests, bench); wins over `deploymentFile`. */
+  deployment?: Deployment | undefined;
+  /** LevelDB folder. */
+  dataDir: string;
+  /** API port; 0 picks a free one. */
+  port: number;
+  host: string;
+  /** How often the follower asks for a new head once caught up. */
+  pollMs: number;
+  /** Wipe and re-index when the data dir belongs to another chain (a restarted dev chain). */
+  reindexOnReset: boolean;
+  /** Largest block range of one eth_getLogs call (hosted RPCs often cap it). */
+  maxBlockRange: number;
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS = {
+  rpcUrl: "http://127.0.0.1:8545",
+  dataDir: ".oriole/node-data",
+  port: 8787,
+  host: "127.0.0.1",
+  pollMs: 100,
+  maxBlockRange: 2000,
+  logLevel: "info",
+} as const;
+
+export const USAGE = `Usage: node node/src/main.ts [options]
+
+Options (environment variable in brackets):
+  --rpc URL               chain JSON-RPC URL [ORIOLE_RPC_URL] (default ${DEFAULTS.rpcUrl})
+  --deployment FILE       deployment file [ORIOLE_DEPLOYMENT] (default deployments/<chainId>.json)
+  --data DIR              LevelDB folder [ORIOLE_DATA_DIR] (default ${DEFAULTS.dataDir})
+  --port N                API port, 0 for any free one [ORIOLE_PORT] (default ${DEFAULTS.port})
+  --host HOST             API host [ORIOLE_HOST] (default ${DEFAULTS.host})
+  --poll-ms N             head polling interval in ms [ORIOLE_POLL_MS] (default ${DEFAULTS.pollMs})
+  --max-block-range N     largest eth_getLogs block range [ORIOLE_MAX_BLOCK_RANGE] (default ${DEFAULTS.maxBlockRange})
+  --reindex-on-reset      wipe and re-index when the data belongs to another chain [ORIOLE_REINDEX_ON_RESET=1]
+  --log-level LEVEL       debug, info, warn or error [ORIOLE_LOG_LEVEL] (default ${DEFAULTS.logLevel})
+  -h, --help              show this help
+`;
+
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), "must be an http(s) URL");
+
+const flag = z.enum(["1", "true", "yes", "0", "false", "no", ""]).transform((s) => s === "1" || s === "true" || s === "yes");
+
+const rawSchema = z.object({
+  rpcUrl: httpUrl.default(DEFAULTS.rpcUrl),
+  deploymentFile: z.string().min(1).optional(),
+  dataDir: z.string().min(1).default(DEFAULTS.dataDir),
+  port: intString(0, 65535).default(DEFAULTS.port),
+  host: z.string().min(1).default(DEFAULTS.host),
+  pollMs: intString(10, 60_000).default(DEFAULTS.pollMs),
+  maxBlockRange: intString(1, 1_000_000).default(DEFAULTS.maxBlockRange),
+  reindexOnReset: z.union([z.boolean(), flag]).default(false),
+  logLevel: z.custom<LogLevel>((s) => typeof s === "string" && isLogLevel(s), "must be debug, info, warn or error").default(DEFAULTS.logLevel),
+});
+
+export type ParsedArgs = { help: true } | { help: false; config: NodeConfig };
+
+/**
+ * Builds the config from CLI flags, then environment variables, then
+ * defaults. Throws OrioleError `invalid_config` naming the bad option.
+ */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rpc: { type: "string" },
+        deployment: { type: "string" },
+        data: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "poll-ms": { type: "string" },
+        "max-block-range": { type: "string" },
+        "reindex-on-reset": { type: "boolean" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new OrioleError("invalid_config", `${(e as Error).message}\n\n${USAGE}`, {}, { cause: e });
+  }
+  if (values.help) return { help: true };
+
+  const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === "" ? undefined : s);
+  const raw = {
+    rpcUrl: values.rpc ?? nonEmpty(env.ORIOLE_RPC_URL),
+    deploymentFile: values.deployment ?? nonEmpty(env.ORIOLE_DEPLOYMENT),
+    dataDir: values.data ?? nonEmpty(env.ORIOLE_DATA_DIR),
+    port: values.port ?? nonEmpty(env.ORIOLE_PORT),
+    host: values.host ?? nonEmpty(env.ORIOLE_HOST),
+    pollMs: values["poll-ms"] ?? nonEmpty(env.ORIOLE_POLL_MS),
+    maxBlockRange: values["max-block-range"] ?? nonEmpty(env.ORIOLE_MAX_BLOCK_RANGE),
+    reindexOnReset: values["reindex-on-reset"] ?? nonEmpty(env.ORIOLE_REINDEX_ON_RESET?.toLowerCase()),
+    logLevel: values["log-level"] ?? nonEmpty(env.ORIOLE_LOG_LEVEL),
+  };
+  const parsed = rawSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? "config");
+    throw new OrioleError("invalid_config", `invalid ${OPTION_NAMES[field] ?? field}: ${issue?.message ?? "invalid value"}`, { option: field });
+  }
+  return { help: false, config: parsed.data };
+}
+
+const OPTION_NAMES: Readonly<Record<string, string>> = {
+  rpcUrl: "--rpc / ORIOLE_RPC_URL",
+  deploymentFile: "--deployment / ORIOLE_DEPLOYMENT",
+  dataDir: "--data / ORIOLE_DATA_DIR",
+  port: "--port / ORIOLE_PORT",
+  host: "--host / ORIOLE_HOST",
+  pollMs: "--poll-ms / ORIOLE_POLL_MS",
+  maxBlockRange: "--max-block-range / ORIOLE_MAX_BLOCK_RANGE",
+  reindexOnReset: "--reindex-on-reset / ORIOLE_REINDEX_ON_RESET",
+  logLevel: "--log-level / ORIOLE_LOG_LEVEL",
+};
+
+/** The config a test or the bench starts from: defaults, with the given fields. */
+export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUrl" | "dataDir">): NodeConfig {
+  return {
+    port: 0,
+    host: DEFAULTS.host,
+    pollMs: DEFAULTS.pollMs,
+    maxBlockRange: DEFAULTS.maxBlockRange,
+    reindexOnReset: false,
+    logLevel: DEFAULTS.logLevel,
+    ...fields,
+  };
+}
+
+/**
+ * The deployment the node indexes: the in-process one, else the given file,
+ * else `deployments/<chainId>.json` for the chain behind the RPC.
+ */
+export async function loadDeployment(config: NodeConfig, chainId: number): Promise<Deployment> {
+  if (config.deployment) return config.deployment;
+  const file = config.deploymentFile ?? deploymentPath(chainId);
+  const deployment = await readDeployment(file);
+  if (!deployment) {
+    throw new OrioleError(
+      "deployment_not_found",
+      `no deployment file at ${file}: deploy first (npm start) or pass --deployment FILE`,
+      { file },
+    );
+  }
+  return deployment;
+}

@@ -1,0 +1,285 @@
+import type { Currency } from "../../../client/sdk/currencies.ts";
+import { CURRENCIES } from "../../../client/sdk/currencies.ts";
+import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
+import type { ChainClient } from "../chain/rpc.ts";
+import { fetchNextRange, RangeSizer, type FetchedRange } from "../chain/transfers.ts";
+import type { Logger } from "../log.ts";
+import type { ChainIdentity, Cursor, NodeStore } from "../store/store.ts";
+import { applyTransfers, touchedBalances } from "./derive.ts";
+import { balanceKey } from "../store/keys.ts";
+
+export interface IndexerStatus {
+  /** Last block whose effects are committed. */
+  indexedBlock: number;
+  /** Chain head as last seen; null before the first poll. */
+  headBlock: number | null;
+  /** True once the indexer has reached the head it last saw. */
+  caughtUp: boolean;
+  /** The error that stopped the indexer, if one did. */
+  failure: OrioleError | null;
+}
+
+export interface IndexerOptions {
+  client: ChainClient;
+  store: NodeStore;
+  identity: ChainIdentity;
+  log: Logger;
+  pollMs: number;
+  maxBlockRange: number;
+  /** Called once if the indexer stops on an error it cannot retry (reorg, broken invariant). */
+  onFatal?: (error: OrioleError) => void;
+}
+
+/** Errors that retrying cannot fix: the indexer stops and reports them. */
+const FATAL_CODES = new Set(["reorg_detected", "state_invariant"]);
+const MAX_BACKOFF_MS = 5_000;
+const PROGRESS_EVERY_MS = 1_000;
+
+interface Waiter {
+  block: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Follows the chain from the deployment block to the head: backfill in
+ * block ranges, then poll for new heads. Each range is fetched, checked to
+ * extend what is stored, turned into state changes and committed with its
+ * cursor in one atomic write, so a crash at any moment resumes from the
+ * last commit with no gap and no duplicate.
+ */
+export class Indexer {
+  readonly #opts: IndexerOptions;
+  readonly #log: Logger;
+  readonly #currencyOf: ReadonlyMap<string, Currency>;
+  readonly #tokens: readonly string[];
+  readonly #sizer: RangeSizer;
+  #cursor: Cursor | undefined;
+  #head: number | null = null;
+  #supply: Record<Currency, bigint> | undefined;
+  #failure: OrioleError | null = null;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #waiters: Waiter[] = [];
+  #caughtUpOnce = false;
+  #started = { at: 0, block: 0, transfers: 0 };
+  #progress = { at: 0, transfers: 0 };
+
+  constructor(opts: IndexerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: "indexer" });
+    this.#currencyOf = new Map(CURRENCIES.map((c) => [opts.identity.tokens[c], c]));
+    this.#tokens = CURRENCIES.map((c) => opts.identity.tokens[c]);
+    this.#sizer = new RangeSizer(opts.maxBlockRange);
+  }
+
+  /** Loads the cursor (or starts just before the deployment block) and starts following. */
+  async start(): Promise<void> {
+    const { store, client, identity } = this.#opts;
+    let cursor = await store.cursor();
+    if (!cursor) {
+      const first = await client.header(identity.deployedAt.blockNumber);
+      cursor = { blockNumber: first.number - 1, blockHash: first.parentHash };
+    }
+    this.#cursor = cursor;
+    this.#supply = await store.supplyOf();
+    this.#started = { at: Date.now(), block: cursor.blockNumber, transfers: 0 };
+    this.#progress = { at: Date.now(), transfers: 0 };
+    this.#log.info("indexer starting", { fromBlock: cursor.blockNumber + 1, resumed: cursor.blockNumber >= identity.deployedAt.blockNumber });
+    this.#loop = this.#run();
+  }
+
+  status(): IndexerStatus {
+    const indexedBlock = this.#cursor?.blockNumber ?? this.#opts.identity.deployedAt.blockNumber - 1;
+    return {
+      indexedBlock,
+      headBlock: this.#head,
+      caughtUp: this.#head !== null && indexedBlock >= this.#head,
+      failure: this.#failure,
+    };
+  }
+
+  /** Resolves once block `block` is committed; rejects if the indexer fails or stops first, or after `timeoutMs`. */
+  waitForIndexed(block: number, timeoutMs = 60_000): Promise<void> {
+    if ((this.#cursor?.blockNumber ?? -1) >= block) return Promise.resolve();
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#stopped) return Promise.reject(new OrioleError("indexer_stopped", "the indexer is stopped"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new OrioleError("timeout", `block ${block} was not indexed within ${timeoutMs} ms (indexed: ${this.#cursor?.blockNumber ?? "none"})`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        block,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Stops after the write in progress, if any; never leaves half a range. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
+    this.#settleWaiters(new OrioleError("indexer_stopped", "the indexer stopped"));
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        await this.#catchUp();
+        failures = 0;
+      } catch (e) {
+        const error = isOrioleError(e) ? e : new OrioleError("indexer_error", (e as Error).message, {}, { cause: e });
+        if (FATAL_CODES.has(error.code)) {
+          this.#fail(error);
+          return;
+        }
+        failures++;
+        const delay = error.code === "chain_changed" ? 0 : Math.min(MAX_BACKOFF_MS, this.#opts.pollMs * 2 ** Math.min(failures, 10));
+        if (failures === 1 || failures % 10 === 0) this.#log.warn("indexer retrying after an error", { error, failures, retryInMs: delay });
+        await this.#sleep(delay);
+        continue;
+      }
+      await this.#sleep(this.#opts.pollMs);
+    }
+  }
+
+  /** Polls the head, then indexes ranges until the cursor reaches it. */
+  async #catchUp(): Promise<void> {
+    const { client } = this.#opts;
+    const head = await client.blockNumber();
+    this.#head = head;
+    let pending: Promise<FetchedRange> | undefined;
+    const fetchFrom = (fromBlock: number): Promise<FetchedRange> => {
+      const p = fetchNextRange(client, this.#sizer, { fromBlock, maxToBlock: head, tokens: this.#tokens });
+      p.catch(() => {}); // observed when awaited; avoids an unhandled rejection if abandoned
+      return p;
+    };
+    while (!this.#isStopped() && this.#cursorBlock() < head) {
+      const range = await (pending ?? fetchFrom(this.#cursorBlock() + 1));
+      // Fetch the next range while this one is derived and written.
+      pending = range.toBlock < head ? fetchFrom(range.toBlock + 1) : undefined;
+      if (this.#isStopped()) return;
+      await this.#commitRange(range);
+    }
+    this.#reportProgress(head);
+  }
+
+  /** A method, not the field: the flag changes across awaits. */
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  #cursorBlock(): number {
+    if (!this.#cursor) throw new Error("indexer not started");
+    return this.#cursor.blockNumber;
+  }
+
+  async #commitRange(range: FetchedRange): Promise<void> {
+    const cursor = this.#cursor;
+    const supply = this.#supply;
+    if (!cursor || !supply) throw new Error("indexer not started");
+    this.#checkExtends(cursor, range);
+
+    const refs = touchedBalances(range.transfers, this.#currencyOf);
+    const values = await this.#opts.store.balancesOf(refs);
+    const priorBalances = new Map(refs.map((r, i) => [balanceKey(r.account, r.currency), values[i] ?? 0n]));
+    const changes = applyTransfers({ transfers: range.transfers, currencyOf: this.#currencyOf, priorBalances, priorSupply: supply });
+    const next: Cursor = { blockNumber: range.last.number, blockHash: range.last.hash };
+    await this.#opts.store.commit(changes, next);
+
+    this.#cursor = next;
+    this.#supply = { ...supply, ...Object.fromEntries(changes.supply) };
+    this.#started.transfers += range.transfers.length;
+    this.#log.debug("indexed range", { fromBlock: range.fromBlock, toBlock: range.toBlock, transfers: range.transfers.length });
+    this.#settleWaiters();
+    if (Date.now() - this.#progress.at >= PROGRESS_EVERY_MS) this.#reportProgress(this.#head ?? next.blockNumber);
+  }
+
+  /**
+   * The range must extend the stored chain: its first block's parent is the
+   * cursor block. If not, the chain reorganised below the cursor. For now the
+   * indexer stops without writing; rolling back to the common ancestor with
+   * an undo log goes here.
+   */
+  #checkExtends(cursor: Cursor, range: FetchedRange): void {
+    if (range.first.number !== cursor.blockNumber + 1) {
+      throw new OrioleError("indexer_error", `range starts at ${range.first.number}, expected ${cursor.blockNumber + 1}`);
+    }
+    if (range.first.parentHash !== cursor.blockHash) {
+      throw new OrioleError(
+        "reorg_detected",
+        `chain reorganisation detected: block ${range.first.number} has parent ${range.first.parentHash}, but the indexed block ${cursor.blockNumber} is ${cursor.blockHash}; stopping without writing`,
+        { blockNumber: range.first.number, parentHash: range.first.parentHash, indexedBlock: cursor.blockNumber, indexedHash: cursor.blockHash },
+      );
+    }
+  }
+
+  #reportProgress(head: number): void {
+    const now = Date.now();
+    const indexedBlock = this.#cursorBlock();
+    const total = this.#started.transfers;
+    if (!this.#caughtUpOnce && indexedBlock >= head) {
+      this.#caughtUpOnce = true;
+      const ms = now - this.#started.at;
+      this.#log.info("caught up", {
+        indexedBlock,
+        headBlock: head,
+        blocks: indexedBlock - this.#started.block,
+        transfers: total,
+        ms,
+        transfersPerSec: ms > 0 ? Math.round((total * 1000) / ms) : total,
+      });
+    } else if (!this.#caughtUpOnce) {
+      const dt = now - this.#progress.at;
+      this.#log.info("backfill", {
+        indexedBlock,
+        headBlock: head,
+        transfers: total,
+        transfersPerSec: dt > 0 ? Math.round(((total - this.#progress.transfers) * 1000) / dt) : 0,
+      });
+    }
+    this.#progress = { at: now, transfers: total };
+  }
+
+  #settleWaiters(error?: Error): void {
+    const indexed = this.#cursor?.blockNumber ?? -1;
+    const keep: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.block <= indexed) w.resolve();
+      else if (error) w.reject(error);
+      else keep.push(w);
+    }
+    this.#waiters = keep;
+  }
+
+  #fail(error: OrioleError): void {
+    this.#failure = error;
+    this.#log.error("indexer stopped", { error, details: error.details });
+    this.#settleWaiters(error);
+    this.#opts.onFatal?.(error);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}

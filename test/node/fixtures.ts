@@ -1,0 +1,146 @@
+import { expect } from "chai";
+import { getAddress, id, ZeroAddress } from "ethers";
+import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
+import type { Deployment } from "../../client/sdk/deployment.ts";
+import type { Devnet } from "../helpers/devnet.ts";
+import type { Payment } from "../../node/src/store/store.ts";
+
+/** Hardhat's default accounts 1..5 (account 0 deploys and mints). */
+export const ACCOUNTS = [
+  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+  "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+  "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+] as const;
+
+export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${url} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+export interface PaymentPageBody {
+  items: Payment[];
+  nextCursor: string | null;
+}
+
+/** Walks every page of an account's payments; checks each page's size and that no item repeats. */
+export async function allPayments(nodeUrl: string, address: string, limit: number): Promise<Payment[]> {
+  const items: Payment[] = [];
+  const seen = new Set<string>();
+  let cursor: string | null = null;
+  for (let page = 0; page < 10_000; page++) {
+    const q: string = cursor === null ? `limit=${limit}` : `limit=${limit}&cursor=${cursor}`;
+    const { status, body } = await getJson(`${nodeUrl}/v1/accounts/${address}/payments?${q}`);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    const p = body as PaymentPageBody;
+    expect(p.items.length).to.be.at.most(limit);
+    if (p.nextCursor !== null) expect(p.items.length).to.equal(limit);
+    for (const item of p.items) {
+      const key = `${item.blockNumber}:${item.logIndex}`;
+      expect(seen.has(key), `duplicate ${key}`).to.equal(false);
+      seen.add(key);
+      items.push(item);
+    }
+    if (p.nextCursor === null) return items;
+    cursor = p.nextCursor;
+  }
+  throw new Error("too many pages");
+}
+
+export interface ChainTruth {
+  /** Newest first, per checksummed account. */
+  payments: Map<string, Payment[]>;
+  accounts: Set<string>;
+}
+
+/**
+ * What the node should have indexed, computed independently of it: the
+ * Transfer events of every token, decoded by ethers through the ABI.
+ */
+export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock: number): Promise<ChainTruth> {
+  const payments = new Map<string, Payment[]>();
+  const accounts = new Set<string>();
+  const provider = devnet.connection.ethers.provider;
+  const timestamps = new Map<number, number>();
+  for (const currency of CURRENCIES) {
+    const token = await devnet.connection.ethers.getContractAt("StableToken", deployment.contracts.tokens[currency]);
+    const events = await token.queryFilter(token.filters.Transfer(), deployment.deployedAt.blockNumber, toBlock);
+    for (const ev of events) {
+      let ts = timestamps.get(ev.blockNumber);
+      if (ts === undefined) {
+        ts = (await provider.getBlock(ev.blockNumber))?.timestamp ?? -1;
+        timestamps.set(ev.blockNumber, ts);
+      }
+      const [from, to, value] = ev.args;
+      const p: Payment = {
+        txHash: ev.transactionHash,
+        logIndex: ev.index,
+        blockNumber: ev.blockNumber,
+        timestamp: ts,
+        from: getAddress(from),
+        to: getAddress(to),
+        currency,
+        amount: value.toString(),
+      };
+      for (const who of new Set([p.from, p.to])) {
+        if (who === ZeroAddress) continue;
+        accounts.add(who);
+        const list = payments.get(who) ?? [];
+        list.push(p);
+        payments.set(who, list);
+      }
+    }
+  }
+  for (const list of payments.values()) list.sort((a, b) => b.blockNumber - a.blockNumber || b.logIndex - a.logIndex);
+  return { payments, accounts };
+}
+
+/** On-chain balanceOf of `account` in every currency, as decimal strings. */
+export async function chainBalances(devnet: Devnet, deployment: Deployment, account: string): Promise<Record<Currency, string>> {
+  const out = {} as Record<Currency, string>;
+  for (const currency of CURRENCIES) {
+    const token = await devnet.connection.ethers.getContractAt("StableToken", deployment.contracts.tokens[currency]);
+    out[currency] = (await token.balanceOf(account)).toString();
+  }
+  return out;
+}
+
+/** `n` distinct pseudo-random recipient addresses. */
+export function recipients(n: number, seed = "oriole"): string[] {
+  return Array.from({ length: n }, (_, i) => getAddress(id(`${seed}-${i}`).slice(0, 42)));
+}
+
+/**
+ * Emits `txs × perTx` USD Transfer events from `sender` through
+ * TransferSpray, one spray per transaction (one block each on automine).
+ * Returns the block number of the last one.
+ */
+export async function spray(devnet: Devnet, opts: { sender: string; txs: number; perTx: number; to: readonly string[]; amountEach?: bigint }): Promise<number> {
+  const { ethers } = devnet.connection;
+  const signer = await ethers.getSigner(opts.sender);
+  const sprayer = await ethers.deployContract("TransferSpray", [], signer);
+  await sprayer.waitForDeployment();
+  const token = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, signer);
+  const amountEach = opts.amountEach ?? 1_000n;
+  await (await token.approve(await sprayer.getAddress(), amountEach * BigInt(opts.txs * opts.perTx))).wait();
+  let nonce = await signer.getNonce("pending");
+  const sent = [];
+  for (let i = 0; i < opts.txs; i++) {
+    const batch = Array.from({ length: opts.perTx }, (_, j) => opts.to[(i * opts.perTx + j) % opts.to.length]!);
+    sent.push(await sprayer.getFunction("spray")(await token.getAddress(), batch, amountEach, { nonce: nonce++, gasLimit: 15_000_000n }));
+  }
+  let last = 0;
+  for (const tx of sent) {
+    const receipt = await tx.wait();
+    last = Math.max(last, receipt?.blockNumber ?? 0);
+  }
+  return last;
+}

@@ -1,0 +1,133 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startNode, type RunningNode } from "../../node/src/app.ts";
+import { configWith } from "../../node/src/config.ts";
+import { silentLogger } from "../../node/src/log.ts";
+import { NodeStore } from "../../node/src/store/store.ts";
+import { CURRENCIES } from "../../client/sdk/currencies.ts";
+import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
+
+describe("node: indexing transfers (in-process, hardhat node)", function () {
+  let devnet: Devnet;
+  let dataDir: string;
+  let node: RunningNode | undefined;
+
+  const start = async (dir: string): Promise<RunningNode> =>
+    startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+
+  before(async function () {
+    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3) });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-"));
+    const { ethers } = devnet.connection;
+    // Some traffic in every currency, a self-transfer and a burn.
+    for (const [i, currency] of CURRENCIES.entries()) {
+      const a = await ethers.getSigner(ACCOUNTS[i % 3]!);
+      const token = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens[currency], a);
+      await (await token.transfer(ACCOUNTS[3], 1_000_000n + BigInt(i))).wait();
+      await (await token.transfer(ACCOUNTS[4], 7n)).wait();
+      await (await token.transfer(a.address, 5n)).wait();
+    }
+    const [minter] = await ethers.getSigners();
+    const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, minter);
+    await (await usd.mint(minter!.address, 50n)).wait();
+    await (await usd.burn(20n)).wait();
+  });
+
+  after(async function () {
+    await node?.stop();
+    await devnet.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("indexes balances, payments (newest first, paginated) and supply exactly as on chain", async function () {
+    node = await start(dataDir);
+    const head = await devnet.connection.ethers.provider.getBlockNumber();
+    await node.waitForIndexed(head);
+    const truth = await chainTruth(devnet, devnet.deployment, head);
+    expect(truth.accounts.size).to.be.greaterThan(5);
+
+    for (const account of truth.accounts) {
+      const { status, body } = await getJson(`${node.url}/v1/accounts/${account.toLowerCase()}/balances`);
+      expect(status).to.equal(200);
+      expect(body).to.deep.equal({ address: account, indexedBlock: head, balances: await chainBalances(devnet, devnet.deployment, account) });
+
+      const expected = truth.payments.get(account) ?? [];
+      expect(await allPayments(node.url, account, 3)).to.deep.equal(expected);
+      expect(await allPayments(node.url, account, 100)).to.deep.equal(expected);
+    }
+    // Mints appear, from the zero address.
+    const first = await allPayments(node.url, ACCOUNTS[0], 100);
+    expect(first.filter((p) => p.from === "0x0000000000000000000000000000000000000000")).to.have.length(CURRENCIES.length);
+
+    const supply = await node.store.supplyOf();
+    for (const currency of CURRENCIES) {
+      const token = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens[currency]);
+      expect(supply[currency]).to.equal(await token.totalSupply());
+    }
+
+    const net = await getJson(`${node.url}/v1/network`);
+    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens } });
+  });
+
+  it("follows new blocks in real time", async function () {
+    if (!node) this.skip();
+    const a = await devnet.connection.ethers.getSigner(ACCOUNTS[1]);
+    const eur = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.EUR, a);
+    const receipt = await (await eur.transfer(ACCOUNTS[2], 123n)).wait();
+    const t0 = Date.now();
+    await node.waitForIndexed(receipt!.blockNumber, 5_000);
+    const latencyMs = Date.now() - t0;
+    const { body } = await getJson(`${node.url}/v1/accounts/${ACCOUNTS[2]}/payments?limit=1`);
+    const top = (body as { items: { txHash: string; amount: string }[] }).items[0];
+    expect(top).to.include({ txHash: receipt!.hash, amount: "123" });
+    expect(latencyMs).to.be.lessThan(2_000);
+  });
+
+  it("resumes from its checkpoint after a restart, with no duplicates and no gaps", async function () {
+    if (!node) this.skip();
+    await node.stop();
+    node = undefined;
+    const { ethers } = devnet.connection;
+    for (const who of ACCOUNTS.slice(0, 3)) {
+      const token = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.HKD, await ethers.getSigner(who));
+      await (await token.transfer(ACCOUNTS[4], 11n)).wait();
+    }
+    const head = await ethers.provider.getBlockNumber();
+    node = await start(dataDir);
+    await node.waitForIndexed(head);
+    const truth = await chainTruth(devnet, devnet.deployment, head);
+    for (const account of truth.accounts) {
+      expect(await allPayments(node.url, account, 7)).to.deep.equal(truth.payments.get(account));
+    }
+
+    // Same derived state as a from-scratch index into a fresh data dir.
+    const freshDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fresh-"));
+    const fresh = await start(freshDir);
+    try {
+      await fresh.waitForIndexed(head);
+      const [a, b] = await Promise.all([node.store.dump(), fresh.store.dump()]);
+      expect(a.digest).to.equal(b.digest);
+      expect(a).to.deep.equal(b);
+    } finally {
+      await fresh.stop();
+      await rm(freshDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a data dir that another node holds", async function () {
+    if (!node) this.skip();
+    let error: unknown;
+    try {
+      await start(dataDir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.have.property("code", "data_dir_locked");
+    // Still healthy after the failed attempt.
+    expect((await getJson(`${node.url}/healthz`)).status).to.equal(200);
+    expect(await NodeStore.open(dataDir).catch((e: unknown) => e)).to.be.instanceOf(Error);
+  });
+});
