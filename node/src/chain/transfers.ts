@@ -27,6 +27,8 @@ export interface FetchedRange {
   last: BlockHeader;
   /** Ordered by (blockNumber, logIndex). */
   transfers: TransferLog[];
+  /** Time the RPC round trips and decoding took. */
+  fetchMs: number;
 }
 
 const WORD_ADDRESS_RE = /^0x0{24}[0-9a-fA-F]{40}$/;
@@ -70,6 +72,7 @@ export class ChainChangedError extends OrioleError {
  */
 export async function fetchTransfers(client: ChainClient, opts: { fromBlock: number; toBlock: number; tokens: readonly string[] }): Promise<FetchedRange> {
   const { fromBlock, toBlock } = opts;
+  const t0 = performance.now();
   const [logs, first, last] = await Promise.all([
     client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: TRANSFER_TOPIC }),
     client.header(fromBlock),
@@ -108,7 +111,7 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
     transfers.push(t);
   }
   if (!sorted) transfers.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
-  return { fromBlock, toBlock, first, last: lastHeader, transfers };
+  return { fromBlock, toBlock, first, last: lastHeader, transfers, fetchMs: Math.round(performance.now() - t0) };
 }
 
 /** Whether an RPC error means "ask for less" (result count, response size or block range limits). */
@@ -129,18 +132,21 @@ function errorText(e: unknown): string {
 }
 
 /**
- * Chooses block ranges for eth_getLogs: starts at `max`, halves on
- * "too much" errors, and grows back while results stay small.
+ * Chooses block ranges for eth_getLogs: starts small, doubles while results
+ * stay well under `targetLogs` (up to `max` blocks), follows the log
+ * density down when a range returns more, and halves on "too much" errors.
+ * Ranges of a few thousand logs keep responses small and let the next fetch
+ * overlap the current write.
  */
 export class RangeSizer {
   readonly max: number;
   readonly targetLogs: number;
   #size: number;
 
-  constructor(max: number, targetLogs = 10_000) {
+  constructor(max: number, opts: { targetLogs?: number; initial?: number } = {}) {
     this.max = max;
-    this.targetLogs = targetLogs;
-    this.#size = max;
+    this.targetLogs = opts.targetLogs ?? 5_000;
+    this.#size = Math.min(max, opts.initial ?? 16);
   }
 
   get size(): number {
@@ -156,8 +162,11 @@ export class RangeSizer {
 
   /** Adapts after a range of `blocks` blocks returned `logs` logs. */
   observe(blocks: number, logs: number): void {
-    if (logs > this.targetLogs && blocks > 1) this.#size = Math.max(1, Math.floor(blocks / 2));
-    else if (logs < this.targetLogs / 4 && blocks >= this.#size) this.#size = Math.min(this.max, this.#size * 2);
+    if (logs > this.targetLogs) {
+      this.#size = Math.max(1, Math.floor((blocks * this.targetLogs) / logs));
+    } else if (logs < this.targetLogs / 2 && blocks >= this.#size) {
+      this.#size = Math.min(this.max, this.#size * 2);
+    }
   }
 }
 
