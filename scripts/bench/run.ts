@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { benchGas } from "./gas.ts";
 import { benchBackfill } from "./backfill.ts";
+import { benchE2e } from "./e2e.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -39,6 +40,9 @@ try {
   const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 20_000);
   step(`indexer backfill: ${transfers.toLocaleString("en-US")} transfers…`);
   Object.assign(metrics, await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: step }));
+  const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
+  step(`end-to-end: ${payments} payments, signing → mined → indexed → visible in the API…`);
+  Object.assign(metrics, await benchE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, payments, log: step }));
   await connection.close();
 } finally {
   await chain.stop();
