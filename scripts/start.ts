@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     "chain-port": { type: "string", default: process.env.ORIOLE_CHAIN_PORT ?? "8545" },
     port: { type: "string", default: process.env.ORIOLE_PORT ?? "8787" },
     home: { type: "string", default: process.env.ORIOLE_HOME ?? path.join(ROOT, ".oriole") },
+    deployments: { type: "string", default: process.env.ORIOLE_DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments") },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -39,7 +40,8 @@ if (args.help) {
                     (env ORIOLE_RPC_URL)
   --chain-port N    port of the hardhat node started when --rpc is absent (env ORIOLE_CHAIN_PORT)
   --port N          port of the settlement node's API and pages (env ORIOLE_PORT)
-  --home DIR        folder for all local data; survives restarts (env ORIOLE_HOME)`);
+  --home DIR        folder for all local data; survives restarts (env ORIOLE_HOME)
+  --deployments DIR where <chainId>.json is written (env ORIOLE_DEPLOYMENTS_DIR; default deployments/)`);
   process.exit(0);
 }
 
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
   const accounts = (await rpcCall(rpcUrl, "eth_accounts")) as string[];
   const { deployment, file, reused } = await ensureDeployment({
     connection,
-    deploymentsDir: path.join(ROOT, "deployments"),
+    deploymentsDir: args.deployments,
     fund: accounts,
     log: step,
   });
@@ -180,7 +182,7 @@ Oriole is running (chain ${deployment.chainId}).
   node API           ${apiUrl}/v1/network
   OpenAPI            ${apiUrl}/openapi.json
   readiness          ${apiUrl}/readyz
-  deployment         ${path.relative(ROOT, file)}
+  deployment         ${path.relative(process.cwd(), file)}
   tokens
 ${tokens}
   ${accounts.length} accounts funded with 1,000,000 of each currency${reused ? " (at first deployment)" : ""}
