@@ -5,9 +5,12 @@ import { expect } from "chai";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import { createLogger, silentLogger } from "../../node/src/log.ts";
 import { NodeStore } from "../../node/src/store/store.ts";
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
+import { rpcCall } from "../../scripts/devchain/hardhatNode.ts";
+import { spawnNode } from "../helpers/nodeProcess.ts";
+import { startRpcProxy } from "./rpcProxy.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
 
 describe("node: indexing transfers (in-process, hardhat node)", function () {
@@ -129,5 +132,78 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     // Still healthy after the failed attempt.
     expect((await getJson(`${node.url}/healthz`)).status).to.equal(200);
     expect(await NodeStore.open(dataDir).catch((e: unknown) => e)).to.be.instanceOf(Error);
+  });
+
+  it("rides out an RPC that fails or stalls, resumes when it recovers, and stops promptly while it hangs", async function () {
+    if (!node) this.skip();
+    const proxy = await startRpcProxy(devnet.chain.rpcUrl);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-proxy-"));
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    const viaProxy = await startNode(configWith({ rpcUrl: proxy.url, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log });
+    try {
+      const { ethers } = devnet.connection;
+      await viaProxy.waitForIndexed(await ethers.provider.getBlockNumber());
+      const cny = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.CNY, await ethers.getSigner(ACCOUNTS[0]));
+
+      proxy.mode = "fail";
+      const r1 = await (await cny.transfer(ACCOUNTS[1], 3n)).wait();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(viaProxy.status().indexedBlock).to.be.lessThan(r1!.blockNumber);
+      expect(viaProxy.status().failure).to.equal(null);
+      proxy.mode = "pass";
+      await viaProxy.waitForIndexed(r1!.blockNumber, 10_000);
+      expect(lines.some((l) => l.includes("indexer retrying after an error"))).to.equal(true);
+
+      proxy.mode = "hang";
+      await (await cny.transfer(ACCOUNTS[1], 4n)).wait();
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      await viaProxy.stop();
+      expect(Date.now() - t0).to.be.lessThan(3_000);
+    } finally {
+      await viaProxy.stop();
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops with reorg_detected, without writing, when an indexed block is replaced (same height, then a longer fork)", async function () {
+    if (!node) this.skip();
+    const { ethers } = devnet.connection;
+    const rpc = devnet.chain.rpcUrl;
+    const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await ethers.getSigner(ACCOUNTS[0]));
+    const snapshot = await rpcCall(rpc, "evm_snapshot");
+    const r1 = await (await usd.transfer(ACCOUNTS[3], 1n)).wait();
+    await node.waitForIndexed(r1!.blockNumber);
+    const before = await node.store.dump();
+
+    // Replace block r1 by another one at the same height.
+    await rpcCall(rpc, "evm_revert", [snapshot]);
+    const r2 = await (await usd.transfer(ACCOUNTS[4], 2n)).wait();
+    expect(r2!.blockNumber).to.equal(r1!.blockNumber);
+    const failed = await node.waitForIndexed(r1!.blockNumber + 1, 10_000).catch((e: unknown) => e);
+    expect(failed).to.have.property("code", "reorg_detected");
+    expect(node.status().failure?.code).to.equal("reorg_detected");
+    const ready = await getJson(`${node.url}/readyz`);
+    expect(ready.status).to.equal(503);
+    expect(ready.body).to.include({ status: "failed" });
+    expect(await node.store.dump()).to.deep.equal(before);
+    await node.stop();
+    node = undefined;
+
+    // The fork grows past the cursor: the CLI sees the broken parent link at once and exits 2.
+    await rpcCall(rpc, "hardhat_mine", ["0x1"]);
+    const cli = await spawnNode({ args: ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0"], waitUntilServing: false });
+    const exit = await cli.exited;
+    expect(exit.code, cli.output()).to.equal(2);
+    const line = cli.logs().find((l) => l.msg === "indexer stopped");
+    expect(line?.error).to.include({ code: "reorg_detected" });
+    const store = await NodeStore.open(dataDir);
+    try {
+      expect(await store.dump()).to.deep.equal(before);
+    } finally {
+      await store.close();
+    }
   });
 });

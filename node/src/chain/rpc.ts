@@ -68,13 +68,10 @@ export class ChainClient {
     return new ChainClient(provider, chainId);
   }
 
-  async blockNumber(): Promise<number> {
-    return Number(hex.parse(await this.#provider.send("eth_blockNumber", [])));
-  }
-
-  /** One header; throws `block_not_found` if the chain does not have it. */
-  async header(blockNumber: number): Promise<BlockHeader> {
-    const raw: unknown = await this.#provider.send("eth_getBlockByNumber", [toHex(blockNumber), false]);
+  /** One header ("latest" for the head); throws `block_not_found` if the chain does not have it. */
+  async header(blockNumber: number | "latest"): Promise<BlockHeader> {
+    const tag = blockNumber === "latest" ? blockNumber : toHex(blockNumber);
+    const raw: unknown = await this.#provider.send("eth_getBlockByNumber", [tag, false]);
     if (raw === null) throw new OrioleError("block_not_found", `the chain has no block ${blockNumber}`, { blockNumber });
     const h = headerSchema.parse(raw);
     return { number: Number(h.number), hash: h.hash.toLowerCase(), parentHash: h.parentHash.toLowerCase(), timestamp: Number(h.timestamp) };
@@ -107,6 +104,7 @@ export class ChainClient {
  */
 class NativeFetchJsonRpcProvider extends JsonRpcProvider {
   readonly #url: string;
+  readonly #abort = new AbortController();
 
   constructor(url: string, network: Network, options: ConstructorParameters<typeof JsonRpcProvider>[2]) {
     super(url, network, options);
@@ -118,7 +116,7 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.#abort.signal]),
     });
     const text = await res.text();
     if (!res.ok) {
@@ -126,6 +124,12 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
     }
     const body = JSON.parse(text) as JsonRpcResult | JsonRpcResult[];
     return Array.isArray(body) ? body : [body];
+  }
+
+  /** Also aborts requests in flight. */
+  override destroy(): void {
+    this.#abort.abort();
+    super.destroy();
   }
 }
 

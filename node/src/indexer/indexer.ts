@@ -1,7 +1,7 @@
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
-import type { ChainClient } from "../chain/rpc.ts";
+import type { BlockHeader, ChainClient } from "../chain/rpc.ts";
 import { fetchNextRange, RangeSizer, type FetchedRange } from "../chain/transfers.ts";
 import type { Logger } from "../log.ts";
 import type { ChainIdentity, Cursor, NodeStore } from "../store/store.ts";
@@ -33,6 +33,7 @@ export interface IndexerOptions {
 /** Errors that retrying cannot fix: the indexer stops and reports them. */
 const FATAL_CODES = new Set(["reorg_detected", "state_invariant"]);
 const MAX_BACKOFF_MS = 5_000;
+const STOP_GRACE_MS = 1_000;
 const ZERO_HASH = `0x${"0".repeat(64)}`;
 const PROGRESS_EVERY_MS = 1_000;
 
@@ -61,6 +62,7 @@ export class Indexer {
   #failure: OrioleError | null = null;
   #stopped = false;
   #loop: Promise<void> | undefined;
+  #committing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #waiters: Waiter[] = [];
   #caughtUpOnce = false;
@@ -130,7 +132,12 @@ export class Indexer {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
-    await this.#loop;
+    // A fetch in flight may hang on a dead RPC: abandoning it is safe (the
+    // loop checks the flag before writing); a write in progress is awaited.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
+    clearTimeout(timer);
+    await this.#committing;
     this.#settleWaiters(new OrioleError("indexer_stopped", "the indexer stopped"));
   }
 
@@ -141,6 +148,7 @@ export class Indexer {
         await this.#catchUp();
         failures = 0;
       } catch (e) {
+        if (this.#isStopped()) return; // a request cut short by stop()
         const error = isOrioleError(e) ? e : new OrioleError("indexer_error", (e as Error).message, {}, { cause: e });
         if (FATAL_CODES.has(error.code)) {
           this.#fail(error);
@@ -159,8 +167,10 @@ export class Indexer {
   /** Polls the head, then indexes ranges until the cursor reaches it. */
   async #catchUp(): Promise<void> {
     const { client } = this.#opts;
-    const head = await client.blockNumber();
+    const latest = await client.header("latest");
+    const head = latest.number;
     this.#head = head;
+    this.#checkHead(latest);
     let pending: Promise<FetchedRange> | undefined;
     const fetchFrom = (fromBlock: number): Promise<FetchedRange> => {
       const p = fetchNextRange(client, this.#sizer, { fromBlock, maxToBlock: head, tokens: this.#tokens });
@@ -169,10 +179,15 @@ export class Indexer {
     };
     while (!this.#isStopped() && this.#cursorBlock() < head) {
       const range = await (pending ?? fetchFrom(this.#cursorBlock() + 1));
+      if (this.#isStopped()) return;
       // Fetch the next range while this one is derived and written.
       pending = range.toBlock < head ? fetchFrom(range.toBlock + 1) : undefined;
-      if (this.#isStopped()) return;
-      await this.#commitRange(range);
+      this.#committing = this.#commitRange(range);
+      try {
+        await this.#committing;
+      } finally {
+        this.#committing = undefined;
+      }
     }
     this.#reportProgress(head);
   }
@@ -180,6 +195,30 @@ export class Indexer {
   /** A method, not the field: the flag changes across awaits. */
   #isStopped(): boolean {
     return this.#stopped;
+  }
+
+  /**
+   * With no new block, the head must still be the indexed block: a head at
+   * the same height with another hash is a reorganisation. A head below the
+   * cursor is retried (a lagging RPC behind a load balancer, or a chain
+   * that was reset under the node) and reported.
+   */
+  #checkHead(latest: BlockHeader): void {
+    const cursor = this.#cursor;
+    if (!cursor) return;
+    if (latest.number === cursor.blockNumber && latest.hash !== cursor.blockHash) {
+      throw new OrioleError(
+        "reorg_detected",
+        `chain reorganisation detected: block ${latest.number} is now ${latest.hash}, but the indexed one is ${cursor.blockHash}; stopping without writing`,
+        { blockNumber: latest.number, hash: latest.hash, indexedHash: cursor.blockHash },
+      );
+    }
+    if (latest.number < cursor.blockNumber) {
+      throw new OrioleError("head_behind", `the chain head ${latest.number} is behind the indexed block ${cursor.blockNumber} (lagging RPC, or a reset chain: restart with --reindex-on-reset)`, {
+        headBlock: latest.number,
+        indexedBlock: cursor.blockNumber,
+      });
+    }
   }
 
   #cursorBlock(): number {
