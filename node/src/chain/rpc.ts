@@ -1,6 +1,7 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { z } from "zod";
 import { OrioleError } from "../../../client/sdk/errors.ts";
+import { redactUrl } from "../log.ts";
 
 /** The parts of a block header the node uses. */
 export interface BlockHeader {
@@ -148,7 +149,7 @@ export async function fetchChainId(url: string, timeoutMs = 10_000): Promise<num
     });
     body = await res.json();
   } catch (e) {
-    throw new OrioleError("rpc_unreachable", `the chain's JSON-RPC endpoint does not answer: ${(e as Error).message}`, {}, { cause: e });
+    throw new OrioleError("rpc_unreachable", `the chain's JSON-RPC endpoint ${redactUrl(url)} does not answer: ${(e as Error).message}`, {}, { cause: e });
   }
   const parsed = z.object({ result: hex }).safeParse(body);
   if (!parsed.success) throw new OrioleError("rpc_invalid_response", "eth_chainId returned no chain id");
