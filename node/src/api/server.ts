@@ -44,6 +44,10 @@ export function createApi(ctx: ApiContext): express.Express {
     res.locals.requestId = id;
     res.set("x-request-id", id);
     res.set("cache-control", "no-store");
+    const t0 = performance.now();
+    res.on("finish", () => {
+      log.debug("request", { requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) });
+    });
     next();
   });
 

@@ -137,7 +137,7 @@ export class Indexer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#loop, new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
     clearTimeout(timer);
-    await this.#committing;
+    await this.#committing?.catch(() => {}); // its error, if any, is the loop's to report
     this.#settleWaiters(new OrioleError("indexer_stopped", "the indexer stopped"));
   }
 
