@@ -12,7 +12,8 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { ensureDeployment } from "./deploy/ensureDeployment.ts";
-import { rpcCall, waitForRpc } from "./devchain/hardhatNode.ts";
+import { waitForRpc } from "./devchain/hardhatNode.ts";
+import { jsonRpcRequest } from "../client/sdk/jsonRpc.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -31,7 +32,7 @@ const connection = await hre.network.create({
   chainType: "l1",
   override: { url: args.rpc },
 });
-const fund = args["fund-dev"] ? ((await rpcCall(args.rpc, "eth_accounts")) as string[]) : undefined;
+const fund = args["fund-dev"] ? ((await jsonRpcRequest(args.rpc, "eth_accounts")) as string[]) : undefined;
 const { file, reused, deployment } = await ensureDeployment({
   connection,
   deploymentsDir: args.out,

@@ -15,9 +15,10 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
 import hre from "hardhat";
-import { startHardhatNode, waitForRpc, rpcCall, type LocalChain } from "./devchain/hardhatNode.ts";
+import { startHardhatNode, waitForRpc, type LocalChain } from "./devchain/hardhatNode.ts";
 import { ensureDeployment } from "./deploy/ensureDeployment.ts";
 import { CURRENCIES } from "../client/sdk/currencies.ts";
+import { jsonRpcRequest } from "../client/sdk/jsonRpc.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_BIN = process.execPath;
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   await hre.tasks.getTask("build").run({ quiet: true });
 
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
-  const accounts = (await rpcCall(rpcUrl, "eth_accounts")) as string[];
+  const accounts = (await jsonRpcRequest(rpcUrl, "eth_accounts")) as string[];
   const { deployment, file, reused } = await ensureDeployment({
     connection,
     deploymentsDir: args.deployments,

@@ -10,7 +10,8 @@ import { ChainClient } from "./chain/rpc.ts";
 import { loadDeployment, type NodeConfig } from "./config.ts";
 import { chainIdentity, bindStore } from "./indexer/identity.ts";
 import { Indexer, type IndexerStatus } from "./indexer/indexer.ts";
-import { createLogger, redactUrl, type Logger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { redactUrl } from "../../client/sdk/jsonRpc.ts";
 import { NodeStore } from "./store/store.ts";
 
 export interface RunningNode {

@@ -66,17 +66,3 @@ function jsonSafe(_key: string, value: unknown): unknown {
   }
   return value;
 }
-
-/**
- * Keeps the scheme, host and port of a URL and hides the path, query and
- * credentials, which hosted RPC providers use for API keys.
- */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const hidden = u.username || u.password || (u.pathname !== "/" && u.pathname !== "") || u.search;
-    return `${u.protocol}//${u.host}${hidden ? "/…" : ""}`;
-  } catch {
-    return "<invalid url>";
-  }
-}

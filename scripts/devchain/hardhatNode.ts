@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_BIN = path.join(ROOT, "node_modules", ".bin", "hardhat");
@@ -30,24 +31,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Sends one JSON-RPC request; throws on transport or RPC errors. */
-export async function rpcCall(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
 
 /** Polls until the RPC answers eth_chainId, or throws after `timeoutMs`. */
 export async function waitForRpc(url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await rpcCall(url, "eth_chainId");
+      await jsonRpcRequest(url, "eth_chainId", [], 2_000);
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`no JSON-RPC answer at ${url} after ${timeoutMs} ms`, { cause: e });

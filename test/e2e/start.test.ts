@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { freePort, rpcCall } from "../../scripts/devchain/hardhatNode.ts";
+import { freePort } from "../../scripts/devchain/hardhatNode.ts";
 import { deploymentSchema } from "../../client/sdk/deployment.ts";
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
 /** `npm start` as a user runs it: one command, a chain, contracts, a node; Ctrl-C stops it all. */
 describe("npm start (scripts/start.ts)", function () {
@@ -73,7 +74,7 @@ describe("npm start (scripts/start.ts)", function () {
     expect(deployment.contracts.tokens).to.deep.equal(net.contracts.tokens);
     expect(output).to.include(`http://127.0.0.1:${apiPort}`);
 
-    const accounts = (await rpcCall(`http://127.0.0.1:${chainPort}`, "eth_accounts")) as string[];
+    const accounts = (await jsonRpcRequest(`http://127.0.0.1:${chainPort}`, "eth_accounts")) as string[];
     expect(accounts).to.have.length(20);
     const last = accounts[19]!;
     // The node indexes the funding; the last account holds 1,000,000 of each.
@@ -126,7 +127,7 @@ describe("npm start (scripts/start.ts)", function () {
       expect(out2).to.include("reusing the deployment");
       expect(await interrupt(second)).to.equal(0);
       // Stopping the second run leaves the chain it did not start running.
-      expect(await rpcCall(chainUrl, "eth_chainId")).to.equal("0x7a69");
+      expect(await jsonRpcRequest(chainUrl, "eth_chainId")).to.equal("0x7a69");
     } finally {
       if (second.exitCode === null) second.kill("SIGKILL");
     }

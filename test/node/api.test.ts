@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { rpcCall } from "../../scripts/devchain/hardhatNode.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
@@ -26,8 +26,8 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const usd = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await devnet.connection.ethers.getSigner(ACCOUNTS[0]));
     for (let i = 0; i < 5; i++) await (await usd.transfer(ACCOUNTS[1], 100n + BigInt(i))).wait();
     // Thousands of empty blocks and small ranges: the node needs a moment to catch up.
-    await rpcCall(devnet.chain.rpcUrl, "hardhat_mine", ["0xbb8"]);
-    head = Number(await rpcCall(devnet.chain.rpcUrl, "eth_blockNumber"));
+    await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_mine", ["0xbb8"]);
+    head = Number(await jsonRpcRequest(devnet.chain.rpcUrl, "eth_blockNumber"));
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-api-"));
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, maxBlockRange: 5 }), { log: silentLogger });
     earlyReadyz = await getJson(`${node.url}/readyz`);

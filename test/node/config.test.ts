@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { DEFAULTS, loadDeployment, parseConfig, configWith, type NodeConfig } from "../../node/src/config.ts";
-import { createLogger, redactUrl } from "../../node/src/log.ts";
+import { createLogger } from "../../node/src/log.ts";
+import { redactUrl } from "../../client/sdk/jsonRpc.ts";
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): NodeConfig {
   const parsed = parseConfig(argv, env);

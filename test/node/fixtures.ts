@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { dataSlice, getAddress, id, Interface, toBigInt, toQuantity, ZeroAddress } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
-import { rpcCall } from "../../scripts/devchain/hardhatNode.ts";
 import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import type { Devnet } from "../helpers/devnet.ts";
 import type { Payment } from "../../node/src/store/store.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
 /** Hardhat's default accounts 1..5 (account 0 deploys and mints). */
 export const ACCOUNTS = [
@@ -73,7 +73,7 @@ export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock
   const accounts = new Set<string>();
   const iface = new Interface(STABLE_TOKEN_ABI);
   const currencyOf = new Map(CURRENCIES.map((c) => [deployment.contracts.tokens[c].toLowerCase(), c]));
-  const logs = (await rpcCall(devnet.chain.rpcUrl, "eth_getLogs", [
+  const logs = (await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getLogs", [
     {
       fromBlock: toQuantity(deployment.deployedAt.blockNumber),
       toBlock: toQuantity(toBlock),
@@ -82,7 +82,7 @@ export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock
     },
   ])) as { address: string; topics: string[]; data: string; blockNumber: string; transactionHash: string; logIndex: string }[];
   const blocks = [...new Set(logs.map((l) => Number(l.blockNumber)))];
-  const headers = await Promise.all(blocks.map((n) => rpcCall(devnet.chain.rpcUrl, "eth_getBlockByNumber", [toQuantity(n), false])));
+  const headers = await Promise.all(blocks.map((n) => jsonRpcRequest(devnet.chain.rpcUrl, "eth_getBlockByNumber", [toQuantity(n), false])));
   const timestamps = new Map(blocks.map((n, i) => [n, Number((headers[i] as { timestamp: string }).timestamp)]));
   const transferTopic = iface.getEvent("Transfer")!.topicHash;
   for (const log of logs) {

@@ -8,7 +8,7 @@ import { configWith } from "../../node/src/config.ts";
 import { createLogger, silentLogger } from "../../node/src/log.ts";
 import { NodeStore } from "../../node/src/store/store.ts";
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
-import { rpcCall } from "../../scripts/devchain/hardhatNode.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { spawnNode } from "../helpers/nodeProcess.ts";
 import { startRpcProxy } from "./rpcProxy.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
@@ -173,13 +173,13 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     const { ethers } = devnet.connection;
     const rpc = devnet.chain.rpcUrl;
     const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await ethers.getSigner(ACCOUNTS[0]));
-    const snapshot = await rpcCall(rpc, "evm_snapshot");
+    const snapshot = await jsonRpcRequest(rpc, "evm_snapshot");
     const r1 = await (await usd.transfer(ACCOUNTS[3], 1n)).wait();
     await node.waitForIndexed(r1!.blockNumber);
     const before = await node.store.dump();
 
     // Replace block r1 by another one at the same height.
-    await rpcCall(rpc, "evm_revert", [snapshot]);
+    await jsonRpcRequest(rpc, "evm_revert", [snapshot]);
     const r2 = await (await usd.transfer(ACCOUNTS[4], 2n)).wait();
     expect(r2!.blockNumber).to.equal(r1!.blockNumber);
     const failed = await node.waitForIndexed(r1!.blockNumber + 1, 10_000).catch((e: unknown) => e);
@@ -193,7 +193,7 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     node = undefined;
 
     // The fork grows past the cursor: the CLI sees the broken parent link at once and exits 2.
-    await rpcCall(rpc, "hardhat_mine", ["0x1"]);
+    await jsonRpcRequest(rpc, "hardhat_mine", ["0x1"]);
     const cli = await spawnNode({ args: ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0"], waitUntilServing: false });
     const exit = await cli.exited;
     expect(exit.code, cli.output()).to.equal(2);

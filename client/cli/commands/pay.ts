@@ -1,10 +1,10 @@
 import { hexlify, Wallet } from "ethers";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import { OrioleError } from "../../sdk/errors.ts";
+import { fetchChainId } from "../../sdk/jsonRpc.ts";
 import { readKeystore, unlockKeystore } from "../../sdk/keystore.ts";
 import { paymentProvider, sendPayment, tokenBalance } from "../../sdk/payments.ts";
 import type { CliContext, CommandResult } from "../context.ts";
-import { rpcChainId } from "../rpc.ts";
 import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
 
@@ -21,7 +21,7 @@ export async function pay(ctx: CliContext, args: { to: string; amount: string; c
   const from = keystore.address;
   ctx.progress("pay.checking");
   const network = await (await ctx.api()).getNetwork();
-  const chainId = await rpcChainId(ctx.rpcUrl);
+  const chainId = await fetchChainId(ctx.rpcUrl, 5_000);
   if (chainId !== network.chainId) {
     throw new OrioleError("chain_mismatch", `the node serves chain ${network.chainId} but the RPC is chain ${chainId}`, { nodeChainId: network.chainId, rpcChainId: chainId });
   }

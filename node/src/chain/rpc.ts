@@ -1,7 +1,7 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { z } from "zod";
 import { OrioleError } from "../../../client/sdk/errors.ts";
-import { redactUrl } from "../log.ts";
+import { fetchChainId } from "../../../client/sdk/jsonRpc.ts";
 
 /** The parts of a block header the node uses. */
 export interface BlockHeader {
@@ -134,24 +134,3 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
   }
 }
 
-/**
- * eth_chainId through a plain fetch, so that an unreachable RPC fails with
- * one clear error instead of ethers' endless network-detection retries.
- */
-export async function fetchChainId(url: string, timeoutMs = 10_000): Promise<number> {
-  let body: unknown;
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    body = await res.json();
-  } catch (e) {
-    throw new OrioleError("rpc_unreachable", `the chain's JSON-RPC endpoint ${redactUrl(url)} does not answer: ${(e as Error).message}`, {}, { cause: e });
-  }
-  const parsed = z.object({ result: hex }).safeParse(body);
-  if (!parsed.success) throw new OrioleError("rpc_invalid_response", "eth_chainId returned no chain id");
-  return Number(parsed.data.result);
-}
