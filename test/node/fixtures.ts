@@ -65,26 +65,32 @@ export interface ChainTruth {
 
 /**
  * What the node should have indexed, computed independently of it: the raw
- * Transfer logs of every token decoded by ethers through the ABI, and
- * block timestamps from the block headers.
+ * Transfer and Payment logs of every token (Payment decoded by ethers through
+ * the ABI), and block timestamps from the block headers. A Payment's
+ * transfers are found by log index: the contract emits them right before it,
+ * with nothing in between (payment transfer at index − 1 without a fee; at
+ * index − 2, and the fee transfer at index − 1, with one).
  */
 export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock: number): Promise<ChainTruth> {
   const payments = new Map<string, Payment[]>();
   const accounts = new Set<string>();
   const iface = new Interface(STABLE_TOKEN_ABI);
   const currencyOf = new Map(CURRENCIES.map((c) => [deployment.contracts.tokens[c].toLowerCase(), c]));
+  const transferTopic = iface.getEvent("Transfer")!.topicHash;
+  const paymentTopic = iface.getEvent("Payment")!.topicHash;
   const logs = (await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getLogs", [
     {
       fromBlock: toQuantity(deployment.deployedAt.blockNumber),
       toBlock: toQuantity(toBlock),
       address: Object.values(deployment.contracts.tokens),
-      topics: [iface.getEvent("Transfer")!.topicHash],
+      topics: [[transferTopic, paymentTopic]],
     },
   ])) as { address: string; topics: string[]; data: string; blockNumber: string; transactionHash: string; logIndex: string }[];
   const blocks = [...new Set(logs.map((l) => Number(l.blockNumber)))];
   const headers = await Promise.all(blocks.map((n) => jsonRpcRequest(devnet.chain.rpcUrl, "eth_getBlockByNumber", [toQuantity(n), false])));
   const timestamps = new Map(blocks.map((n, i) => [n, Number((headers[i] as { timestamp: string }).timestamp)]));
-  const transferTopic = iface.getEvent("Transfer")!.topicHash;
+  const byPosition = new Map<string, Payment>();
+  const all: Payment[] = [];
   for (const log of logs) {
     // (ethers' ABI decoding costs ~0.2-0.4 ms per field under the test runner: slice instead.)
     if (log.topics.length !== 3 || log.topics[0] !== transferTopic) continue;
@@ -101,7 +107,34 @@ export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock
       to: getAddress(to),
       currency: currencyOf.get(log.address.toLowerCase())!,
       amount: value.toString(),
+      reference: null,
+      fee: "0",
+      kind: "transfer",
     };
+    byPosition.set(`${blockNumber}:${p.logIndex}`, p);
+    all.push(p);
+  }
+  for (const log of logs) {
+    if (log.topics[0] !== paymentTopic) continue;
+    const ev = iface.parseLog(log)!;
+    const [ref, payer, payee, amount, fee] = ev.args as unknown as [string, string, string, bigint, bigint];
+    const blockNumber = Number(log.blockNumber);
+    const at = (i: number): Payment => {
+      const t = byPosition.get(`${blockNumber}:${Number(log.logIndex) - i}`);
+      if (!t || t.txHash !== log.transactionHash || t.from !== payer) throw new Error(`no transfer ${i} before Payment ${blockNumber}:${log.logIndex}`);
+      return t;
+    };
+    const main = at(fee > 0n ? 2 : 1);
+    expect(main.to).to.equal(payee);
+    expect(BigInt(main.amount)).to.equal(amount - fee);
+    Object.assign(main, { reference: ref, fee: fee.toString(), kind: "payment" });
+    if (fee > 0n) {
+      const feeTransfer = at(1);
+      expect(BigInt(feeTransfer.amount)).to.equal(fee);
+      Object.assign(feeTransfer, { reference: ref, kind: "fee" });
+    }
+  }
+  for (const p of all) {
     for (const who of new Set([p.from, p.to])) {
       if (who === ZeroAddress) continue;
       accounts.add(who);

@@ -162,9 +162,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             balances: currencyMap(ref("BaseUnits")),
           },
         },
+        Reference: { type: "string", pattern: "^0x[0-9a-f]{64}$", description: "A payment's bytes32 reference (invoice id, order hash, …), lowercase hex" },
         Payment: {
           type: "object",
-          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount"],
+          description:
+            "One Transfer as seen by one account. A payment with a reference (pay, payFrom, payWithPermit, payWithAuthorization, settlePayments) shows as its payer → payee transfer (kind payment) and, when the merchant pays a fee, the payer → fee collector transfer (kind fee); both carry the Payment event's reference.",
+          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind"],
           properties: {
             txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
             logIndex: { type: "integer" },
@@ -173,7 +176,14 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             from: ref("Address"),
             to: ref("Address"),
             currency: ref("Currency"),
-            amount: ref("BaseUnits"),
+            amount: { ...ref("BaseUnits"), description: "What `to` received (for kind payment: the merchant's net, after the fee)" },
+            reference: { oneOf: [ref("Reference"), { type: "null" }], description: "The Payment event's reference; null for a plain transfer (incl. mints and burns)" },
+            fee: { ...ref("BaseUnits"), description: "For kind payment: the merchant fee (the payer paid amount + fee). \"0\" otherwise" },
+            kind: {
+              type: "string",
+              enum: ["transfer", "payment", "fee"],
+              description: "transfer: a plain ERC-20 transfer, mint or burn; payment: the payer → payee transfer of a payment with a reference; fee: its payer → fee collector transfer",
+            },
           },
         },
         PaymentPage: {

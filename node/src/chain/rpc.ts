@@ -30,7 +30,8 @@ export interface LogFilter {
   fromBlock: number;
   toBlock: number;
   addresses: readonly string[];
-  topic0: string;
+  /** First topic; several mean any of them (one eth_getLogs call). */
+  topic0: string | readonly string[];
 }
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
@@ -83,7 +84,7 @@ export class ChainClient {
     return Promise.all(blockNumbers.map((n) => this.header(n)));
   }
 
-  /** eth_getLogs for some addresses and a first topic, undecoded. */
+  /** eth_getLogs for some addresses and one or several first topics, undecoded. */
   async logs(filter: LogFilter): Promise<RpcLog[]> {
     const result: unknown = await this.#provider.send("eth_getLogs", [
       { fromBlock: toHex(filter.fromBlock), toBlock: toHex(filter.toBlock), address: filter.addresses, topics: [filter.topic0] },

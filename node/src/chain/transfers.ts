@@ -1,4 +1,4 @@
-import { TRANSFER_TOPIC } from "../../../client/sdk/abi.ts";
+import { PAYMENT_TOPIC, TRANSFER_TOPIC } from "../../../client/sdk/abi.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
 import type { BlockHeader, ChainClient, RpcLog } from "./rpc.ts";
 
@@ -17,7 +17,27 @@ export interface TransferLog {
   timestamp: number;
 }
 
-/** Transfers of a contiguous block range, with the headers that bound it. */
+/**
+ * One `Payment(bytes32 indexed ref, address indexed payer, address indexed
+ * payee, uint256 amount, uint256 fee)` of a StableToken, decoded. It follows,
+ * in the same transaction, the Transfer(s) it describes (see derive.ts).
+ */
+export interface PaymentLog {
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  /** Token contract, lowercase. */
+  token: string;
+  /** 0x and 64 lowercase hex digits. */
+  reference: string;
+  payer: string;
+  payee: string;
+  /** What the payer paid: the payee got `amount - fee`, the fee collector `fee`. */
+  amount: bigint;
+  fee: bigint;
+}
+
+/** Transfers (and the Payment events next to them) of a contiguous block range, with the headers that bound it. */
 export interface FetchedRange {
   fromBlock: number;
   toBlock: number;
@@ -27,12 +47,15 @@ export interface FetchedRange {
   last: BlockHeader;
   /** Ordered by (blockNumber, logIndex). */
   transfers: TransferLog[];
+  /** Ordered by (blockNumber, logIndex). */
+  payments: PaymentLog[];
   /** Time the RPC round trips and decoding took. */
   fetchMs: number;
 }
 
 const WORD_ADDRESS_RE = /^0x0{24}[0-9a-fA-F]{40}$/;
 const WORD_RE = /^0x[0-9a-fA-F]{64}$/;
+const TWO_WORDS_RE = /^0x[0-9a-fA-F]{128}$/;
 
 /**
  * Decodes a Transfer log straight from its topics and data (no ABI coder):
@@ -57,6 +80,30 @@ export function decodeTransferLog(log: RpcLog, timestamp: number): TransferLog |
   };
 }
 
+/**
+ * Decodes a Payment log from its topics and data (no ABI coder): topics[1] =
+ * reference, topics[2] = payer, topics[3] = payee, data = amount ‖ fee.
+ * Returns undefined for anything else.
+ */
+export function decodePaymentLog(log: RpcLog): PaymentLog | undefined {
+  const [t0, t1, t2, t3] = log.topics;
+  if (log.topics.length !== 4 || t0?.toLowerCase() !== PAYMENT_TOPIC) return undefined;
+  if (!t1 || !t2 || !t3 || !WORD_RE.test(t1) || !WORD_ADDRESS_RE.test(t2) || !WORD_ADDRESS_RE.test(t3) || !TWO_WORDS_RE.test(log.data)) return undefined;
+  return {
+    blockNumber: Number(log.blockNumber),
+    logIndex: Number(log.logIndex),
+    txHash: log.transactionHash.toLowerCase(),
+    token: log.address.toLowerCase(),
+    reference: t1.toLowerCase(),
+    payer: `0x${t2.slice(26).toLowerCase()}`,
+    payee: `0x${t3.slice(26).toLowerCase()}`,
+    amount: BigInt(`0x${log.data.slice(2, 66)}`),
+    fee: BigInt(`0x${log.data.slice(66)}`),
+  };
+}
+
+const byLogOrder = (a: { blockNumber: number; logIndex: number }, b: { blockNumber: number; logIndex: number }): number => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
+
 /** The chain answered for a different history than a moment ago (a reorg during the fetch): try again. */
 export class ChainChangedError extends OrioleError {
   constructor(message: string, details: Record<string, unknown>) {
@@ -65,8 +112,9 @@ export class ChainChangedError extends OrioleError {
 }
 
 /**
- * Fetches the Transfer logs of `tokens` in [fromBlock, toBlock] and the
- * headers bounding the range, in one JSON-RPC round trip when the RPC
+ * Fetches the Transfer and Payment logs of `tokens` in [fromBlock, toBlock]
+ * (one eth_getLogs call, topic0 either) and the headers bounding the
+ * range, in one JSON-RPC round trip when the RPC
  * returns `blockTimestamp` on logs (two otherwise: the missing timestamps
  * come from headers, fetched as one batch).
  */
@@ -74,7 +122,7 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
   const { fromBlock, toBlock } = opts;
   const t0 = performance.now();
   const [logs, first, last] = await Promise.all([
-    client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: TRANSFER_TOPIC }),
+    client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: [TRANSFER_TOPIC, PAYMENT_TOPIC] }),
     client.header(fromBlock),
     fromBlock === toBlock ? undefined : client.header(toBlock),
   ]);
@@ -91,7 +139,9 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
   if (missing.size > 0) for (const h of await client.headers([...missing])) known.set(h.number, h);
 
   const transfers: TransferLog[] = [];
+  const payments: PaymentLog[] = [];
   let sorted = true;
+  let paymentsSorted = true;
   for (const log of logs) {
     if (log.removed === true) throw new ChainChangedError("eth_getLogs returned a removed log", { blockHash: log.blockHash });
     const n = Number(log.blockNumber);
@@ -105,13 +155,21 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
     const timestamp = log.blockTimestamp !== undefined ? Number(log.blockTimestamp) : header?.timestamp;
     if (timestamp === undefined) throw new OrioleError("rpc_invalid_response", `no timestamp for block ${n}`);
     const t = decodeTransferLog(log, timestamp);
-    if (!t) continue;
+    if (!t) {
+      const p = decodePaymentLog(log);
+      if (!p) continue;
+      const prevP = payments.at(-1);
+      if (prevP && byLogOrder(prevP, p) >= 0) paymentsSorted = false;
+      payments.push(p);
+      continue;
+    }
     const prev = transfers.at(-1);
-    if (prev && (prev.blockNumber > t.blockNumber || (prev.blockNumber === t.blockNumber && prev.logIndex >= t.logIndex))) sorted = false;
+    if (prev && byLogOrder(prev, t) >= 0) sorted = false;
     transfers.push(t);
   }
-  if (!sorted) transfers.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
-  return { fromBlock, toBlock, first, last: lastHeader, transfers, fetchMs: Math.round(performance.now() - t0) };
+  if (!sorted) transfers.sort(byLogOrder);
+  if (!paymentsSorted) payments.sort(byLogOrder);
+  return { fromBlock, toBlock, first, last: lastHeader, transfers, payments, fetchMs: Math.round(performance.now() - t0) };
 }
 
 /** Whether an RPC error means "ask for less" (result count, response size or block range limits). */
@@ -179,7 +237,7 @@ export async function fetchNextRange(client: ChainClient, sizer: RangeSizer, opt
     const toBlock = Math.min(opts.maxToBlock, opts.fromBlock + sizer.size - 1);
     try {
       const range = await fetchTransfers(client, { fromBlock: opts.fromBlock, toBlock, tokens: opts.tokens });
-      sizer.observe(toBlock - opts.fromBlock + 1, range.transfers.length);
+      sizer.observe(toBlock - opts.fromBlock + 1, range.transfers.length + range.payments.length);
       return range;
     } catch (e) {
       if (isRangeTooLargeError(e) && sizer.shrink()) continue;

@@ -1,8 +1,8 @@
 import { getAddress, ZeroAddress } from "ethers";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
-import type { TransferLog } from "../chain/transfers.ts";
-import type { Payment, StateChanges } from "../store/store.ts";
+import type { PaymentLog, TransferLog } from "../chain/transfers.ts";
+import type { Payment, PaymentKind, StateChanges } from "../store/store.ts";
 import { balanceKey } from "../store/keys.ts";
 
 /**
@@ -33,14 +33,84 @@ export function touchedBalances(transfers: readonly TransferLog[], currencyOf: R
   return [...seen.values()];
 }
 
+/** What a Payment event says about one of the Transfers it describes. */
+export interface TransferLink {
+  kind: Exclude<PaymentKind, "transfer">;
+  reference: string;
+  /** The payment's fee (also on its fee transfer). */
+  fee: bigint;
+}
+
 /**
- * Applies transfers (in log order) to prior balances and supply. Mints come
+ * Attaches each Payment event to the Transfer(s) it describes; returns
+ * links keyed by index in `transfers`. Both lists are in log order.
+ *
+ * The rule, from Payments.sol `_pay` and `_settleOne`: a payment emits, in
+ * one call frame of the token and with no event of the token in between,
+ *   - without a fee: Transfer(payer → payee, amount), then Payment;
+ *   - with a fee:    Transfer(payer → payee, amount − fee), Transfer(payer →
+ *     fee collector, fee), then Payment.
+ * (The fee comes from the payer's balance: the merchant receives the net.)
+ * So a Payment claims, among the Transfers of the same transaction and the
+ * same token that precede it and no earlier Payment claimed, the latest one
+ * as its fee transfer (when fee > 0: from the payer, of value fee), and the
+ * latest one before that as its payment transfer (payer → payee, amount −
+ * fee). Batches (`settlePayments`) repeat the pattern per item; skipped
+ * items emit no Transfer and no Payment. A Payment whose Transfers are not
+ * there means the node misreads the contract: `state_invariant`, never a
+ * guess written to the store.
+ */
+export function linkPayments(transfers: readonly TransferLog[], payments: readonly PaymentLog[]): Map<number, TransferLink> {
+  const links = new Map<number, TransferLink>();
+  let next = 0;
+  let tx = "";
+  // Unclaimed transfers of the current transaction, per token, in log order.
+  let open = new Map<string, number[]>();
+  for (const p of payments) {
+    for (let t = transfers[next]; t && (t.blockNumber < p.blockNumber || (t.blockNumber === p.blockNumber && t.logIndex < p.logIndex)); t = transfers[++next]) {
+      if (t.txHash !== tx) {
+        tx = t.txHash;
+        open = new Map();
+      }
+      const list = open.get(t.token);
+      if (list) list.push(next);
+      else open.set(t.token, [next]);
+    }
+    const unclaimed = p.txHash === tx ? (open.get(p.token) ?? []) : [];
+    const claim = (what: string, matches: (t: TransferLog) => boolean): number => {
+      const i = unclaimed.pop();
+      const t = i === undefined ? undefined : transfers[i];
+      if (i === undefined || !t || !matches(t)) {
+        throw new OrioleError("state_invariant", `Payment at block ${p.blockNumber} log ${p.logIndex} is not preceded by its ${what} transfer`, {
+          blockNumber: p.blockNumber,
+          logIndex: p.logIndex,
+          txHash: p.txHash,
+          found: t ? { logIndex: t.logIndex, from: t.from, to: t.to, value: t.value.toString() } : null,
+        });
+      }
+      return i;
+    };
+    if (p.fee > 0n) {
+      const i = claim("fee", (t) => t.from === p.payer && t.value === p.fee);
+      links.set(i, { kind: "fee", reference: p.reference, fee: p.fee });
+    }
+    const i = claim("payment", (t) => t.from === p.payer && t.to === p.payee && t.value === p.amount - p.fee);
+    links.set(i, { kind: "payment", reference: p.reference, fee: p.fee });
+  }
+  return links;
+}
+
+/**
+ * Applies transfers (in log order) to prior balances and supply; Payment
+ * events add their reference and fee to the payment entries (see linkPayments). Mints come
  * from and burns go to the zero address. A balance or supply going negative
  * means events were missed or double-counted: that is a fatal
  * `state_invariant` error, never something to write.
  */
 export function applyTransfers(opts: {
   transfers: readonly TransferLog[];
+  /** The Payment events of the same range, in log order. */
+  payments?: readonly PaymentLog[];
   currencyOf: ReadonlyMap<string, Currency>;
   priorBalances: ReadonlyMap<string, bigint>;
   priorSupply: Readonly<Record<Currency, bigint>>;
@@ -48,6 +118,7 @@ export function applyTransfers(opts: {
   const balances = new Map<string, { account: string; currency: Currency; value: bigint }>();
   const supply = new Map<Currency, bigint>();
   const payments: { account: string; payment: Payment }[] = [];
+  const links = opts.payments && opts.payments.length > 0 ? linkPayments(opts.transfers, opts.payments) : undefined;
 
   const adjust = (account: string, currency: Currency, delta: bigint, t: TransferLog): void => {
     const key = balanceKey(account, currency);
@@ -64,7 +135,7 @@ export function applyTransfers(opts: {
     balances.set(key, { account, currency, value });
   };
 
-  for (const t of opts.transfers) {
+  for (const [index, t] of opts.transfers.entries()) {
     const currency = opts.currencyOf.get(t.token);
     if (!currency) continue;
     if (t.from === ZERO || t.to === ZERO) {
@@ -85,7 +156,16 @@ export function applyTransfers(opts: {
       to: checksum(t.to),
       currency,
       amount: t.value.toString(),
+      reference: null,
+      fee: "0",
+      kind: "transfer",
     };
+    const link = links?.get(index);
+    if (link) {
+      payment.reference = link.reference;
+      payment.kind = link.kind;
+      if (link.kind === "payment") payment.fee = link.fee.toString();
+    }
     if (t.from !== ZERO) payments.push({ account: t.from, payment });
     if (t.to !== ZERO && t.to !== t.from) payments.push({ account: t.to, payment });
   }

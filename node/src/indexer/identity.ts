@@ -3,7 +3,7 @@ import type { Deployment } from "../../../client/sdk/deployment.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
 import type { ChainClient } from "../chain/rpc.ts";
 import type { Logger } from "../log.ts";
-import type { ChainIdentity, NodeStore } from "../store/store.ts";
+import { SCHEMA_VERSION, type ChainIdentity, type NodeStore } from "../store/store.ts";
 
 /**
  * What the chain behind the RPC is, checked against the deployment file:
@@ -55,11 +55,20 @@ export function sameIdentity(a: ChainIdentity, b: ChainIdentity): boolean {
  * built from another chain (a restarted dev chain has the same chain id but
  * a new genesis) is refused with `chain_mismatch`, or wiped and re-indexed
  * when `reindexOnReset` is set. A store without identity but with data is
- * the trace of an interrupted wipe, and is wiped.
+ * the trace of an interrupted wipe, and is wiped. A store of the same chain
+ * derived with another SCHEMA_VERSION (an older node) is wiped and
+ * re-indexed: everything in it comes from the chain.
  */
 export async function bindStore(store: NodeStore, expected: ChainIdentity, opts: { reindexOnReset: boolean; dataDir: string; log: Logger }): Promise<{ wiped: boolean }> {
   const stored = await store.identity();
-  if (stored && sameIdentity(stored, expected)) return { wiped: false };
+  if (stored && sameIdentity(stored, expected)) {
+    const version = await store.schemaVersion();
+    if (version === SCHEMA_VERSION) return { wiped: false };
+    opts.log.warn("data dir was indexed by another node version: wiping it and re-indexing", { dataDir: opts.dataDir, schemaVersion: version, expected: SCHEMA_VERSION });
+    await store.wipe();
+    await store.setIdentity(expected);
+    return { wiped: true };
+  }
   if (stored) {
     const details = {
       dataDir: opts.dataDir,

@@ -237,7 +237,7 @@ export class Indexer {
     const values = await this.#opts.store.balancesOf(refs);
     const t1 = performance.now();
     const priorBalances = new Map(refs.map((r, i) => [balanceKey(r.account, r.currency), values[i] ?? 0n]));
-    const changes = applyTransfers({ transfers: range.transfers, currencyOf: this.#currencyOf, priorBalances, priorSupply: supply });
+    const changes = applyTransfers({ transfers: range.transfers, payments: range.payments, currencyOf: this.#currencyOf, priorBalances, priorSupply: supply });
     const next: Cursor = { blockNumber: range.last.number, blockHash: range.last.hash };
     const t2 = performance.now();
     await this.#opts.store.commit(changes, next);
@@ -250,6 +250,7 @@ export class Indexer {
       fromBlock: range.fromBlock,
       toBlock: range.toBlock,
       transfers: range.transfers.length,
+      payments: range.payments.length,
       fetchMs: range.fetchMs,
       readMs: Math.round(t1 - t0),
       deriveMs: Math.round(t2 - t1),

@@ -5,6 +5,13 @@ import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { balanceKey, paymentKey, paymentRange, type LogPosition } from "./keys.ts";
 
+/**
+ * What a transfer is: a plain ERC-20 transfer (mints and burns included),
+ * the transfer of a payment with a reference (payer to payee), or the fee
+ * transfer of such a payment (payer to the fee collector).
+ */
+export type PaymentKind = "transfer" | "payment" | "fee";
+
 /** A payment as served by the API: checksummed addresses, amount as a decimal string. */
 export interface Payment {
   txHash: string;
@@ -15,7 +22,13 @@ export interface Payment {
   from: string;
   to: string;
   currency: Currency;
+  /** What `to` received, base units. */
   amount: string;
+  /** The Payment event's reference (0x and 64 lowercase hex digits) for kinds "payment" and "fee"; null for a plain transfer. */
+  reference: string | null;
+  /** For kind "payment", the merchant fee of the payment (the payer paid amount + fee); "0" otherwise. */
+  fee: string;
+  kind: PaymentKind;
 }
 
 /** The last block whose effects are fully in the store. */
@@ -55,6 +68,12 @@ export interface StateDump {
   /** sha256 over all the entries above, in key order. */
   digest: string;
 }
+
+/**
+ * Layout version of derived state. 2: payment entries carry reference, fee
+ * and kind. A store of another version is re-indexed from the chain.
+ */
+export const SCHEMA_VERSION = 2;
 
 type Snapshot = ReturnType<Level["snapshot"]>;
 type Sub = AbstractSublevel<Level, string | Buffer | Uint8Array, string, string>;
@@ -102,8 +121,18 @@ export class NodeStore {
     return v === undefined ? undefined : (JSON.parse(v) as ChainIdentity);
   }
 
+  /** Stamps the identity and the current SCHEMA_VERSION, together. */
   async setIdentity(identity: ChainIdentity): Promise<void> {
-    await this.#meta.put("identity", JSON.stringify(identity));
+    await this.#db.batch([
+      { type: "put", key: "identity", value: JSON.stringify(identity), sublevel: this.#meta },
+      { type: "put", key: "schema", value: String(SCHEMA_VERSION), sublevel: this.#meta },
+    ]);
+  }
+
+  /** The layout version the stored state was derived with (1: before versions were stamped). */
+  async schemaVersion(): Promise<number> {
+    const v = await this.#meta.get("schema");
+    return v === undefined ? 1 : Number(v);
   }
 
   async cursor(): Promise<Cursor | undefined> {
