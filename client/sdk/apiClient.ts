@@ -54,6 +54,21 @@ const paymentSchema = z.object({
   to: address,
   currency: z.enum(CURRENCIES),
   amount: baseUnits,
+  /** The payment's bytes32 reference; null (or absent, from an older node) for a plain transfer. */
+  reference: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "not a 32-byte reference")
+    .transform((s) => s.toLowerCase())
+    .nullish()
+    .transform((s) => s ?? null),
+  /** The merchant fee of a payment; 0 when none (or absent). */
+  fee: baseUnits.optional().transform((v) => v ?? 0n),
+  /** transfer, payment or fee; absent from an older node means transfer. Unknown kinds from a newer node are kept. */
+  kind: z
+    .string()
+    .min(1)
+    .optional()
+    .transform((k) => k ?? "transfer"),
 });
 export type Payment = z.infer<typeof paymentSchema>;
 

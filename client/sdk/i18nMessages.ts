@@ -64,6 +64,9 @@ export const MESSAGES_EN = {
   "history.self": "self",
   "history.from": "from",
   "history.to": "to",
+  "history.ref": "ref {ref}",
+  "history.fee": "fee {fee}",
+  "history.feeTransfer": "(merchant fee)",
   "history.more": "More: oriole history {address} --cursor {cursor}",
 
   "help.main":
@@ -181,6 +184,9 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "history.self": "自转",
   "history.from": "来自",
   "history.to": "付给",
+  "history.ref": "参考号 {ref}",
+  "history.fee": "手续费 {fee}",
+  "history.feeTransfer": "（商户手续费）",
   "history.more": "更多：oriole history {address} --cursor {cursor}",
 
   "help.main":

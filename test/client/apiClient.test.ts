@@ -68,6 +68,22 @@ describe("API client", function () {
     expect(page.nextCursor).to.equal("abc");
   });
 
+  it("reads a payment's reference, fee and kind, and defaults them for an older node", async function () {
+    const item = { txHash: `0x${"ab".repeat(32)}`, logIndex: 0, blockNumber: 7, timestamp: 1_700_000_000, from: A, to: B, currency: "USD", amount: "975" };
+    const ref = `0x${"CD".repeat(32)}`;
+    reply = { status: 200, body: JSON.stringify({ items: [{ ...item, reference: ref, fee: "25", kind: "payment" }, { ...item, reference: null, fee: "0", kind: "transfer" }, item], nextCursor: null }) };
+    const page = await createApiClient({ url }).getPayments({ address: B });
+    expect(page.items.map((p) => [p.reference, p.fee, p.kind])).to.deep.equal([
+      [ref.toLowerCase(), 25n, "payment"],
+      [null, 0n, "transfer"],
+      [null, 0n, "transfer"],
+    ]);
+    reply = { status: 200, body: JSON.stringify({ items: [{ ...item, reference: "0x12" }], nextCursor: null }) };
+    expect(await codeOf(createApiClient({ url }).getPayments({ address: B }))).to.equal("invalid_response");
+    reply = { status: 200, body: JSON.stringify({ items: [{ ...item, fee: "-1" }], nextCursor: null }) };
+    expect(await codeOf(createApiClient({ url }).getPayments({ address: B }))).to.equal("invalid_response");
+  });
+
   it("maps the node's error body to an OrioleError with the node's code", async function () {
     reply = { status: 404, body: JSON.stringify({ error: { code: "not_found", message: "no such thing" } }) };
     const code = await codeOf(createApiClient({ url }).getNetwork());

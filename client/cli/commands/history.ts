@@ -13,6 +13,11 @@ export function describePayment(p: Payment, me: string): { direction: Direction;
   return { direction: "out", counterparty: p.to };
 }
 
+/** A reference short enough for a line: "0x1234abcd…ef01". */
+export function shortReference(ref: string): string {
+  return `${ref.slice(0, 10)}…${ref.slice(-4)}`;
+}
+
 /** UTC, to the second: "2026-11-26 15:03:22Z". */
 function formatTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
@@ -37,6 +42,10 @@ export async function history(ctx: CliContext, args: { address?: string; limit?:
       txHash: p.txHash,
       logIndex: p.logIndex,
       blockNumber: p.blockNumber,
+      kind: p.kind,
+      reference: p.reference,
+      fee: formatAmount(p.fee),
+      feeBaseUnits: p.fee.toString(),
     })),
     nextCursor: page.nextCursor,
   };
@@ -48,7 +57,12 @@ export async function history(ctx: CliContext, args: { address?: string; limit?:
   const amountWidth = Math.max(0, ...amounts.map((a) => a.length));
   rows.forEach(({ p, direction, counterparty }, i) => {
     const party = direction === "in" ? ctx.t("history.from") : ctx.t("history.to");
-    lines.push(`  ${formatTime(p.timestamp)}  ${ctx.t(`history.${direction}`).padEnd(dirWidth)}  ${(amounts[i] ?? "").padStart(amountWidth)} ${p.currency}  ${party} ${counterparty}`);
+    const extra: string[] = [];
+    if (p.kind === "fee") extra.push(ctx.t("history.feeTransfer"));
+    if (p.reference !== null) extra.push(ctx.t("history.ref", { ref: shortReference(p.reference) }));
+    if (p.fee > 0n) extra.push(ctx.t("history.fee", { fee: `${formatAmount(p.fee)} ${p.currency}` }));
+    const tail = extra.length > 0 ? `  ${extra.join("  ")}` : "";
+    lines.push(`  ${formatTime(p.timestamp)}  ${ctx.t(`history.${direction}`).padEnd(dirWidth)}  ${(amounts[i] ?? "").padStart(amountWidth)} ${p.currency}  ${party} ${counterparty}${tail}`);
   });
   if (page.nextCursor !== null) lines.push(ctx.t("history.more", { address: me, cursor: page.nextCursor }));
   return { json, text: lines.join("\n") };
