@@ -171,7 +171,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).to.equal("3.1.0");
     expect(doc.info.version).to.be.a("string");
-    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/healthz", "/readyz", "/openapi.json"]);
+    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/healthz", "/readyz", "/openapi.json"]);
     for (const [p, item] of Object.entries(doc.paths)) {
       expect(item.get, p).to.be.an("object");
       expect(item.get!.responses, p).to.have.property("200");

@@ -10,7 +10,7 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import type { Payment } from "../../node/src/store/store.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { ACCOUNTS, allPayments, chainBalances, chainTruth } from "./fixtures.ts";
+import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson, type PaymentPageBody } from "./fixtures.ts";
 
 const MERCHANT = getAddress("0x00000000000000000000000000000000000ca5e1"); // no fee
 const FEE_MERCHANT = getAddress("0x000000000000000000000000000000000000f00d"); // 2.5% fee
@@ -181,6 +181,60 @@ describe("node: payments with references and fees (in-process, hardhat node)", f
     for (const failed of [refs.batch[1], refs.batch[3], refs.batch[4]]) expect(allRefs).to.not.include(failed);
   });
 
+  it("finds payments by reference (GET /v1/payments?reference=), paginated, newest first", async function () {
+    if (!node) this.skip();
+    const url = node.url;
+    const byRef = async (q: string): Promise<{ status: number; body: unknown }> => getJson(`${url}/v1/payments?${q}`);
+    const feeMerchant = await allPayments(url, FEE_MERCHANT, 100);
+
+    const one = await byRef(`reference=${refs.payFee}`);
+    expect(one.status).to.equal(200);
+    expect(one.body).to.deep.equal({ items: ofTx(feeMerchant, tx.payFee!), nextCursor: null });
+    // Any case in, lowercase out.
+    const upper = await byRef(`reference=0x${refs.auth.slice(2).toUpperCase()}`);
+    expect((upper.body as PaymentPageBody).items.map((p) => [p.txHash, p.reference, p.kind])).to.deep.equal([[tx.auth, refs.auth, "payment"]]);
+    // Failed batch items and unknown references: nothing.
+    for (const r of [refs.batch[1]!, refs.batch[4]!, id("never-paid")]) expect((await byRef(`reference=${r}`)).body).to.deep.equal({ items: [], nextCursor: null });
+
+    // The same reference paid several times: pages of one, newest first.
+    const { ethers } = devnet.connection;
+    const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await ethers.getSigner(ACCOUNTS[2]));
+    const shared = id("shared-invoice");
+    const hashes: string[] = [];
+    for (const amount of [1n, 2n, 3n]) hashes.push((await (await usd.pay(MERCHANT, amount, shared)).wait())!.hash);
+    await node.waitForIndexed(await ethers.provider.getBlockNumber());
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: unknown } = await byRef(`reference=${shared}&limit=1${cursor === null ? "" : `&cursor=${cursor}`}`);
+      expect(page.status).to.equal(200);
+      const body = page.body as PaymentPageBody;
+      expect(body.items).to.have.length(1);
+      seen.push(body.items[0]!.txHash);
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    expect(seen).to.deep.equal(hashes.reverse());
+  });
+
+  it("rejects bad references with 400 invalid_reference, and other bad input like the account list", async function () {
+    if (!node) this.skip();
+    const expectError = async (q: string, code: string): Promise<void> => {
+      const { status, body } = await getJson(`${node!.url}/v1/payments${q}`);
+      expect(status, q).to.equal(400);
+      expect(body, q).to.have.nested.property("error.code", code);
+    };
+    for (const bad of ["", "0x", "0x12", refs.pay.slice(2), `${refs.pay}00`, `${refs.pay.slice(0, -1)}g`, "%20" + refs.pay, "null", ACCOUNTS[0]]) {
+      await expectError(`?reference=${bad}`, "invalid_reference");
+    }
+    await expectError("", "invalid_reference");
+    await expectError(`?reference=${refs.pay}&reference=${refs.pay}`, "invalid_reference");
+    await expectError(`?reference=${refs.pay}&limit=0`, "invalid_limit");
+    await expectError(`?reference=${refs.pay}&cursor=abc`, "invalid_cursor");
+    await expectError(`?reference=${refs.pay}&ref=1`, "unknown_parameter");
+    const post = await getJson(`${node.url}/v1/payments?reference=${refs.pay}`, { method: "POST" });
+    expect(post.status).to.equal(405);
+  });
+
   it("has the same state after a restart, a from-scratch re-index, and re-indexing an older node's data dir", async function () {
     if (!node) this.skip();
     await node.stop();
@@ -201,6 +255,7 @@ describe("node: payments with references and fees (in-process, hardhat node)", f
       await fresh.waitForIndexed(head);
       const [a, b] = await Promise.all([node.store.dump(), fresh.store.dump()]);
       expect(Object.values(a.payments).filter((p) => p.reference !== null)).to.have.length.greaterThan(10);
+      expect(Object.keys(a.byReference)).to.have.length.greaterThan(8);
       expect(a.digest).to.equal(b.digest);
       expect(a).to.deep.equal(b);
 

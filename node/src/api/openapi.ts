@@ -33,6 +33,22 @@ const addressParam = {
   schema: ref("Address"),
 };
 
+const limitParam = {
+  name: "limit",
+  in: "query",
+  required: false,
+  description: `Items per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
+  schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+};
+
+const cursorParam = {
+  name: "cursor",
+  in: "query",
+  required: false,
+  description: "Opaque: the nextCursor of the previous page.",
+  schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+};
+
 /** The node's API as an OpenAPI 3.1 document, served at /openapi.json. */
 export function openApiDocument(opts: { version: string }): Record<string, unknown> {
   return {
@@ -68,24 +84,33 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           summary: "Transfers sent or received by one account, newest first (mints come from, burns go to the zero address)",
           parameters: [
             addressParam,
-            {
-              name: "limit",
-              in: "query",
-              required: false,
-              description: `Items per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
-              schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-            },
-            {
-              name: "cursor",
-              in: "query",
-              required: false,
-              description: "Opaque: the nextCursor of the previous page.",
-              schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
-            },
+            limitParam,
+            cursorParam,
           ],
           responses: {
             "200": ok("A page of payments", ref("PaymentPage")),
             "400": errorResponse("invalid_address, invalid_limit, invalid_cursor or unknown_parameter"),
+          },
+        },
+      },
+      "/v1/payments": {
+        get: {
+          operationId: "findPaymentsByReference",
+          summary: "Payments carrying a reference (e.g. an invoice id), newest first: the payer → payee item of each (kind payment)",
+          parameters: [
+            {
+              name: "reference",
+              in: "query",
+              required: true,
+              description: "The bytes32 reference: 0x and 64 hex digits, any case.",
+              schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
+            },
+            limitParam,
+            cursorParam,
+          ],
+          responses: {
+            "200": ok("A page of payments", ref("PaymentPage")),
+            "400": errorResponse("invalid_reference, invalid_limit, invalid_cursor or unknown_parameter"),
           },
         },
       },
@@ -132,7 +157,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                 code: {
                   type: "string",
                   description: "Stable machine-readable code",
-                  examples: ["invalid_address", "invalid_limit", "invalid_cursor", "unknown_parameter", "not_found", "method_not_allowed", "bad_request", "internal_error"],
+                  examples: ["invalid_address", "invalid_reference", "invalid_limit", "invalid_cursor", "unknown_parameter", "not_found", "method_not_allowed", "bad_request", "internal_error"],
                 },
                 message: { type: "string", description: "Human-readable explanation" },
               },

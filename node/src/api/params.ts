@@ -33,6 +33,20 @@ export function parseAddress(value: unknown): string {
   return r.data;
 }
 
+const referenceSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (a bytes32)")
+  .transform((s) => s.toLowerCase());
+
+/** A payment reference (bytes32 as 0x and 64 hex digits, any case); returns it lowercase. Required. */
+export function parseReference(value: unknown): string {
+  if (value === undefined) throw new ApiError(400, "invalid_reference", "reference is required: 0x followed by 64 hex digits");
+  if (typeof value !== "string") throw new ApiError(400, "invalid_reference", "reference must be given once");
+  const r = referenceSchema.safeParse(value);
+  if (!r.success) throw new ApiError(400, "invalid_reference", `reference "${clip(value)}" ${r.error.issues[0]?.message ?? "is invalid"}`);
+  return r.data;
+}
+
 const limitSchema = z
   .string()
   .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIMIT}`)

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import type { NodeStore } from "../store/store.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
-import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseLimit } from "./params.ts";
+import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseLimit, parseReference } from "./params.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -105,6 +105,14 @@ export function createApi(ctx: ApiContext): express.Express {
     const limit = parseLimit(req.query.limit);
     const before = parseCursor(req.query.cursor);
     const page = await ctx.store.read((r) => r.payments(address.toLowerCase(), { limit, before }));
+    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  route("/v1/payments", ["reference", "limit", "cursor"], async (req, res) => {
+    const reference = parseReference(req.query.reference);
+    const limit = parseLimit(req.query.limit);
+    const before = parseCursor(req.query.cursor);
+    const page = await ctx.store.read((r) => r.paymentsByReference(reference, { limit, before }));
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 

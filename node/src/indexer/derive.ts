@@ -118,6 +118,7 @@ export function applyTransfers(opts: {
   const balances = new Map<string, { account: string; currency: Currency; value: bigint }>();
   const supply = new Map<Currency, bigint>();
   const payments: { account: string; payment: Payment }[] = [];
+  const byReference: Payment[] = [];
   const links = opts.payments && opts.payments.length > 0 ? linkPayments(opts.transfers, opts.payments) : undefined;
 
   const adjust = (account: string, currency: Currency, delta: bigint, t: TransferLog): void => {
@@ -164,12 +165,15 @@ export function applyTransfers(opts: {
     if (link) {
       payment.reference = link.reference;
       payment.kind = link.kind;
-      if (link.kind === "payment") payment.fee = link.fee.toString();
+      if (link.kind === "payment") {
+        payment.fee = link.fee.toString();
+        byReference.push(payment);
+      }
     }
     if (t.from !== ZERO) payments.push({ account: t.from, payment });
     if (t.to !== ZERO && t.to !== t.from) payments.push({ account: t.to, payment });
   }
-  return { balances, supply, payments };
+  return { balances, supply, payments, byReference };
 }
 
 const CHECKSUM_CACHE_MAX = 100_000;

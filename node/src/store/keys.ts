@@ -7,8 +7,9 @@
  *   balances  <account>!<currency>                      -> decimal string (base units)
  *   supply    <currency>                                -> decimal string (base units)
  *   payments  <account>!<block:12>!<logIndex:8>         -> JSON payment
+ *   ref       <reference>!<block:12>!<logIndex:8>       -> JSON payment (kind "payment" only)
  *
- * Accounts are lowercase 0x-prefixed hex.
+ * Accounts and references are lowercase 0x-prefixed hex.
  */
 export const BLOCK_WIDTH = 12;
 export const LOG_INDEX_WIDTH = 8;

@@ -52,6 +52,8 @@ export interface StateChanges {
   supply: ReadonlyMap<Currency, bigint>;
   /** One entry per (account, log): a transfer appears under its sender and its receiver. */
   payments: readonly { account: string; payment: Payment }[];
+  /** One entry per payment with a reference (its kind "payment" transfer), for lookups by reference. */
+  byReference?: readonly Payment[];
 }
 
 export interface PaymentPage {
@@ -65,15 +67,17 @@ export interface StateDump {
   balances: Record<string, string>;
   supply: Record<string, string>;
   payments: Record<string, Payment>;
+  byReference: Record<string, Payment>;
   /** sha256 over all the entries above, in key order. */
   digest: string;
 }
 
 /**
  * Layout version of derived state. 2: payment entries carry reference, fee
- * and kind. A store of another version is re-indexed from the chain.
+ * and kind; 3: payments indexed by reference. A store of another version is
+ * re-indexed from the chain.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 type Snapshot = ReturnType<Level["snapshot"]>;
 type Sub = AbstractSublevel<Level, string | Buffer | Uint8Array, string, string>;
@@ -84,6 +88,8 @@ export interface StoreReader {
   balances(account: string): Promise<Record<Currency, bigint>>;
   supply(): Promise<Record<Currency, bigint>>;
   payments(account: string, opts: { limit: number; before?: LogPosition | undefined }): Promise<PaymentPage>;
+  /** Payments carrying `reference` (lowercase), newest first. */
+  paymentsByReference(reference: string, opts: { limit: number; before?: LogPosition | undefined }): Promise<PaymentPage>;
 }
 
 /**
@@ -97,6 +103,7 @@ export class NodeStore {
   readonly #balances: Sub;
   readonly #supply: Sub;
   readonly #payments: Sub;
+  readonly #byReference: Sub;
 
   private constructor(db: Level) {
     this.#db = db;
@@ -104,6 +111,7 @@ export class NodeStore {
     this.#balances = db.sublevel("bal");
     this.#supply = db.sublevel("sup");
     this.#payments = db.sublevel("pay");
+    this.#byReference = db.sublevel("ref");
   }
 
   static async open(dir: string): Promise<NodeStore> {
@@ -175,6 +183,9 @@ export class NodeStore {
     for (const { account, payment } of changes.payments) {
       batch.put(paymentKey(account, payment), JSON.stringify(payment), { sublevel: this.#payments });
     }
+    for (const payment of changes.byReference ?? []) {
+      if (payment.reference !== null) batch.put(paymentKey(payment.reference, payment), JSON.stringify(payment), { sublevel: this.#byReference });
+    }
     batch.put("cursor", JSON.stringify(cursor), { sublevel: this.#meta });
     // sync: the commit is on disk (not only in the OS cache) before the
     // cursor moves on, so even a power cut never takes the node backwards.
@@ -184,6 +195,14 @@ export class NodeStore {
   /** A reader; with `snapshot`, every read sees the same point in time. */
   reader(snapshot?: Snapshot): StoreReader {
     const opts = snapshot ? { snapshot } : {};
+    /** Newest first among the keys `<prefix>!<position>` of `sub`, strictly before `before`. */
+    const pageOf = async (sub: Sub, prefix: string, { limit, before }: { limit: number; before?: LogPosition | undefined }): Promise<PaymentPage> => {
+      const range = paymentRange(prefix);
+      const entries = await sub.iterator({ ...opts, reverse: true, gt: range.gt, lt: before ? paymentKey(prefix, before) : range.lt, limit: limit + 1 }).all();
+      const items = entries.slice(0, limit).map(([, v]) => JSON.parse(v) as Payment);
+      const last = items.at(-1);
+      return { items, next: entries.length > limit && last ? { blockNumber: last.blockNumber, logIndex: last.logIndex } : null };
+    };
     return {
       cursor: async () => {
         const v = await this.#meta.get("cursor", opts);
@@ -197,15 +216,8 @@ export class NodeStore {
         const values = await this.#supply.getMany([...CURRENCIES], opts);
         return Object.fromEntries(CURRENCIES.map((c, i) => [c, BigInt(values[i] ?? "0")])) as Record<Currency, bigint>;
       },
-      payments: async (account, { limit, before }) => {
-        const range = paymentRange(account);
-        const entries = await this.#payments
-          .iterator({ ...opts, reverse: true, gt: range.gt, lt: before ? paymentKey(account, before) : range.lt, limit: limit + 1 })
-          .all();
-        const items = entries.slice(0, limit).map(([, v]) => JSON.parse(v) as Payment);
-        const last = items.at(-1);
-        return { items, next: entries.length > limit && last ? { blockNumber: last.blockNumber, logIndex: last.logIndex } : null };
-      },
+      payments: async (account, page) => pageOf(this.#payments, account, page),
+      paymentsByReference: async (reference, page) => pageOf(this.#byReference, reference, page),
     };
   }
 
@@ -232,7 +244,8 @@ export class NodeStore {
       const balances = Object.fromEntries(await collect("bal", this.#balances));
       const supply = Object.fromEntries(await collect("sup", this.#supply));
       const payments = Object.fromEntries((await collect("pay", this.#payments)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
-      return { balances, supply, payments, digest: hash.digest("hex") };
+      const byReference = Object.fromEntries((await collect("ref", this.#byReference)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
+      return { balances, supply, payments, byReference, digest: hash.digest("hex") };
     } finally {
       await snapshot.close();
     }
