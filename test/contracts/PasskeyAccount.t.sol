@@ -224,6 +224,25 @@ contract PasskeyAccountTest is PasskeyTestBase {
         relay(i, 0, sig);
     }
 
+    /// @dev Any authenticator flags: accepted iff user present, user verified, and not "backed up but not eligible".
+    function testFuzz_Pay_AuthenticatorFlags(uint8 flags) public {
+        PasskeyAccount.PaymentIntent memory i = intentFor(merchant, 1e6, REF, 1, 0);
+        bytes32 digest = intentDigest(address(account), i);
+        bytes memory sig = assertion(phoneKey, digest, bytes1(flags));
+        bool up = flags & 0x01 != 0;
+        bool uv = flags & 0x04 != 0;
+        bool be = flags & 0x08 != 0;
+        bool bs = flags & 0x10 != 0;
+        if (!(up && uv && (be || !bs))) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    PasskeyAccount.PasskeyAccountInvalidSignature.selector, account.keyIdOf(phoneQx, phoneQy), digest
+                )
+            );
+        }
+        relay(i, 0, sig);
+    }
+
     function test_RevertWhen_HighS() public {
         PasskeyAccount.PaymentIntent memory i = intentFor(merchant, 1e6, REF, 1, 0);
         bytes32 digest = intentDigest(address(account), i);
@@ -574,9 +593,20 @@ contract PasskeyAccountTest is PasskeyTestBase {
         account.executePayment(j, 0, sigJ);
         uint256 noFee = before - gasleft();
 
+        uint256 txFee = 21_000 + calldataGas(abi.encodeCall(PasskeyAccount.executePayment, (i, 1, sig))) + withFee;
+        uint256 txNoFee = 21_000 + calldataGas(abi.encodeCall(PasskeyAccount.executePayment, (j, 0, sigJ))) + noFee;
         console.log("gas.passkey.payment execution, relayer fee:", withFee);
         console.log("gas.passkey.payment execution, no fee:", noFee);
+        console.log("gas.passkey.payment tx (21000 + calldata + execution), relayer fee:", txFee);
+        console.log("gas.passkey.payment tx (21000 + calldata + execution), no fee:", txNoFee);
         console.log("signature bytes:", sig.length);
+    }
+
+    /// @dev EIP-2028 calldata cost (4 per zero byte, 16 otherwise); the EIP-7623 floor is lower here.
+    function calldataGas(bytes memory data) internal pure returns (uint256 gas) {
+        for (uint256 k = 0; k < data.length; ++k) {
+            gas += data[k] == 0 ? 4 : 16;
+        }
     }
 
     function _cool() internal {
