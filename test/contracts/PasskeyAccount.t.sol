@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// solhint-disable-next-line no-console
 import {console} from "forge-std/console.sol";
 import {Account as OZAccount} from "@openzeppelin/contracts/account/Account.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -595,11 +596,13 @@ contract PasskeyAccountTest is PasskeyTestBase {
 
         uint256 txFee = 21_000 + calldataGas(abi.encodeCall(PasskeyAccount.executePayment, (i, 1, sig))) + withFee;
         uint256 txNoFee = 21_000 + calldataGas(abi.encodeCall(PasskeyAccount.executePayment, (j, 0, sigJ))) + noFee;
+        // solhint-disable no-console
         console.log("gas.passkey.payment execution, relayer fee:", withFee);
         console.log("gas.passkey.payment execution, no fee:", noFee);
         console.log("gas.passkey.payment tx (21000 + calldata + execution), relayer fee:", txFee);
         console.log("gas.passkey.payment tx (21000 + calldata + execution), no fee:", txNoFee);
         console.log("signature bytes:", sig.length);
+        // solhint-enable no-console
     }
 
     /// @dev EIP-2028 calldata cost (4 per zero byte, 16 otherwise); the EIP-7623 floor is lower here.

@@ -16,6 +16,8 @@ contract PasskeyAccountHandler is PasskeyTestBase {
     uint256 public paid; // to the merchant
     uint256 public nextNonce = 1;
 
+    error NoDevice();
+
     PasskeyAccount.PaymentIntent internal lastIntent;
     bytes internal lastSig;
     bool internal hasLast;
@@ -37,7 +39,7 @@ contract PasskeyAccountHandler is PasskeyTestBase {
             uint256 key = pool[(seed + k) % 3];
             if (registered[key]) return key;
         }
-        revert("no device"); // unreachable: never fewer than one
+        revert NoDevice(); // unreachable: never fewer than one
     }
 
     function pay(uint256 keySeed, uint256 amount) external {

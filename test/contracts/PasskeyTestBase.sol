@@ -59,9 +59,9 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
 
     function clientData(bytes32 challenge) internal pure returns (string memory) {
         return string.concat(
-            '{"type":"webauthn.get","challenge":"',
+            "{\"type\":\"webauthn.get\",\"challenge\":\"",
             Base64.encodeURL(abi.encodePacked(challenge)),
-            '","origin":"http://localhost:8545","crossOrigin":false}'
+            "\",\"origin\":\"http://localhost:8545\",\"crossOrigin\":false}"
         );
     }
 
