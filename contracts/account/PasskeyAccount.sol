@@ -133,6 +133,8 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     error PasskeyAccountNonceUsed(uint256 nonce);
     /// @notice The relayer asked for `fee`, more than the intent's `maxFee`.
     error PasskeyAccountRelayerFeeTooHigh(uint256 fee, uint256 maxFee);
+    /// @notice The token's `pay` returned false instead of reverting.
+    error PasskeyAccountPaymentFailed(address token, address to, uint256 amount);
 
     /// @dev Locks the implementation; clones and proxies are initialized by {initialize}.
     constructor() EIP712("Oriole PasskeyAccount", "1") {
@@ -167,7 +169,11 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         _useNonce(intent.nonce);
         _checkSignature(hashPaymentIntent(intent), signature);
 
-        IOriolePaymentToken(intent.token).pay(intent.to, intent.amount, intent.ref);
+        // StableToken reverts on failure; a token that reports failure by
+        // returning false must not look like a successful payment.
+        if (!IOriolePaymentToken(intent.token).pay(intent.to, intent.amount, intent.ref)) {
+            revert PasskeyAccountPaymentFailed(intent.token, intent.to, intent.amount);
+        }
         if (relayerFee != 0) IERC20(intent.token).safeTransfer(msg.sender, relayerFee);
         emit PaymentExecuted(intent.nonce, intent.token, intent.to, intent.amount, intent.ref, msg.sender, relayerFee);
     }

@@ -8,6 +8,7 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 import {PasskeyTestBase} from "./PasskeyTestBase.sol";
 import {PasskeyAccount} from "../../contracts/account/PasskeyAccount.sol";
 import {Payments} from "../../contracts/token/Payments.sol";
+import {FalsePayTokenMock} from "../../contracts/mocks/FalsePayTokenMock.sol";
 
 /// @dev Passkey account: relayed payments, devices, ERC-1271, ERC-4337 validation. Runs with the
 /// P-256 precompile (default network, osaka) and without it (`--network prague`).
@@ -115,6 +116,18 @@ contract PasskeyAccountTest is PasskeyTestBase {
         vm.prank(bob);
         account.executePayment(i, 10, sig);
         assertEq(token.balanceOf(bob), FUNDS + 10);
+    }
+
+    function test_RevertWhen_TokenPayReturnsFalse() public {
+        FalsePayTokenMock falseToken = new FalsePayTokenMock();
+        PasskeyAccount.PaymentIntent memory i = intentFor(merchant, 1e6, REF, 7, 0);
+        i.token = address(falseToken);
+        bytes memory sig = signIntent(phoneKey, address(account), i);
+        vm.expectRevert(
+            abi.encodeWithSelector(PasskeyAccount.PasskeyAccountPaymentFailed.selector, address(falseToken), merchant, 1e6)
+        );
+        relay(i, 0, sig);
+        assertFalse(account.isNonceUsed(7));
     }
 
     function test_RevertWhen_UnregisteredKey() public {
