@@ -7,16 +7,6 @@ import {TokenRoles} from "../../contracts/token/TokenRoles.sol";
 
 /// @dev settlePayments: per-item outcomes with reasons, all-or-nothing mode, contract signers.
 contract BatchSettlementTest is StableTokenTestBase {
-    event Payment(bytes32 indexed ref, address indexed payer, address indexed payee, uint256 amount, uint256 fee);
-    event PaymentFailed(
-        uint256 index,
-        bytes32 indexed ref,
-        address indexed payer,
-        address indexed payee,
-        uint256 nonce,
-        Payments.SettlementFailure reason
-    );
-
     function batchOf(Payments.PaymentAuthorization memory a, Payments.PaymentAuthorization memory b)
         internal
         pure
@@ -46,9 +36,9 @@ contract BatchSettlementTest is StableTokenTestBase {
         Payments.PaymentAuthorization memory bad = signedPay(bobKey, bob, merchant, 2e6, "bad", 1);
         bad.value = 3e6; // tampered: signature no longer matches
         vm.expectEmit(address(token));
-        emit Payment("good", alice, merchant, 2e6, 0);
+        emit Payments.Payment("good", alice, merchant, 2e6, 0);
         vm.expectEmit(address(token));
-        emit PaymentFailed(1, "bad", bob, merchant, 1, Payments.SettlementFailure.InvalidSignature);
+        emit Payments.PaymentFailed(1, "bad", bob, merchant, 1, Payments.SettlementFailure.InvalidSignature);
         uint256 settled = token.settlePayments(batchOf(good, bad), false);
         assertEq(settled, 1);
         assertEq(token.balanceOf(bob), FUNDS);
@@ -71,7 +61,7 @@ contract BatchSettlementTest is StableTokenTestBase {
         Payments.PaymentAuthorization[] memory list = new Payments.PaymentAuthorization[](1);
         list[0] = a;
         vm.expectEmit(address(token));
-        emit PaymentFailed(0, a.ref, a.from, a.to, a.nonce, reason);
+        emit Payments.PaymentFailed(0, a.ref, a.from, a.to, a.nonce, reason);
         assertEq(token.settlePayments(list, false), 0);
         vm.expectRevert(abi.encodeWithSelector(Payments.StableTokenSettlementFailed.selector, 0, reason));
         token.settlePayments(list, true);
@@ -134,9 +124,9 @@ contract BatchSettlementTest is StableTokenTestBase {
         Payments.PaymentAuthorization memory a = signedPay(aliceKey, alice, merchant, 10e6, "fee", 1);
         Payments.PaymentAuthorization memory b = signedPay(bobKey, bob, bob, 10e6, "self", 1);
         vm.expectEmit(address(token));
-        emit Payment("fee", alice, merchant, 10e6, 1e6);
+        emit Payments.Payment("fee", alice, merchant, 10e6, 1e6);
         vm.expectEmit(address(token));
-        emit Payment("self", bob, bob, 10e6, 0);
+        emit Payments.Payment("self", bob, bob, 10e6, 0);
         assertEq(token.settlePayments(batchOf(a, b), true), 2);
         assertEq(token.balanceOf(merchant), 1 + 9e6);
         assertEq(token.balanceOf(collector), 1e6);
