@@ -14,7 +14,6 @@ export const PASSKEY_ACCOUNT_RELAYER_ABI = [
   "function isDevice(bytes32 qx, bytes32 qy) view returns (bool)",
   "function isNonceUsed(uint256 nonce) view returns (bool)",
   "function nonceBitmap(uint256 wordPos) view returns (uint256)",
-  "event PaymentExecuted(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount, bytes32 ref, address relayer, uint256 relayerFee)",
   "error PasskeyAccountInvalidPublicKey(bytes32 qx, bytes32 qy)",
   "error PasskeyAccountUnknownDevice(bytes32 keyId)",
   "error PasskeyAccountInvalidSignature(bytes32 keyId, bytes32 digest)",

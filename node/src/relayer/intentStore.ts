@@ -1,6 +1,7 @@
 // Types only: abstract-level is the interface `level` implements (not re-exported by it).
 import type { AbstractSublevel } from "abstract-level";
 import type { PaymentIntentJson } from "../../../client/sdk/account/intent.ts";
+import type { IntentStatus } from "../../../client/sdk/account/relayerApi.ts";
 import type { StoreSublevel } from "../store/store.ts";
 
 /**
@@ -17,7 +18,7 @@ import type { StoreSublevel } from "../store/store.ts";
  * transaction that may be mined.
  */
 
-export type IntentStatus = "queued" | "submitted" | "confirmed" | "failed";
+export type { IntentStatus };
 
 export interface IntentRecord {
   /** The intent's EIP-712 digest (lowercase 0x-hex). */

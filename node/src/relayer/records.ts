@@ -1,18 +1,11 @@
 import { paymentIntentJsonSchema } from "../../../client/sdk/account/intent.ts";
+import type { IntentRecordJson } from "../../../client/sdk/account/relayerApi.ts";
 import type { RelayItem } from "./chainCalls.ts";
 import type { IntentSubmission } from "./intentSchema.ts";
-import type { IntentRecord, IntentStatus } from "./intentStore.ts";
+import type { IntentRecord } from "./intentStore.ts";
 
-/** What the API answers for an intent (POST /v1/intents, GET /v1/intents/{id}). */
-export interface IntentView {
-  id: string;
-  status: IntentStatus;
-  txHash: string | null;
-  account: string;
-  nonce: string;
-  relayerFee: string;
-  error?: { code: string; message: string };
-}
+/** What the API answers for an intent (POST /v1/intents, GET /v1/intents/{id}): the SDK's wire record. */
+export type IntentView = IntentRecordJson;
 
 export function toView(r: IntentRecord): IntentView {
   return {
