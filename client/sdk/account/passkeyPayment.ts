@@ -51,12 +51,13 @@ export const INTENT_TTL_SECONDS = 600n;
  * @throws OrioleError `no_accounts` when the node's deployment has no passkey account factory
  */
 export function passkeyNetwork(info: NetworkInfo): PasskeyNetwork {
-  if (!info.accounts) throw new OrioleError("no_accounts", "this node's deployment has no passkey account factory");
+  const accounts = info.contracts.accounts;
+  if (!accounts) throw new OrioleError("no_accounts", "this node's deployment has no passkey account factory");
   return {
     chainId: info.chainId,
     tokens: info.contracts.tokens,
-    factory: info.accounts.factory,
-    implementation: info.accounts.implementation,
+    factory: accounts.factory,
+    implementation: accounts.implementation,
     relayerFees: info.relayer ? info.relayer.fees : null,
   };
 }
