@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Contract, Wallet, hexlify, randomBytes, type Provider } from "ethers";
+import { Contract, type ContractTransactionResponse, Wallet, hexlify, randomBytes, type Provider } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
@@ -114,7 +114,8 @@ describe("oriole CLI passkey wallet end to end (hardhat node + node with relayer
   it("pays an EIP-681 payment request with a reference; the first payment deploys the account", async function () {
     const funder = new Wallet(FUNDER_KEY, provider);
     const token = new Contract(devnet.deployment.contracts.tokens.USD, STABLE_TOKEN_ABI, funder);
-    await (await token.getFunction("transfer")(account, 100_000_000n)).wait();
+    const funding = (await token.getFunction("transfer")(account, 100_000_000n)) as ContractTransactionResponse;
+    await funding.wait();
     const reference = hexlify(randomBytes(32));
     const uri = formatPaymentUri({ chainId: devnet.deployment.chainId, token: devnet.deployment.contracts.tokens.USD, to: merchant, amount: 12_340_000n, reference });
     const before = await state();
