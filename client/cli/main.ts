@@ -20,6 +20,8 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   rpc: { type: "string" },
   lang: { type: "string" },
   force: { type: "boolean" },
+  passkey: { type: "boolean" },
+  reference: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
 };
@@ -39,9 +41,9 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     words: ["wallet", "create"],
     help: "help.wallet.create",
-    options: ["force"],
+    options: ["force", "passkey"],
     args: [],
-    run: async (ctx, _a, p) => (await import("./commands/walletCreate.ts")).walletCreate(ctx, { force: flag(p, "force") }),
+    run: async (ctx, _a, p) => (await import("./commands/walletCreate.ts")).walletCreate(ctx, { force: flag(p, "force"), passkey: flag(p, "passkey") }),
   },
   {
     words: ["wallet", "import"],
@@ -67,9 +69,9 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     words: ["pay"],
     help: "help.pay",
-    options: [],
-    args: [{ name: "to" }, { name: "amount" }, { name: "currency" }],
-    run: async (ctx, a) => (await import("./commands/pay.ts")).pay(ctx, { to: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "" }),
+    options: ["reference"],
+    args: [{ name: "to" }, { name: "amount", optional: true }, { name: "currency", optional: true }],
+    run: async (ctx, a, p) => (await import("./commands/pay.ts")).pay(ctx, { target: a[0] ?? "", amount: a[1], currency: a[2], reference: stringOption(p, "reference") }),
   },
   {
     words: ["history"],

@@ -29,3 +29,10 @@ export function parseCurrencyArg(input: string): Currency {
   }
   return c;
 }
+
+/** A payment reference: 0x and 64 hex digits (bytes32), e.g. an invoice's. */
+export function parseReferenceArg(input: string): string {
+  const s = input.trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(s)) throw new OrioleError("invalid_reference", `"${input}" is not a reference (0x and 64 hex digits)`, { reference: input });
+  return s.toLowerCase();
+}

@@ -28,7 +28,16 @@ const networkSchema = z.object({
   chainId: z.number().int().positive(),
   blockNumber,
   indexedBlock: blockNumber,
-  contracts: z.object({ tokens: perCurrency(address) }),
+  contracts: z.object({
+    tokens: perCurrency(address),
+    /** Passkey accounts, as in the deployment file (absent from a node older than issue 4). */
+    accounts: z.object({ implementation: address, factory: address, relay: address }).optional(),
+  }),
+  /** The node's relayer and its fee per currency; null when the node runs none. */
+  relayer: z
+    .object({ address, fees: perCurrency(baseUnits) })
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type NetworkInfo = z.infer<typeof networkSchema>;
 

@@ -20,6 +20,7 @@ export const MESSAGES_EN = {
   "error.invalid_scrypt_n": "ORIOLE_SCRYPT_N must be a power of two from {min} to {max}",
   "error.unknown_currency": "unknown currency \"{currency}\": use one of {currencies}",
   "error.invalid_address": "\"{address}\" is not a valid address (check the characters and the checksum)",
+  "error.invalid_reference": "\"{reference}\" is not a payment reference (0x and 64 hex digits)",
   "error.invalid_amount": "\"{amount}\" is not a valid amount: use a number greater than 0 with at most 6 decimals, e.g. 12.5",
   "error.insufficient_funds": "insufficient funds: the balance is {balance} {currency}, the payment {amount} {currency}; nothing was sent",
   "error.insufficient_gas": "{address} has too little native coin to pay the network fee; nothing was sent",
@@ -41,6 +42,7 @@ export const MESSAGES_EN = {
   "usage.missingArgument": "missing argument <{name}> (see oriole {command} --help)",
   "usage.extraArgument": "unexpected argument \"{value}\" (see oriole {command} --help)",
   "usage.invalidLimit": "--limit must be a whole number from 1 to {max}",
+  "usage.payArguments": "pay needs <to> <amount> <currency>, or a payment request URI alone (see oriole pay --help)",
   "usage.invalidUrl": "{option} must be an http(s) URL, not \"{value}\"",
   "usage.invalidLang": "--lang must be en or zh, not \"{value}\"",
   "usage.privateKeyArgument": "a private key is never taken from the command line: set ORIOLE_PRIVATE_KEY or type it when asked",
@@ -52,6 +54,8 @@ export const MESSAGES_EN = {
 
   "warn.weakScrypt": "warning: ORIOLE_SCRYPT_N={n} makes this keystore cheaper to attack than the default {default}; use it for tests only",
   "wallet.created": "Wallet created: {address}\nKeystore: {file}",
+  "wallet.createdPasskey": "Passkey wallet created: {address}\nIts device key (P-256) is encrypted in {file}; the account is deployed by its first payment.",
+  "wallet.createdPasskeyOffline": "Passkey wallet created; its device key (P-256) is encrypted in {file}.\nThe node could not be reached: run `oriole wallet address` to see the account's address.",
   "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
   "balance.header": "Balances of {address} (indexed to block {block}):",
   "pay.checking": "Checking the balance and the network…",
@@ -86,10 +90,13 @@ export const MESSAGES_EN = {
     "  import    import an existing private key\n" +
     "  address   show the wallet's address",
   "help.wallet.create":
-    "Usage: oriole wallet create [--force] [options]\n\n" +
-    "Generates a new secp256k1 key and stores it encrypted with a PIN\n" +
+    "Usage: oriole wallet create [--passkey] [--force] [options]\n\n" +
+    "Generates a new key and stores it encrypted with a PIN\n" +
     "(asked twice without echo, or taken from ORIOLE_PIN; at least 6 characters).\n\n" +
-    "  --force   replace an existing keystore (its key is lost unless backed up)",
+    "  --passkey  a passkey smart account (as the web wallet makes) with a software\n" +
+    "             P-256 device key; the PIN stands in for the phone's biometrics and\n" +
+    "             payments go through the node's relayer (default: a secp256k1 key)\n" +
+    "  --force    replace an existing keystore (its key is lost unless backed up)",
   "help.wallet.import":
     "Usage: oriole wallet import [--force] [options]\n\n" +
     "Imports an existing private key, typed without echo or taken from\n" +
@@ -102,10 +109,15 @@ export const MESSAGES_EN = {
     "Shows the balance in every currency, as indexed by the Oriole node.\n" +
     "Without an address, shows the wallet's own.",
   "help.pay":
-    "Usage: oriole pay <to> <amount> <currency> [options]\n\n" +
+    "Usage: oriole pay <to> <amount> <currency> [--reference R] [options]\n" +
+    "       oriole pay <payment request URI> [options]\n\n" +
     "Pays <amount> (a decimal such as 12.5, at most 6 decimals) of <currency>\n" +
-    "({currencies}) to the address <to>. Asks for the PIN (or takes ORIOLE_PIN),\n" +
-    "checks the balance before sending anything, and waits for the receipt.",
+    "({currencies}) to the address <to>, or what an EIP-681 payment request\n" +
+    "(ethereum:<token>@<chain>/transfer?address=…&uint256=…&reference=…) asks.\n" +
+    "Asks for the PIN (or takes ORIOLE_PIN), checks the balance before sending\n" +
+    "anything, and waits until the payment is on-chain. A passkey wallet signs\n" +
+    "an intent and pays through the node's relayer (plus the relayer's fee).\n\n" +
+    "  --reference R   a bytes32 payment reference (0x and 64 hex digits)",
   "help.history":
     "Usage: oriole history [address] [--limit N] [--cursor C] [options]\n\n" +
     "Shows payments, newest first. Without an address, shows the wallet's own.\n\n" +
@@ -140,6 +152,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "error.invalid_scrypt_n": "ORIOLE_SCRYPT_N 必须是 {min} 到 {max} 之间的 2 的幂",
   "error.unknown_currency": "未知币种“{currency}”：可用币种为 {currencies}",
   "error.invalid_address": "“{address}”不是有效地址（请检查字符和校验和）",
+  "error.invalid_reference": "“{reference}”不是付款参考号（0x 加 64 位十六进制）",
   "error.invalid_amount": "“{amount}”不是有效金额：请输入大于 0、最多 6 位小数的数字，例如 12.5",
   "error.insufficient_funds": "余额不足：余额为 {balance} {currency}，付款金额为 {amount} {currency}；未发送任何交易",
   "error.insufficient_gas": "{address} 的原生币不足以支付网络手续费；未发送任何交易",
@@ -161,6 +174,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "usage.missingArgument": "缺少参数 <{name}>（参见 oriole {command} --help）",
   "usage.extraArgument": "多余的参数“{value}”（参见 oriole {command} --help）",
   "usage.invalidLimit": "--limit 必须是 1 到 {max} 之间的整数",
+  "usage.payArguments": "pay 需要 <收款地址> <金额> <币种>，或单独一个收款请求 URI（参见 oriole pay --help）",
   "usage.invalidUrl": "{option} 必须是 http(s) URL，而不是“{value}”",
   "usage.invalidLang": "--lang 只能是 en 或 zh，而不是“{value}”",
   "usage.privateKeyArgument": "私钥绝不从命令行读取：请设置 ORIOLE_PRIVATE_KEY 或在提示时输入",
@@ -172,6 +186,8 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
 
   "warn.weakScrypt": "警告：ORIOLE_SCRYPT_N={n} 使密钥库比默认值 {default} 更容易被破解；仅用于测试",
   "wallet.created": "钱包已创建：{address}\n密钥库：{file}",
+  "wallet.createdPasskey": "通行密钥钱包已创建：{address}\n设备密钥（P-256）已加密保存在 {file}；账户将在第一次付款时部署。",
+  "wallet.createdPasskeyOffline": "通行密钥钱包已创建；设备密钥（P-256）已加密保存在 {file}。\n无法连接节点：请运行 `oriole wallet address` 查看账户地址。",
   "wallet.imported": "钱包已导入：{address}\n密钥库：{file}",
   "balance.header": "{address} 的余额（已索引至区块 {block}）：",
   "pay.checking": "正在检查余额和网络……",
@@ -206,10 +222,12 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  import    导入已有私钥\n" +
     "  address   显示钱包地址",
   "help.wallet.create":
-    "用法：oriole wallet create [--force] [选项]\n\n" +
-    "生成新的 secp256k1 密钥，并用 PIN 加密保存\n" +
+    "用法：oriole wallet create [--passkey] [--force] [选项]\n\n" +
+    "生成新密钥，并用 PIN 加密保存\n" +
     "（PIN 不回显、输入两次，或取自 ORIOLE_PIN；至少 6 个字符）。\n\n" +
-    "  --force   替换已有的密钥库（未备份的旧密钥将丢失）",
+    "  --passkey  通行密钥智能账户（与网页钱包相同），使用软件 P-256 设备密钥；\n" +
+    "             PIN 代替手机的生物识别，付款经节点的中继发送（默认：secp256k1 密钥）\n" +
+    "  --force    替换已有的密钥库（未备份的旧密钥将丢失）",
   "help.wallet.import":
     "用法：oriole wallet import [--force] [选项]\n\n" +
     "导入已有私钥（不回显输入，或取自 ORIOLE_PRIVATE_KEY，绝不从命令行读取），\n" +
@@ -221,10 +239,12 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "显示 Oriole 节点索引到的各币种余额。\n" +
     "不指定地址时显示本钱包的余额。",
   "help.pay":
-    "用法：oriole pay <收款地址> <金额> <币种> [选项]\n\n" +
+    "用法：oriole pay <收款地址> <金额> <币种> [--reference R] [选项]\n" +
+    "      oriole pay <收款请求 URI> [选项]\n\n" +
     "向地址 <收款地址> 支付 <金额>（十进制数，如 12.5，最多 6 位小数）的 <币种>\n" +
-    "（{currencies}）。需要输入 PIN（或取自 ORIOLE_PIN），发送前检查余额，\n" +
-    "并等待交易回执。",
+    "（{currencies}），或按 EIP-681 收款请求付款。需要输入 PIN（或取自 ORIOLE_PIN），\n" +
+    "发送前检查余额，并等待付款上链。通行密钥钱包签署意图并经节点的中继付款（另付中继费）。\n\n" +
+    "  --reference R   bytes32 付款参考号（0x 加 64 位十六进制）",
   "help.history":
     "用法：oriole history [地址] [--limit N] [--cursor C] [选项]\n\n" +
     "显示付款记录，最新的在前。不指定地址时显示本钱包的记录。\n\n" +

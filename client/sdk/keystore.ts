@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
 import { link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { p256 } from "@noble/curves/nist.js";
 import { computeAddress, getAddress, hexlify, isAddress } from "ethers";
 import { z } from "zod";
 import { OrioleError } from "./errors.ts";
@@ -14,9 +15,12 @@ import { OrioleError } from "./errors.ts";
  * bound to the ciphertext as GCM additional data, so changing any of it makes
  * unlocking fail exactly like a wrong PIN does.
  *
- * The format is tagged by `keyType` so that it can later hold other kinds of
- * keys (e.g. software P-256 device keys for passkey smart accounts), each
- * with its own public identifier in clear.
+ * The format is tagged by `keyType`, each with its own public identifier in clear:
+ * - `secp256k1`: an externally owned account's key; `address` in clear;
+ * - `p256`: a software device key of a passkey smart account (the CLI's
+ *   stand-in for a phone's secure element, the PIN standing in for biometrics);
+ *   `publicKey` {qx, qy} and the account's CREATE2 `accountSalt` in clear, from
+ *   which the account's address follows on each chain's factory.
  *
  * File example:
  *   { "kind": "oriole-keystore", "version": 1, "keyType": "secp256k1",
@@ -27,7 +31,7 @@ import { OrioleError } from "./errors.ts";
 
 export const KEYSTORE_KIND = "oriole-keystore";
 export const KEYSTORE_VERSION = 1;
-export const KEY_TYPES = ["secp256k1"] as const;
+export const KEY_TYPES = ["secp256k1", "p256"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 /** scrypt cost used for every real keystore: 2^17 (128 MiB, ~0.7 s on a 2-core machine). */
@@ -50,8 +54,11 @@ const SALT_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
-/** Order of the secp256k1 group: a private key is an integer in [1, n-1]. */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/** Orders of the groups: a private key is an integer in [1, n-1]. */
+const GROUP_ORDER: Readonly<Record<KeyType, bigint>> = {
+  secp256k1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
+  p256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+};
 
 const hexBytes = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lowercase hex`);
 const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -88,9 +95,23 @@ const secp256k1Keystore = z.object({
   address: z.string().refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s) && getAddress(s) === s, "address must be checksummed"),
 });
 
-/** New key types (e.g. `"p256"` with its public key in clear) join this union. */
-export const keystoreSchema = z.discriminatedUnion("keyType", [secp256k1Keystore]);
+const p256Keystore = z.object({
+  ...common,
+  keyType: z.literal("p256"),
+  publicKey: z.object({ qx: z.string().regex(/^0x[0-9a-f]{64}$/), qy: z.string().regex(/^0x[0-9a-f]{64}$/) }).strict(),
+  accountSalt: z.string().regex(/^(0|[1-9]\d{0,77})$/, "accountSalt must be a decimal uint256"),
+});
+
+export const keystoreSchema = z.discriminatedUnion("keyType", [secp256k1Keystore, p256Keystore]);
 export type Keystore = z.infer<typeof keystoreSchema>;
+export type P256Keystore = z.infer<typeof p256Keystore>;
+export type Secp256k1Keystore = z.infer<typeof secp256k1Keystore>;
+
+/** A P-256 device's public key, as the passkey account stores it (0x + 64 lowercase hex digits each). */
+export interface DevicePublicKey {
+  qx: string;
+  qy: string;
+}
 
 /**
  * The scrypt cost from ORIOLE_SCRYPT_N, for tests: undefined when unset,
@@ -124,29 +145,46 @@ export function assertPinStrength(pin: string): void {
 }
 
 /**
- * Parses a secp256k1 private key given as 64 hex digits (optionally 0x-prefixed)
- * into its 32 bytes. The error never repeats the input.
+ * Parses a private key given as 64 hex digits (optionally 0x-prefixed) into
+ * its 32 bytes. The error never repeats the input.
  */
-export function parsePrivateKey(input: string): Uint8Array {
+export function parsePrivateKey(input: string, keyType: KeyType = "secp256k1"): Uint8Array {
   const s = input.trim().replace(/^0x/i, "");
   if (!/^[0-9a-fA-F]{64}$/.test(s)) throw new OrioleError("invalid_private_key", "expected 32 bytes as 64 hex digits");
   const k = BigInt(`0x${s}`);
-  if (k === 0n || k >= SECP256K1_N) throw new OrioleError("invalid_private_key", "the value is outside the secp256k1 key range");
+  if (k === 0n || k >= GROUP_ORDER[keyType]) throw new OrioleError("invalid_private_key", `the value is outside the ${keyType} key range`);
   return Uint8Array.from(Buffer.from(s, "hex"));
 }
 
-/** A fresh random secp256k1 private key. */
-export function generatePrivateKey(): Uint8Array {
+/** A fresh random private key of `keyType`. */
+export function generatePrivateKey(keyType: KeyType = "secp256k1"): Uint8Array {
   for (;;) {
     const bytes = randomBytes(KEY_BYTES);
     const k = BigInt(`0x${bytes.toString("hex")}`);
-    if (k !== 0n && k < SECP256K1_N) return Uint8Array.from(bytes);
+    if (k !== 0n && k < GROUP_ORDER[keyType]) return Uint8Array.from(bytes);
   }
 }
 
 /** The Ethereum address of a secp256k1 private key. */
 export function addressOfPrivateKey(privateKey: Uint8Array): string {
   return computeAddress(hexlify(privateKey));
+}
+
+/** The public key of a P-256 private key, as {qx, qy}. */
+export function devicePublicKeyOf(privateKey: Uint8Array): DevicePublicKey {
+  const point = p256.getPublicKey(privateKey, false); // 04 ‖ x ‖ y
+  return { qx: hexlify(point.subarray(1, 33)), qy: hexlify(point.subarray(33, 65)) };
+}
+
+/** What identifies a keystore's key in clear: the address, or the device public key and account salt. */
+function publicIdentity(ks: { keyType: "secp256k1"; address: string } | { keyType: "p256"; publicKey: DevicePublicKey; accountSalt: string }): string {
+  return ks.keyType === "secp256k1" ? ks.address : `${ks.publicKey.qx}:${ks.publicKey.qy}:${ks.accountSalt}`;
+}
+
+function identityOfPrivateKey(keyType: KeyType, privateKey: Uint8Array, accountSalt: string): string {
+  return keyType === "secp256k1"
+    ? addressOfPrivateKey(privateKey)
+    : publicIdentity({ keyType, publicKey: devicePublicKeyOf(privateKey), accountSalt });
 }
 
 interface KdfParams {
@@ -167,33 +205,44 @@ function deriveKey(pin: string, salt: Buffer, k: KdfParams): Promise<Buffer> {
 }
 
 /** The clear fields that the ciphertext is bound to, in a fixed order. */
-function associatedData(ks: Pick<Keystore, "kind" | "version" | "keyType" | "address" | "kdf">): Buffer {
+function associatedData(ks: Keystore | KeystoreHeader): Buffer {
   const { name, n, r, p, dkLen, salt } = ks.kdf;
-  return Buffer.from(JSON.stringify([ks.kind, ks.version, ks.keyType, ks.address, name, n, r, p, dkLen, salt]), "utf8");
+  return Buffer.from(JSON.stringify([ks.kind, ks.version, ks.keyType, publicIdentity(ks), name, n, r, p, dkLen, salt]), "utf8");
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type KeystoreHeader = DistributiveOmit<Keystore, "createdAt" | "cipher">;
 
 export interface CreateKeystoreParams {
   privateKey: Uint8Array;
   pin: string;
+  /** `secp256k1` (default): an EOA key; `p256`: a passkey account's software device key. */
+  keyType?: KeyType;
+  /** For `p256`: the account's CREATE2 salt (default 0). */
+  accountSalt?: bigint;
   /** scrypt cost; defaults to SCRYPT_DEFAULT_N. Lower values are for tests only (minimum SCRYPT_MIN_N). */
   n?: number;
 }
 
-/** Encrypts a secp256k1 private key under a PIN. Nothing is written to disk. */
+/** Encrypts a private key under a PIN. Nothing is written to disk. */
+export function createKeystore(params: CreateKeystoreParams & { keyType?: "secp256k1" }): Promise<Secp256k1Keystore>;
+export function createKeystore(params: CreateKeystoreParams & { keyType: "p256" }): Promise<P256Keystore>;
+export function createKeystore(params: CreateKeystoreParams): Promise<Keystore>;
 export async function createKeystore(params: CreateKeystoreParams): Promise<Keystore> {
   assertPinStrength(params.pin);
+  const keyType = params.keyType ?? "secp256k1";
   if (params.privateKey.length !== KEY_BYTES) throw new OrioleError("invalid_private_key", "expected 32 bytes");
+  parsePrivateKey(hexlify(params.privateKey), keyType); // range check
   const n = params.n ?? SCRYPT_DEFAULT_N;
   checkScryptN(n);
   const salt = randomBytes(SALT_BYTES);
   const iv = randomBytes(IV_BYTES);
-  const header = {
-    kind: KEYSTORE_KIND,
-    version: KEYSTORE_VERSION,
-    keyType: "secp256k1",
-    address: addressOfPrivateKey(params.privateKey),
-    kdf: { name: "scrypt", n, r: SCRYPT_R, p: SCRYPT_P, dkLen: KEY_BYTES, salt: salt.toString("hex") },
-  } as const;
+  const kdf = { name: "scrypt", n, r: SCRYPT_R, p: SCRYPT_P, dkLen: KEY_BYTES, salt: salt.toString("hex") } as const;
+  const base = { kind: KEYSTORE_KIND, version: KEYSTORE_VERSION, kdf } as const;
+  const header: KeystoreHeader =
+    keyType === "secp256k1"
+      ? { ...base, keyType, address: addressOfPrivateKey(params.privateKey) }
+      : { ...base, keyType, publicKey: devicePublicKeyOf(params.privateKey), accountSalt: (params.accountSalt ?? 0n).toString() };
   const key = await deriveKey(params.pin, salt, header.kdf);
   try {
     const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
@@ -229,9 +278,10 @@ export async function unlockKeystore(params: { keystore: Keystore; pin: string }
   }
   const privateKey = Uint8Array.from(plain);
   plain.fill(0);
-  if (addressOfPrivateKey(privateKey) !== ks.address) {
+  const accountSalt = ks.keyType === "p256" ? ks.accountSalt : "";
+  if (identityOfPrivateKey(ks.keyType, privateKey, accountSalt) !== publicIdentity(ks)) {
     privateKey.fill(0);
-    throw new OrioleError("invalid_keystore", "the decrypted key does not match the address", { reason: "the key does not match the address" });
+    throw new OrioleError("invalid_keystore", "the decrypted key does not match the public key in the file", { reason: "the key does not match its public identity" });
   }
   return privateKey;
 }

@@ -33,18 +33,20 @@ export interface SendPaymentParameters {
   to: string;
   /** Base units. */
   amount: bigint;
+  /** A bytes32 payment reference (e.g. an invoice's): sent with the token's `pay`, which emits `Payment`. */
+  reference?: string;
   receiptTimeoutMs?: number;
 }
 
 /**
- * Signs and sends an ERC-20 `transfer` from an EOA wallet and waits until it
- * is mined. Resolves with the successful receipt; throws OrioleError with a
+ * Signs and sends an ERC-20 `transfer` (or, with a reference, the token's
+ * `pay`) from an EOA wallet and waits until it is mined. Resolves with the successful receipt; throws OrioleError with a
  * stable code (`insufficient_gas`, `tx_rejected`, `tx_failed`, `rpc_error`).
  */
 export async function sendPayment(p: SendPaymentParameters): Promise<TransactionReceipt> {
     const from = await p.signer.getAddress();
-  const tx = await rpcStep(() =>
-    p.signer.sendTransaction({ to: p.tokenAddress, data: token.encodeFunctionData("transfer", [p.to, p.amount]) }), from);
+  const data = p.reference === undefined ? token.encodeFunctionData("transfer", [p.to, p.amount]) : token.encodeFunctionData("pay", [p.to, p.amount, p.reference]);
+  const tx = await rpcStep(() => p.signer.sendTransaction({ to: p.tokenAddress, data }), from);
   let receipt: TransactionReceipt | null;
   try {
     receipt = await tx.wait(1, p.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS);

@@ -3,9 +3,12 @@ import { mkdtemp, readFile, rm, stat, writeFile, readdir } from "node:fs/promise
 import os from "node:os";
 import path from "node:path";
 import { OrioleError } from "../../client/sdk/errors.ts";
+import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
+import { verifyPasskeySignature } from "../../client/sdk/account/webauthn.ts";
 import {
   addressOfPrivateKey,
   createKeystore,
+  devicePublicKeyOf,
   generatePrivateKey,
   keystoreSchema,
   parsePrivateKey,
@@ -128,7 +131,8 @@ describe("keystore", function () {
     expect(await readFile(file)).to.deep.equal(before);
     expect(await readdir(path.dirname(file))).to.deep.equal(["keystore.json"]);
     await writeKeystore({ file, keystore: second, force: true });
-    expect((await readKeystore(file)).address).to.equal(second.address);
+    const back = await readKeystore(file);
+    expect(back.keyType === "secp256k1" ? back.address : "").to.equal(second.address);
     expect((await stat(file)).mode & 0o777).to.equal(0o600);
   });
 
@@ -168,6 +172,65 @@ describe("keystore", function () {
       }
     }
     expect(addressOfPrivateKey(parsePrivateKey(` 0X${DEV_KEY_HEX.toUpperCase()}\n`))).to.equal(DEV_ADDRESS);
+  });
+
+  describe("p256 (a passkey account's software device key)", function () {
+    it("round-trips: the public key and account salt are in clear, the unlocked key signs for that public key", async function () {
+      const key = generatePrivateKey("p256");
+      const ks = await createKeystore({ privateKey: key, pin: PIN, n: N, keyType: "p256", accountSalt: 7n });
+      expect(ks.keyType).to.equal("p256");
+      expect(ks.publicKey).to.deep.equal(devicePublicKeyOf(key));
+      expect(ks.accountSalt).to.equal("7");
+      await writeKeystore({ file, keystore: ks });
+      const back = await readKeystore(file);
+      expect(back).to.deep.equal(ks);
+      const unlocked = await unlockKeystore({ keystore: back, pin: PIN });
+      const device = SoftwareDevice.fromPrivateKey(unlocked);
+      expect(device.publicKey).to.deep.equal(ks.publicKey);
+      const challenge = `0x${"ab".repeat(32)}`;
+      expect(verifyPasskeySignature(challenge, device.sign(challenge))).to.equal(true);
+      const text = (await readFile(file, "utf8")).toLowerCase();
+      expect(text).to.not.include(Buffer.from(key).toString("hex"));
+      expect(text).to.not.include(PIN);
+      expect((await stat(file)).mode & 0o777).to.equal(0o600);
+    });
+
+    it("binds the public key and the account salt to the ciphertext: changing either fails like a wrong PIN", async function () {
+      const ks = await createKeystore({ privateKey: generatePrivateKey("p256"), pin: PIN, n: N, keyType: "p256" });
+      const other = devicePublicKeyOf(generatePrivateKey("p256"));
+      const variants: Keystore[] = [
+        { ...ks, publicKey: other },
+        { ...ks, publicKey: { qx: ks.publicKey.qx, qy: other.qy } },
+        { ...ks, accountSalt: "1" },
+        { ...ks, keyType: "p256", cipher: { ...ks.cipher, tag: (ks.cipher.tag[0] === "0" ? "1" : "0") + ks.cipher.tag.slice(1) } },
+      ];
+      for (const v of variants) {
+        expect(keystoreSchema.safeParse(v).success).to.equal(true);
+        await expectOrioleError(unlockKeystore({ keystore: v, pin: PIN }), "wrong_pin");
+      }
+      await expectOrioleError(unlockKeystore({ keystore: ks, pin: "135790" }), "wrong_pin");
+    });
+
+    it("refuses malformed p256 keystores and out-of-range keys", async function () {
+      const good = await createKeystore({ privateKey: generatePrivateKey("p256"), pin: PIN, n: N, keyType: "p256" });
+      const bad: unknown[] = [
+        { ...good, publicKey: { qx: good.publicKey.qx } },
+        { ...good, publicKey: { ...good.publicKey, qx: good.publicKey.qx.toUpperCase() } },
+        { ...good, publicKey: { ...good.publicKey, extra: "0x" } },
+        { ...good, accountSalt: "-1" },
+        { ...good, accountSalt: "01" },
+        { ...good, accountSalt: 1 },
+        { ...good, address: DEV_ADDRESS, keyType: "p256", publicKey: undefined },
+      ];
+      for (const b of bad) {
+        await writeFile(path.join(dir, "x.json"), JSON.stringify(b));
+        await expectOrioleError(readKeystore(path.join(dir, "x.json")), "invalid_keystore");
+      }
+      // The P-256 group order n: a valid secp256k1 key, but not a P-256 one.
+      const p256n = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+      expect(() => parsePrivateKey(p256n, "p256")).to.throw(OrioleError).with.property("code", "invalid_private_key");
+      expect(parsePrivateKey(p256n, "secp256k1")).to.have.length(32);
+    });
   });
 
   it("honours ORIOLE_SCRYPT_N only for powers of two from 2^10 to 2^20", function () {

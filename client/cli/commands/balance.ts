@@ -3,10 +3,11 @@ import { CURRENCIES } from "../../sdk/currencies.ts";
 import { readKeystore } from "../../sdk/keystore.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { parseAddressArg } from "../validate.ts";
+import { walletAddressOf } from "../wallet.ts";
 
 /** `oriole balance [address]`: balances per currency as indexed by the node. */
 export async function balance(ctx: CliContext, args: { address?: string }): Promise<CommandResult> {
-  const address = args.address !== undefined ? parseAddressArg(args.address) : (await readKeystore(ctx.keystorePath)).address;
+  const address = args.address !== undefined ? parseAddressArg(args.address) : await walletAddressOf(ctx, await readKeystore(ctx.keystorePath));
   const res = await (await ctx.api()).getBalances({ address });
   const json = {
     address: res.address,

@@ -1,6 +1,7 @@
 import { formatAmount } from "../../sdk/amount.ts";
 import type { Payment } from "../../sdk/apiClient.ts";
 import { readKeystore } from "../../sdk/keystore.ts";
+import { walletAddressOf } from "../wallet.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { parseAddressArg } from "../validate.ts";
 
@@ -25,7 +26,7 @@ function formatTime(unixSeconds: number): string {
 
 /** `oriole history [address] [--limit N] [--cursor C]`: payments, newest first. */
 export async function history(ctx: CliContext, args: { address?: string; limit?: number; cursor?: string }): Promise<CommandResult> {
-  const me = args.address !== undefined ? parseAddressArg(args.address) : (await readKeystore(ctx.keystorePath)).address;
+  const me = args.address !== undefined ? parseAddressArg(args.address) : await walletAddressOf(ctx, await readKeystore(ctx.keystorePath));
   const page = await (await ctx.api()).getPayments({ address: me, limit: args.limit, cursor: args.cursor });
   const rows = page.items.map((p) => ({ p, ...describePayment(p, me) }));
 
