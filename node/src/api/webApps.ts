@@ -1,0 +1,126 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Message } from "esbuild";
+import express from "express";
+import { OrioleError } from "../../../client/sdk/errors.ts";
+
+/**
+ * The browser apps the node serves (today: the passkey wallet at /wallet).
+ * Their TypeScript is bundled with esbuild once, when the node starts, so
+ * neither `npm start` nor `npm test` needs a build step; a bundling failure
+ * stops the node with `web_build_failed` instead of serving a broken page.
+ */
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const WALLET_DIR = path.join(ROOT, "client", "web", "wallet");
+
+export interface WebAsset {
+  contentType: string;
+  body: Buffer;
+}
+
+/** The wallet's files, by the path they are served under (relative to /wallet/). */
+export interface WebApps {
+  wallet: ReadonlyMap<string, WebAsset>;
+}
+
+/**
+ * Content-Security-Policy of the wallet: its own origin only, no inline
+ * script or style, no frames; camera frames arrive as blob:/mediastream.
+ */
+export const WALLET_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function formatMessages(messages: readonly Message[]): string {
+  return messages
+    .map((m) => (m.location ? `${path.relative(ROOT, m.location.file)}:${m.location.line}:${m.location.column}: ${m.text}` : m.text))
+    .join("\n");
+}
+
+/** Bundles client/web/wallet/main.ts for the browser and reads its static files. */
+export async function buildWebApps(): Promise<WebApps> {
+  let js: Buffer;
+  try {
+    const result = await build({
+      entryPoints: [path.join(WALLET_DIR, "main.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: ["es2022"],
+      write: false,
+      minify: true,
+      legalComments: "none",
+      logLevel: "silent",
+      // `process.env` does not exist in a page; nothing in the bundle may depend on it.
+      define: { "process.env.NODE_ENV": '"production"' },
+    });
+    const out = result.outputFiles[0];
+    if (!out) throw new Error("esbuild produced no output");
+    js = Buffer.from(out.contents);
+  } catch (e) {
+    const errors = (e as { errors?: Message[] }).errors;
+    const detail = Array.isArray(errors) && errors.length > 0 ? formatMessages(errors) : (e as Error).message;
+    throw new OrioleError("web_build_failed", `cannot bundle the web wallet (client/web/wallet/main.ts):\n${detail}`, {}, { cause: e });
+  }
+  const readStatic = async (name: string): Promise<Buffer> => {
+    try {
+      return await readFile(path.join(WALLET_DIR, name));
+    } catch (e) {
+      throw new OrioleError("web_build_failed", `cannot read the web wallet's ${name}: ${(e as Error).message}`, {}, { cause: e });
+    }
+  };
+  const [html, css, icon] = await Promise.all([readStatic("index.html"), readStatic("styles.css"), readStatic("icon.svg")]);
+  return {
+    wallet: new Map([
+      ["", { contentType: "text/html; charset=utf-8", body: html }],
+      ["main.js", { contentType: "text/javascript; charset=utf-8", body: js }],
+      ["styles.css", { contentType: "text/css; charset=utf-8", body: css }],
+      ["icon.svg", { contentType: "image/svg+xml", body: icon }],
+    ]),
+  };
+}
+
+/** GET /wallet (redirects to /wallet/) and its files, with the page's security headers. */
+export function webAppsRouter(apps: WebApps): express.Router {
+  const router = express.Router({ caseSensitive: true, strict: true });
+  router.get("/wallet", (req, res) => {
+    const q = req.originalUrl.indexOf("?");
+    res.redirect(301, `/wallet/${q >= 0 ? req.originalUrl.slice(q) : ""}`);
+  });
+  const serve = (name: string, res: express.Response, next: express.NextFunction): void => {
+    const asset = apps.wallet.get(name);
+    if (!asset) {
+      next();
+      return;
+    }
+    res.set({
+      "content-type": asset.contentType,
+      "content-security-policy": WALLET_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "x-frame-options": "DENY",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-resource-policy": "same-origin",
+      "permissions-policy": "camera=(self), publickey-credentials-create=(self), publickey-credentials-get=(self), microphone=(), geolocation=()",
+    });
+    res.send(asset.body);
+  };
+  router.get("/wallet/", (_req, res, next) => {
+    serve("", res, next);
+  });
+  router.get("/wallet/:file", (req, res, next) => {
+    serve(req.params.file, res, next);
+  });
+  return router;
+}
