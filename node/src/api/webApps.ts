@@ -48,12 +48,16 @@ function formatMessages(messages: readonly Message[]): string {
     .join("\n");
 }
 
-/** Bundles client/web/wallet/main.ts for the browser and reads its static files. */
-export async function buildWebApps(): Promise<WebApps> {
+/**
+ * Bundles the wallet's main.ts for the browser and reads its static files
+ * (`walletDir` defaults to client/web/wallet; tests point it elsewhere).
+ */
+export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<WebApps> {
+  const walletDir = opts.walletDir ?? WALLET_DIR;
   let js: Buffer;
   try {
     const result = await build({
-      entryPoints: [path.join(WALLET_DIR, "main.ts")],
+      entryPoints: [path.join(walletDir, "main.ts")],
       bundle: true,
       format: "esm",
       platform: "browser",
@@ -71,11 +75,11 @@ export async function buildWebApps(): Promise<WebApps> {
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors;
     const detail = Array.isArray(errors) && errors.length > 0 ? formatMessages(errors) : (e as Error).message;
-    throw new OrioleError("web_build_failed", `cannot bundle the web wallet (client/web/wallet/main.ts):\n${detail}`, {}, { cause: e });
+    throw new OrioleError("web_build_failed", `cannot bundle the web wallet (${path.relative(ROOT, path.join(walletDir, "main.ts"))}):\n${detail}`, {}, { cause: e });
   }
   const readStatic = async (name: string): Promise<Buffer> => {
     try {
-      return await readFile(path.join(WALLET_DIR, name));
+      return await readFile(path.join(walletDir, name));
     } catch (e) {
       throw new OrioleError("web_build_failed", `cannot read the web wallet's ${name}: ${(e as Error).message}`, {}, { cause: e });
     }
