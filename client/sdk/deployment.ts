@@ -25,6 +25,12 @@ export const deploymentSchema = z.object({
   }),
   contracts: z.object({
     tokens: z.object(tokensShape),
+    /** Passkey accounts: the clone implementation, the CREATE2 factory and the relayer's batcher. */
+    accounts: z.object({
+      implementation: address,
+      factory: address,
+      relay: address,
+    }),
   }),
 });
 

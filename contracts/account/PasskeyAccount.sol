@@ -12,8 +12,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
-import {WebAuthn} from "@openzeppelin/contracts/utils/cryptography/WebAuthn.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IOriolePaymentToken} from "./IOriolePaymentToken.sol";
+import {WebAuthnP256} from "./WebAuthnP256.sol";
 
 /**
  * @title PasskeyAccount
@@ -24,41 +25,39 @@ import {IOriolePaymentToken} from "./IOriolePaymentToken.sol";
  *
  * Ways in:
  * - {executePayment}: anyone (Oriole's relayer) submits a device-signed EIP-712
- *   `PaymentIntent`; the account calls the token's `pay(to, amount, ref)` and
- *   pays the submitter a fee of at most `maxRelayerFee` in the same token.
- * - {addDeviceWithSig} / {removeDeviceWithSig}: device management approved by an
- *   existing device's assertion over an EIP-712 `AddDevice` / `RemoveDevice`.
+ *   `PaymentIntent`; the account calls the token's `pay(to, amount, ref)` and pays
+ *   `feeRecipient` a fee of at most `maxRelayerFee` in the same token.
+ * - {executeWithSig}: owner calls (device management, guardians, daily limits,
+ *   cancelling a recovery or a nonce) approved by a device over an EIP-712 `AccountCall`.
+ * - {startRecovery} / {completeRecovery}: guardians replace every device with a new
+ *   one after `recoveryDelay`, unless the owner cancels.
  * - {isValidSignature} (ERC-1271): the account signs EIP-2612 permits and ERC-3009
  *   authorizations with a passkey.
  * - ERC-4337: built on OpenZeppelin {Account}; `validateUserOp` accepts a device's
- *   assertion over the `userOpHash`. Oriole pays through its own relayer for
- *   speed and gas, but the door stays open. ERC-7821 `execute` (batched calls)
- *   is open to the EntryPoint and to the account itself.
+ *   assertion over the `userOpHash`. ERC-7821 `execute` (batched calls) is open to
+ *   the EntryPoint and to the account itself.
  *
- * Signature encoding (every path): `abi.encodePacked(qx, qy, abi.encode(r, s,
- * challengeIndex, typeIndex, authenticatorData, clientDataJSON))`: the device's
- * public key, then OpenZeppelin's `WebAuthn.WebAuthnAuth` fields (`s` must be
- * low, `s <= n/2`). The WebAuthn challenge (base64url in `clientDataJSON`) is the
- * 32-byte digest being approved:
- * - `PaymentIntent`, `AddDevice`, `RemoveDevice`: their EIP-712 digest under this
- *   account's domain (name "Oriole PasskeyAccount", version "1", chainId, this address);
+ * Signatures use the compact encoding of {WebAuthnP256}. The WebAuthn challenge is
+ * the 32-byte digest being approved:
+ * - `PaymentIntent`, `AccountCall`: their EIP-712 digest under this account's domain
+ *   (name "Oriole PasskeyAccount", version "1", chainId, this address);
  * - ERC-1271 `hash`: the EIP-712 digest of `OrioleMessage(bytes32 hash)` under the
  *   same domain ({replaySafeHash}), so one assertion never validates for another
  *   account or chain that shares the device key;
  * - ERC-4337: the `userOpHash` itself (it already binds the account and chain).
  *
- * Nonces (for `PaymentIntent`, `AddDevice` and `RemoveDevice`, one shared space):
- * Permit2-style UNORDERED nonces, bit `nonce & 255` of word `nonceBitmap(nonce >> 8)`.
- * Several devices and a concurrent relayer can then have intents in flight at
- * once, and they may land in any order; a device that counts up from a local
- * counter reuses a warm word (5,000 gas instead of 20,000 for a fresh slot).
+ * Nonces (intents and account calls share one space): Permit2-style UNORDERED nonces,
+ * bit `nonce & 255` of word `nonceBitmap(nonce >> 8)`, so several devices and a
+ * concurrent relayer can have intents in flight that land in any order.
  *
- * The P-256 check uses the EIP-7951 precompile where the chain has one and
- * OpenZeppelin's Solidity implementation where it does not (`P256.verify`).
+ * Daily limits (per token, UTC days `block.timestamp / 1 days`): never set = unlimited.
+ * A payment counts `amount + relayerFee`. Lowering applies at once; raising (or removing
+ * the limit with `type(uint256).max`) is scheduled and applies `limitRaiseDelay` later,
+ * so a stolen unlocked phone cannot lift the limit and drain the account at once.
  *
- * @dev Deployed as an implementation behind clones / proxies (the account factory
- * initializes each one): the constructor locks the implementation's initializer.
- * State lives in the ERC-7201 namespace `oriole.storage.PasskeyAccount`.
+ * @dev Deployed as an implementation behind clones (see PasskeyAccountFactory): the
+ * constructor locks the implementation's initializer; the delays are immutables shared
+ * by every clone. State lives in the ERC-7201 namespace `oriole.storage.PasskeyAccount`.
  */
 contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     using SafeERC20 for IERC20;
@@ -74,11 +73,46 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         uint256 maxRelayerFee;
     }
 
+    /// @dev A registered device's public key.
+    struct Device {
+        bytes32 qx;
+        bytes32 qy;
+    }
+
+    /// @dev One token's daily limit, packed in one slot (read and written once per payment).
+    struct DailyLimit {
+        uint96 limit;
+        uint96 spent; // on `day`
+        uint40 day;
+        bool enabled; // false: unlimited
+        bool pending; // a raise is scheduled in `pendingLimits`
+    }
+
+    /// @dev A scheduled raise of a daily limit.
+    struct PendingLimit {
+        uint96 limit;
+        uint40 since;
+        bool unlimited;
+    }
+
+    /// @dev A recovery started by the guardians.
+    struct PendingRecovery {
+        bytes32 qx;
+        bytes32 qy;
+        uint64 readyAt; // 0: none
+    }
+
     /// @custom:storage-location erc7201:oriole.storage.PasskeyAccount
     struct PasskeyAccountStorage {
-        mapping(bytes32 keyId => bool) devices;
-        uint256 deviceCount;
+        Device[] devices;
+        mapping(bytes32 keyId => uint256) deviceIndex; // index in `devices` + 1; 0: not a device
         mapping(uint256 wordPos => uint256) nonceBitmap;
+        mapping(address token => DailyLimit) limits;
+        mapping(address token => PendingLimit) pendingLimits;
+        address[] guardians;
+        uint256 guardianThreshold;
+        uint256 recoveryNonce;
+        PendingRecovery recovery;
     }
 
     // keccak256(abi.encode(uint256(keccak256("oriole.storage.PasskeyAccount")) - 1)) & ~bytes32(uint256(0xff))
@@ -88,32 +122,48 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     bytes32 public constant PAYMENT_INTENT_TYPEHASH = keccak256(
         "PaymentIntent(address token,address to,uint256 amount,bytes32 reference,uint256 nonce,uint256 deadline,uint256 maxRelayerFee)"
     );
-    /// @notice EIP-712 type hash of a device addition.
-    bytes32 public constant ADD_DEVICE_TYPEHASH =
-        keccak256("AddDevice(bytes32 qx,bytes32 qy,uint256 nonce,uint256 deadline)");
-    /// @notice EIP-712 type hash of a device removal.
-    bytes32 public constant REMOVE_DEVICE_TYPEHASH =
-        keccak256("RemoveDevice(bytes32 qx,bytes32 qy,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type hash of an owner call ({executeWithSig}).
+    bytes32 public constant ACCOUNT_CALL_TYPEHASH = keccak256("AccountCall(bytes data,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type hash of a guardian's recovery approval.
+    bytes32 public constant RECOVERY_TYPEHASH =
+        keccak256("Recovery(bytes32 qx,bytes32 qy,uint256 recoveryNonce,uint256 deadline)");
     /// @notice EIP-712 type hash wrapping an ERC-1271 hash (see {replaySafeHash}).
     bytes32 public constant ORIOLE_MESSAGE_TYPEHASH = keccak256("OrioleMessage(bytes32 hash)");
+
+    /// @notice Most devices an account holds (bounds the work of {completeRecovery}).
+    uint256 public constant MAX_DEVICES = 16;
+    /// @notice Most guardians an account holds.
+    uint256 public constant MAX_GUARDIANS = 16;
+
+    // The getters are part of the account's interface: mixedCase, like functions.
+    /// @notice Seconds before a raised daily limit applies.
+    // solhint-disable-next-line immutable-vars-naming
+    uint256 public immutable limitRaiseDelay;
+    /// @notice Seconds between {startRecovery} and {completeRecovery}.
+    // solhint-disable-next-line immutable-vars-naming
+    uint256 public immutable recoveryDelay;
 
     /// @notice A device `keyId = keccak256(qx, qy)` was registered.
     event DeviceAdded(bytes32 indexed keyId, bytes32 qx, bytes32 qy);
     /// @notice A device was unregistered.
     event DeviceRemoved(bytes32 indexed keyId, bytes32 qx, bytes32 qy);
-    /// @notice `nonce` was used (by a payment or a device change) or invalidated.
+    /// @notice `nonce` was used by an account call or invalidated.
     event NonceUsed(uint256 indexed nonce);
-    /// @notice A payment intent was executed: `amount` of `token` paid to `to` for `ref`;
-    /// `relayer` received `relayerFee` of the same token.
-    event PaymentExecuted(
-        uint256 indexed nonce,
-        address indexed token,
-        address indexed to,
-        uint256 amount,
-        bytes32 ref,
-        address relayer,
-        uint256 relayerFee
-    );
+    /// @notice The intent with `nonce` was paid (the token emits the `Payment` and `Transfer`s);
+    /// `relayerFee` went to the fee recipient. It also marks `nonce` used.
+    event PaymentExecuted(uint256 indexed nonce, uint256 relayerFee);
+    /// @notice `token`'s daily limit is now `limit` (`type(uint256).max`: unlimited); a scheduled raise is dropped.
+    event DailyLimitSet(address indexed token, uint256 limit);
+    /// @notice `token`'s daily limit will become `limit` at `effectiveAt` (`type(uint256).max`: unlimited).
+    event DailyLimitRaiseScheduled(address indexed token, uint256 limit, uint256 effectiveAt);
+    /// @notice The guardians are now `guardians`, `threshold` of whom can start a recovery.
+    event GuardiansSet(address[] guardians, uint256 threshold);
+    /// @notice Guardians started recovery `recoveryNonce` to the device `(qx, qy)`, ready at `readyAt`.
+    event RecoveryStarted(uint256 indexed recoveryNonce, bytes32 qx, bytes32 qy, uint256 readyAt);
+    /// @notice The owner cancelled recovery `recoveryNonce`.
+    event RecoveryCancelled(uint256 indexed recoveryNonce);
+    /// @notice Recovery `recoveryNonce` replaced every device with `(qx, qy)`.
+    event RecoveryCompleted(uint256 indexed recoveryNonce, bytes32 qx, bytes32 qy);
 
     /// @notice The public key is not a valid P-256 point.
     error PasskeyAccountInvalidPublicKey(bytes32 qx, bytes32 qy);
@@ -123,10 +173,14 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     error PasskeyAccountUnknownDevice(bytes32 keyId);
     /// @notice Removing the account's only device would lock it.
     error PasskeyAccountLastDevice(bytes32 keyId);
-    /// @notice The signature is malformed or is not a valid user-verified assertion of `keyId` over `digest`.
+    /// @notice The account already holds `max` devices.
+    error PasskeyAccountTooManyDevices(uint256 max);
+    /// @notice The signature is not a valid assertion of `keyId` over `digest`.
     error PasskeyAccountInvalidSignature(bytes32 keyId, bytes32 digest);
-    /// @notice The signature is too short to hold a public key and an assertion.
+    /// @notice The signature's layout is invalid (see {WebAuthnP256}).
     error PasskeyAccountMalformedSignature(uint256 length);
+    /// @notice The assertion's authenticatorData `flags` lack UP or UV (user verification is required).
+    error PasskeyAccountUserVerificationRequired(uint8 flags);
     /// @notice The message expired at `deadline`; it is now `timestamp`.
     error PasskeyAccountExpired(uint256 deadline, uint256 timestamp);
     /// @notice `nonce` was already used or invalidated.
@@ -135,9 +189,39 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     error PasskeyAccountRelayerFeeTooHigh(uint256 fee, uint256 maxFee);
     /// @notice The token's `pay` returned false instead of reverting.
     error PasskeyAccountPaymentFailed(address token, address to, uint256 amount);
+    /// @notice Paying `requested` (amount + fee) of `token` exceeds what is left of today's limit.
+    error PasskeyAccountDailyLimitExceeded(address token, uint256 requested, uint256 remaining);
+    /// @notice A daily limit must be below `max`, or `type(uint256).max` for unlimited.
+    error PasskeyAccountDailyLimitTooLarge(uint256 limit, uint256 max);
+    /// @notice {executeWithSig} may not call the function `selector`.
+    error PasskeyAccountCallNotAllowed(bytes4 selector);
+    /// @notice The guardian list or threshold is invalid (`count` guardians, `threshold`).
+    error PasskeyAccountInvalidGuardians(uint256 count, uint256 threshold);
+    /// @notice `guardian` is zero, the account itself, repeated, or out of ascending order.
+    error PasskeyAccountInvalidGuardian(address guardian);
+    /// @notice `guardian` is not one of the account's guardians.
+    error PasskeyAccountNotGuardian(address guardian);
+    /// @notice `count` guardian approvals, fewer than the `threshold` needed.
+    error PasskeyAccountBelowThreshold(uint256 count, uint256 threshold);
+    /// @notice `guardians` and `signatures` differ in length.
+    error PasskeyAccountLengthMismatch(uint256 guardians, uint256 signatures);
+    /// @notice `guardian`'s recovery approval is invalid.
+    error PasskeyAccountInvalidGuardianSignature(address guardian);
+    /// @notice A recovery is already in progress.
+    error PasskeyAccountRecoveryInProgress(uint256 recoveryNonce);
+    /// @notice No recovery is in progress.
+    error PasskeyAccountNoRecovery();
+    /// @notice The recovery can complete at `readyAt`; it is now `timestamp`.
+    error PasskeyAccountRecoveryNotReady(uint256 readyAt, uint256 timestamp);
 
-    /// @dev Locks the implementation; clones and proxies are initialized by {initialize}.
-    constructor() EIP712("Oriole PasskeyAccount", "1") {
+    /**
+     * @param limitRaiseDelay_ seconds before a raised daily limit applies
+     * @param recoveryDelay_ seconds the owner has to cancel a recovery
+     * @dev Locks the implementation; clones are initialized by {initialize}.
+     */
+    constructor(uint256 limitRaiseDelay_, uint256 recoveryDelay_) EIP712("Oriole PasskeyAccount", "1") {
+        limitRaiseDelay = limitRaiseDelay_;
+        recoveryDelay = recoveryDelay_;
         _disableInitializers();
     }
 
@@ -155,27 +239,35 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     // ------------------------------------------------------------------
 
     /**
-     * @notice Executes a payment intent signed by a registered device, and pays the
-     * caller (the relayer) `relayerFee` of the same token.
-     * @dev Checks, in order: the deadline, the fee cap, the nonce, the assertion
-     * (UV required); then uses the nonce and calls `intent.token.pay(to, amount, ref)`.
+     * @notice Executes a payment intent signed by a registered device, and pays
+     * `feeRecipient` `relayerFee` of the same token.
+     * @dev Checks, in order: the deadline, the fee cap, the nonce, the device and its
+     * assertion (UV required), the daily limit on `amount + relayerFee`; then calls
+     * `intent.token.pay(to, amount, ref)` and transfers the fee.
      * @param intent the signed intent
-     * @param relayerFee what the caller takes, at most `intent.maxRelayerFee`
-     * @param signature a device's assertion over {hashPaymentIntent}`(intent)` (see contract docs)
+     * @param relayerFee what the relayer takes, at most `intent.maxRelayerFee`
+     * @param feeRecipient who receives `relayerFee`
+     * @param signature a device's assertion over {hashPaymentIntent}`(intent)`
      */
-    function executePayment(PaymentIntent calldata intent, uint256 relayerFee, bytes calldata signature) external {
+    function executePayment(
+        PaymentIntent calldata intent,
+        uint256 relayerFee,
+        address feeRecipient,
+        bytes calldata signature
+    ) external {
         if (block.timestamp > intent.deadline) revert PasskeyAccountExpired(intent.deadline, block.timestamp);
         if (relayerFee > intent.maxRelayerFee) revert PasskeyAccountRelayerFeeTooHigh(relayerFee, intent.maxRelayerFee);
         _useNonce(intent.nonce);
         _checkSignature(hashPaymentIntent(intent), signature);
+        _spend(intent.token, intent.amount + relayerFee);
+        emit PaymentExecuted(intent.nonce, relayerFee);
 
         // StableToken reverts on failure; a token that reports failure by
         // returning false must not look like a successful payment.
         if (!IOriolePaymentToken(intent.token).pay(intent.to, intent.amount, intent.ref)) {
             revert PasskeyAccountPaymentFailed(intent.token, intent.to, intent.amount);
         }
-        if (relayerFee != 0) IERC20(intent.token).safeTransfer(msg.sender, relayerFee);
-        emit PaymentExecuted(intent.nonce, intent.token, intent.to, intent.amount, intent.ref, msg.sender, relayerFee);
+        if (relayerFee != 0) IERC20(intent.token).safeTransfer(feeRecipient, relayerFee);
     }
 
     /// @notice The EIP-712 digest a device signs (as the WebAuthn challenge) to approve `intent`.
@@ -197,37 +289,52 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     }
 
     // ------------------------------------------------------------------
-    // Devices
+    // Owner calls
     // ------------------------------------------------------------------
 
     /**
-     * @notice Registers the device `(qx, qy)`, approved by an existing device's
-     * assertion over the EIP-712 `AddDevice(qx, qy, nonce, deadline)`.
+     * @notice Runs `data` as a call from the account to itself, approved by a device's
+     * assertion over the EIP-712 `AccountCall(data, nonce, deadline)`. Only {addDevice},
+     * {removeDevice}, {setGuardians}, {setDailyLimit}, {cancelRecovery} and
+     * {invalidateNonce} may be called this way; a revert of the call is re-thrown.
+     * @param data the ABI-encoded call
+     * @param nonce an unused nonce (shared with payment intents)
+     * @param deadline last valid timestamp
+     * @param signature a device's assertion over {hashAccountCall}`(data, nonce, deadline)`
      */
-    function addDeviceWithSig(bytes32 qx, bytes32 qy, uint256 nonce, uint256 deadline, bytes calldata signature)
+    function executeWithSig(bytes calldata data, uint256 nonce, uint256 deadline, bytes calldata signature)
         external
     {
         if (block.timestamp > deadline) revert PasskeyAccountExpired(deadline, block.timestamp);
+        bytes4 selector = data.length < 4 ? bytes4(0) : bytes4(data[0:4]);
+        if (
+            selector != this.addDevice.selector && selector != this.removeDevice.selector
+                && selector != this.setGuardians.selector && selector != this.setDailyLimit.selector
+                && selector != this.cancelRecovery.selector && selector != this.invalidateNonce.selector
+        ) revert PasskeyAccountCallNotAllowed(selector);
         _useNonce(nonce);
-        _checkSignature(_hashTypedDataV4(keccak256(abi.encode(ADD_DEVICE_TYPEHASH, qx, qy, nonce, deadline))), signature);
-        _addDevice(qx, qy);
+        emit NonceUsed(nonce);
+        _checkSignature(hashAccountCall(data, nonce, deadline), signature);
+
+        // A self-call, so `onlyEntryPointOrSelf` admits it.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(this).call(data);
+        if (!ok) {
+            // solhint-disable-next-line no-inline-assembly
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
     }
 
-    /**
-     * @notice Unregisters the device `(qx, qy)`, approved by a registered device's
-     * assertion (possibly the removed one's) over the EIP-712 `RemoveDevice(qx, qy, nonce, deadline)`.
-     * The last device cannot be removed.
-     */
-    function removeDeviceWithSig(bytes32 qx, bytes32 qy, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external
-    {
-        if (block.timestamp > deadline) revert PasskeyAccountExpired(deadline, block.timestamp);
-        _useNonce(nonce);
-        _checkSignature(
-            _hashTypedDataV4(keccak256(abi.encode(REMOVE_DEVICE_TYPEHASH, qx, qy, nonce, deadline))), signature
-        );
-        _removeDevice(qx, qy);
+    /// @notice The EIP-712 digest a device signs to approve {executeWithSig}`(data, nonce, deadline)`.
+    function hashAccountCall(bytes calldata data, uint256 nonce, uint256 deadline) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ACCOUNT_CALL_TYPEHASH, keccak256(data), nonce, deadline)));
     }
+
+    // ------------------------------------------------------------------
+    // Devices
+    // ------------------------------------------------------------------
 
     /// @notice Registers a device; callable by the account itself or the ERC-4337 EntryPoint.
     function addDevice(bytes32 qx, bytes32 qy) external onlyEntryPointOrSelf {
@@ -241,12 +348,17 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @notice Whether `(qx, qy)` is a registered device.
     function isDevice(bytes32 qx, bytes32 qy) external view returns (bool) {
-        return _storage().devices[keyIdOf(qx, qy)];
+        return _storage().deviceIndex[keyIdOf(qx, qy)] != 0;
     }
 
     /// @notice How many devices are registered.
     function deviceCount() external view returns (uint256) {
-        return _storage().deviceCount;
+        return _storage().devices.length;
+    }
+
+    /// @notice The registered devices' public keys.
+    function devices() external view returns (Device[] memory) {
+        return _storage().devices;
     }
 
     /// @notice A device's id: `keccak256(abi.encode(qx, qy))`.
@@ -276,6 +388,193 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     /// @notice Invalidates an unused `nonce` (cancels an intent); callable by the account itself or the EntryPoint.
     function invalidateNonce(uint256 nonce) external onlyEntryPointOrSelf {
         _useNonce(nonce);
+        emit NonceUsed(nonce);
+    }
+
+    // ------------------------------------------------------------------
+    // Daily limits
+    // ------------------------------------------------------------------
+
+    /**
+     * @notice Sets `token`'s daily limit (`type(uint256).max`: unlimited). Lowering applies
+     * at once (and drops a scheduled raise); raising is scheduled for `limitRaiseDelay`
+     * later. Callable by the account itself or the EntryPoint.
+     */
+    function setDailyLimit(address token, uint256 limit) external onlyEntryPointOrSelf {
+        if (limit >= type(uint96).max && limit != type(uint256).max) {
+            revert PasskeyAccountDailyLimitTooLarge(limit, type(uint96).max);
+        }
+        PasskeyAccountStorage storage $ = _storage();
+        DailyLimit memory lim = _currentLimit($, token);
+        bool unlimited = limit == type(uint256).max;
+        bool raise = lim.enabled && (unlimited || limit > lim.limit);
+        if (raise) {
+            uint40 since = uint40(block.timestamp);
+            $.pendingLimits[token] = PendingLimit({limit: uint96(unlimited ? 0 : limit), since: since, unlimited: unlimited});
+            lim.pending = true;
+            $.limits[token] = lim;
+            emit DailyLimitRaiseScheduled(token, limit, block.timestamp + limitRaiseDelay);
+            return;
+        }
+        if (lim.pending) delete $.pendingLimits[token];
+        if (unlimited) {
+            delete $.limits[token];
+        } else {
+            uint40 today = uint40(block.timestamp / 1 days);
+            uint96 spent = lim.enabled && lim.day == today ? lim.spent : 0;
+            if (spent > limit) spent = uint96(limit); // keeps spentToday <= limit
+            $.limits[token] =
+                DailyLimit({limit: uint96(limit), spent: spent, day: today, enabled: true, pending: false});
+        }
+        emit DailyLimitSet(token, limit);
+    }
+
+    /**
+     * @notice `token`'s daily limit as it applies now.
+     * @return limit the limit (`type(uint256).max`: unlimited)
+     * @return spentToday what payments spent today (UTC), fees included
+     * @return pendingLimit a scheduled raise (`type(uint256).max`: to unlimited; 0 with `pendingSince` 0: none)
+     * @return pendingSince when the raise was scheduled; it applies `limitRaiseDelay` later
+     */
+    function dailyLimit(address token)
+        external
+        view
+        returns (uint256 limit, uint256 spentToday, uint256 pendingLimit, uint256 pendingSince)
+    {
+        PasskeyAccountStorage storage $ = _storage();
+        DailyLimit memory lim = _currentLimit($, token);
+        if (!lim.enabled) return (type(uint256).max, 0, 0, 0);
+        limit = lim.limit;
+        spentToday = lim.day == block.timestamp / 1 days ? lim.spent : 0;
+        if (lim.pending) {
+            PendingLimit memory p = $.pendingLimits[token];
+            (pendingLimit, pendingSince) = (p.unlimited ? type(uint256).max : p.limit, p.since);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Guardians and recovery
+    // ------------------------------------------------------------------
+
+    /**
+     * @notice Replaces the guardians (EOAs or ERC-1271 contracts, e.g. other passkey
+     * accounts); `threshold` of them can start a recovery. An empty list with threshold 0
+     * removes recovery. Callable by the account itself or the EntryPoint.
+     */
+    function setGuardians(address[] calldata newGuardians, uint256 threshold) external onlyEntryPointOrSelf {
+        uint256 n = newGuardians.length;
+        if (n > MAX_GUARDIANS || threshold > n || (threshold == 0 && n != 0)) {
+            revert PasskeyAccountInvalidGuardians(n, threshold);
+        }
+        for (uint256 i = 0; i < n; ++i) {
+            address g = newGuardians[i];
+            if (g == address(0) || g == address(this)) revert PasskeyAccountInvalidGuardian(g);
+            for (uint256 j = 0; j < i; ++j) {
+                if (newGuardians[j] == g) revert PasskeyAccountInvalidGuardian(g);
+            }
+        }
+        PasskeyAccountStorage storage $ = _storage();
+        $.guardians = newGuardians;
+        $.guardianThreshold = threshold;
+        emit GuardiansSet(newGuardians, threshold);
+    }
+
+    /// @notice The guardians and how many of them a recovery needs.
+    function guardians() external view returns (address[] memory list, uint256 threshold) {
+        PasskeyAccountStorage storage $ = _storage();
+        return ($.guardians, $.guardianThreshold);
+    }
+
+    /// @notice Incremented by every cancelled or completed recovery; guardians sign it.
+    function recoveryNonce() external view returns (uint256) {
+        return _storage().recoveryNonce;
+    }
+
+    /// @notice The recovery in progress (`readyAt` 0: none).
+    function pendingRecovery() external view returns (bytes32 qx, bytes32 qy, uint256 readyAt) {
+        PendingRecovery memory r = _storage().recovery;
+        return (r.qx, r.qy, r.readyAt);
+    }
+
+    /// @notice The EIP-712 digest a guardian signs to approve recovery to `(qx, qy)`.
+    function hashRecovery(bytes32 qx, bytes32 qy, uint256 nonce, uint256 deadline) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(RECOVERY_TYPEHASH, qx, qy, nonce, deadline)));
+    }
+
+    /**
+     * @notice Starts replacing every device with `(qx, qy)`, approved by at least the
+     * threshold of guardians; {completeRecovery} finishes it after `recoveryDelay` unless
+     * the owner calls {cancelRecovery}. Callable by anyone holding the approvals.
+     * @param qx x coordinate of the new device's public key
+     * @param qy y coordinate of the new device's public key
+     * @param deadline last valid timestamp of the approvals
+     * @param guardians_ the approving guardians, strictly ascending
+     * @param signatures each guardian's signature (EOA or ERC-1271) over
+     * {hashRecovery}`(qx, qy, recoveryNonce(), deadline)`
+     */
+    function startRecovery(
+        bytes32 qx,
+        bytes32 qy,
+        uint256 deadline,
+        address[] calldata guardians_,
+        bytes[] calldata signatures
+    ) external {
+        PasskeyAccountStorage storage $ = _storage();
+        uint256 rn = $.recoveryNonce;
+        if ($.recovery.readyAt != 0) revert PasskeyAccountRecoveryInProgress(rn);
+        if (block.timestamp > deadline) revert PasskeyAccountExpired(deadline, block.timestamp);
+        if (guardians_.length != signatures.length) {
+            revert PasskeyAccountLengthMismatch(guardians_.length, signatures.length);
+        }
+        uint256 threshold = $.guardianThreshold;
+        if (threshold == 0 || guardians_.length < threshold) {
+            revert PasskeyAccountBelowThreshold(guardians_.length, threshold);
+        }
+        if (!P256.isValidPublicKey(qx, qy)) revert PasskeyAccountInvalidPublicKey(qx, qy);
+        bytes32 digest = hashRecovery(qx, qy, rn, deadline);
+        address previous = address(0);
+        for (uint256 i = 0; i < guardians_.length; ++i) {
+            address g = guardians_[i];
+            if (g <= previous) revert PasskeyAccountInvalidGuardian(g);
+            previous = g;
+            if (!_isGuardian($, g)) revert PasskeyAccountNotGuardian(g);
+            if (!SignatureChecker.isValidSignatureNow(g, digest, signatures[i])) {
+                revert PasskeyAccountInvalidGuardianSignature(g);
+            }
+        }
+        uint256 readyAt = block.timestamp + recoveryDelay;
+        $.recovery = PendingRecovery({qx: qx, qy: qy, readyAt: uint64(readyAt)});
+        emit RecoveryStarted(rn, qx, qy, readyAt);
+    }
+
+    /// @notice Cancels the recovery in progress; callable by the account itself or the EntryPoint.
+    function cancelRecovery() external onlyEntryPointOrSelf {
+        PasskeyAccountStorage storage $ = _storage();
+        if ($.recovery.readyAt == 0) revert PasskeyAccountNoRecovery();
+        uint256 rn = $.recoveryNonce;
+        delete $.recovery;
+        $.recoveryNonce = rn + 1;
+        emit RecoveryCancelled(rn);
+    }
+
+    /// @notice Completes the recovery once its delay passed: drops ALL devices and installs the new one.
+    function completeRecovery() external {
+        PasskeyAccountStorage storage $ = _storage();
+        PendingRecovery memory r = $.recovery;
+        if (r.readyAt == 0) revert PasskeyAccountNoRecovery();
+        if (block.timestamp < r.readyAt) revert PasskeyAccountRecoveryNotReady(r.readyAt, block.timestamp);
+        uint256 rn = $.recoveryNonce;
+        delete $.recovery;
+        $.recoveryNonce = rn + 1;
+        for (uint256 i = $.devices.length; i > 0; --i) {
+            Device memory d = $.devices[i - 1];
+            bytes32 keyId = keyIdOf(d.qx, d.qy);
+            delete $.deviceIndex[keyId];
+            $.devices.pop();
+            emit DeviceRemoved(keyId, d.qx, d.qy);
+        }
+        _addDevice(r.qx, r.qy);
+        emit RecoveryCompleted(rn, r.qx, r.qy);
     }
 
     // ------------------------------------------------------------------
@@ -300,17 +599,14 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     }
 
     /**
-     * @dev Whether `signature` (see contract docs) is a registered device's assertion,
-     * with user verification, whose challenge is `hash`. Used by ERC-4337 `validateUserOp`
-     * (with the raw `userOpHash`) and by {isValidSignature}.
+     * @dev Whether `signature` is a registered device's user-verified assertion whose
+     * challenge is `hash`. Used by ERC-4337 `validateUserOp` (with the raw `userOpHash`)
+     * and by {isValidSignature}.
      */
     function _rawSignatureValidation(bytes32 hash, bytes calldata signature) internal view override returns (bool) {
-        if (signature.length < 64) return false;
-        bytes32 qx = bytes32(signature[0:32]);
-        bytes32 qy = bytes32(signature[32:64]);
-        if (!_storage().devices[keyIdOf(qx, qy)]) return false;
-        (bool decoded, WebAuthn.WebAuthnAuth calldata auth) = WebAuthn.tryDecodeAuth(signature[64:]);
-        return decoded && WebAuthn.verify(abi.encodePacked(hash), auth, qx, qy, true);
+        if (signature.length < WebAuthnP256.MIN_SIGNATURE_LENGTH) return false;
+        (bytes32 qx, bytes32 qy) = WebAuthnP256.publicKey(signature);
+        return _storage().deviceIndex[keyIdOf(qx, qy)] != 0 && WebAuthnP256.verify(hash, signature);
     }
 
     /// @dev ERC-7821 `execute` is callable by the account itself and by the ERC-4337 EntryPoint.
@@ -329,10 +625,17 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @dev Reverts unless `signature` is a registered device's user-verified assertion over `digest`.
     function _checkSignature(bytes32 digest, bytes calldata signature) private view {
-        if (signature.length < 64) revert PasskeyAccountMalformedSignature(signature.length);
-        bytes32 keyId = keyIdOf(bytes32(signature[0:32]), bytes32(signature[32:64]));
-        if (!_storage().devices[keyId]) revert PasskeyAccountUnknownDevice(keyId);
-        if (!_rawSignatureValidation(digest, signature)) revert PasskeyAccountInvalidSignature(keyId, digest);
+        (bool wellFormed, bytes calldata authenticatorData, bytes calldata suffix) = WebAuthnP256.parse(signature);
+        if (!wellFormed) revert PasskeyAccountMalformedSignature(signature.length);
+        (bytes32 qx, bytes32 qy) = WebAuthnP256.publicKey(signature);
+        bytes32 keyId = keyIdOf(qx, qy);
+        if (_storage().deviceIndex[keyId] == 0) revert PasskeyAccountUnknownDevice(keyId);
+        if (!WebAuthnP256.userVerified(authenticatorData)) {
+            revert PasskeyAccountUserVerificationRequired(uint8(authenticatorData[32]));
+        }
+        if (!WebAuthnP256.verifyAssertion(digest, signature, authenticatorData, suffix)) {
+            revert PasskeyAccountInvalidSignature(keyId, digest);
+        }
     }
 
     /// @dev Marks `nonce` used; reverts if it already was.
@@ -342,26 +645,86 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         uint256 word = $.nonceBitmap[nonce >> 8];
         if (word & bit != 0) revert PasskeyAccountNonceUsed(nonce);
         $.nonceBitmap[nonce >> 8] = word | bit;
-        emit NonceUsed(nonce);
+    }
+
+    /// @dev Counts `requested` against `token`'s daily limit; reverts above it.
+    function _spend(address token, uint256 requested) private {
+        PasskeyAccountStorage storage $ = _storage();
+        DailyLimit memory lim = $.limits[token];
+        if (lim.pending) {
+            // a scheduled raise is read only when there is one, and applied once it matured
+            lim = _currentLimit($, token);
+            if (!lim.pending) {
+                delete $.pendingLimits[token];
+                emit DailyLimitSet(token, lim.enabled ? lim.limit : type(uint256).max);
+                if (!lim.enabled) {
+                    delete $.limits[token];
+                    return;
+                }
+            }
+        }
+        if (!lim.enabled) return;
+        uint40 today = uint40(block.timestamp / 1 days);
+        uint256 spent = lim.day == today ? lim.spent : 0;
+        uint256 remaining = lim.limit - spent;
+        if (requested > remaining) revert PasskeyAccountDailyLimitExceeded(token, requested, remaining);
+        lim.spent = uint96(spent + requested);
+        lim.day = today;
+        $.limits[token] = lim;
+    }
+
+    /// @dev `token`'s limit with a matured raise applied (not stored; emits nothing).
+    function _currentLimit(PasskeyAccountStorage storage $, address token) private view returns (DailyLimit memory lim) {
+        lim = $.limits[token];
+        if (!lim.pending) return lim;
+        PendingLimit memory p = $.pendingLimits[token];
+        if (block.timestamp < uint256(p.since) + limitRaiseDelay) return lim;
+        lim.pending = false;
+        if (p.unlimited) {
+            lim.enabled = false;
+            lim.limit = 0;
+            lim.spent = 0;
+            lim.day = 0;
+        } else {
+            lim.limit = p.limit;
+        }
+    }
+
+    function _isGuardian(PasskeyAccountStorage storage $, address who) private view returns (bool) {
+        uint256 n = $.guardians.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if ($.guardians[i] == who) return true;
+        }
+        return false;
     }
 
     function _addDevice(bytes32 qx, bytes32 qy) private {
         if (!P256.isValidPublicKey(qx, qy)) revert PasskeyAccountInvalidPublicKey(qx, qy);
         PasskeyAccountStorage storage $ = _storage();
         bytes32 keyId = keyIdOf(qx, qy);
-        if ($.devices[keyId]) revert PasskeyAccountDeviceExists(keyId);
-        $.devices[keyId] = true;
-        ++$.deviceCount;
+        if ($.deviceIndex[keyId] != 0) revert PasskeyAccountDeviceExists(keyId);
+        uint256 n = $.devices.length;
+        if (n >= MAX_DEVICES) revert PasskeyAccountTooManyDevices(MAX_DEVICES);
+        $.devices.push(Device({qx: qx, qy: qy}));
+        $.deviceIndex[keyId] = n + 1;
         emit DeviceAdded(keyId, qx, qy);
     }
 
     function _removeDevice(bytes32 qx, bytes32 qy) private {
         PasskeyAccountStorage storage $ = _storage();
         bytes32 keyId = keyIdOf(qx, qy);
-        if (!$.devices[keyId]) revert PasskeyAccountUnknownDevice(keyId);
-        if ($.deviceCount == 1) revert PasskeyAccountLastDevice(keyId);
-        $.devices[keyId] = false;
-        --$.deviceCount;
+        uint256 index = $.deviceIndex[keyId];
+        if (index == 0) revert PasskeyAccountUnknownDevice(keyId);
+        uint256 n = $.devices.length;
+        if (n == 1) revert PasskeyAccountLastDevice(keyId);
+        if (index != n) {
+            // move the last device into the freed position
+            Device memory last = $.devices[n - 1];
+            $.devices[index - 1] = last;
+            $.deviceIndex[keyIdOf(last.qx, last.qy)] = index;
+        }
+        $.devices.pop();
+        delete $.deviceIndex[keyId];
         emit DeviceRemoved(keyId, qx, qy);
     }
 

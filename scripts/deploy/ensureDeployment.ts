@@ -1,6 +1,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import { readDeployment, writeDeployment, deploymentPath, type Deployment } from "../../client/sdk/deployment.ts";
+import { OrioleError } from "../../client/sdk/errors.ts";
 import { parseAmount } from "../../client/sdk/amount.ts";
 import OrioleModule from "../ignition/modules/Oriole.ts";
 
@@ -39,7 +40,7 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
   if (!genesis?.hash) throw new Error("the chain did not return its genesis block");
   const file = deploymentPath(chainId, opts.deploymentsDir);
 
-  const existing = await readDeployment(file);
+  const existing = await readExisting(file, log);
   if (existing && (await chainStillHas(opts.connection, existing, genesis.hash))) {
     log(`reusing the deployment in ${file}`);
     return { deployment: existing, reused: true, file };
@@ -51,11 +52,14 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
 
   const tokens = {} as Record<Currency, string>;
   for (const code of CURRENCIES) {
-    const contract = result[`StableToken_${code}`];
-    if (!contract) throw new Error(`the Oriole module did not return StableToken_${code}`);
-    tokens[code] = await contract.getAddress();
+    tokens[code] = await result[`StableToken_${code}`].getAddress();
   }
-  const first = await firstBlockWithCode(opts.connection, Object.values(tokens));
+  const accounts = {
+    implementation: await result.PasskeyAccountImplementation.getAddress(),
+    factory: await result.PasskeyAccountFactory.getAddress(),
+    relay: await result.PaymentRelay.getAddress(),
+  };
+  const first = await firstBlockWithCode(opts.connection, [...Object.values(tokens), ...Object.values(accounts)]);
   const firstBlock = await provider.getBlock(first);
   if (!firstBlock?.hash) throw new Error(`block ${first} not found`);
 
@@ -64,7 +68,7 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
     genesisHash: genesis.hash,
     deploymentId,
     deployedAt: { blockNumber: first, blockHash: firstBlock.hash },
-    contracts: { tokens },
+    contracts: { tokens, accounts },
   };
   await writeDeployment(file, deployment);
   log(`deployment written to ${file}`);
@@ -78,10 +82,26 @@ async function chainStillHas(connection: NetworkConnection<"l1">, d: Deployment,
   if (d.genesisHash !== genesisHash) return false;
   const block = await provider.getBlock(d.deployedAt.blockNumber);
   if (block?.hash !== d.deployedAt.blockHash) return false;
-  for (const addr of Object.values(d.contracts.tokens)) {
+  for (const addr of [...Object.values(d.contracts.tokens), ...Object.values(d.contracts.accounts)]) {
     if ((await provider.getCode(addr)) === "0x") return false;
   }
   return true;
+}
+
+/**
+ * The deployment file, or undefined when there is none or it no longer fits the
+ * schema (written before a contract was added): then the caller deploys afresh.
+ */
+async function readExisting(file: string, log: (line: string) => void): Promise<Deployment | undefined> {
+  try {
+    return await readDeployment(file);
+  } catch (e) {
+    if (e instanceof OrioleError && e.code === "invalid_deployment") {
+      log(`${file} is outdated (${e.message}): deploying afresh`);
+      return undefined;
+    }
+    throw e;
+  }
 }
 
 /** Binary-searches the first block at which every address has code. */

@@ -5,6 +5,8 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {StableTokenTestBase} from "./StableTokenTestBase.sol";
 import {PasskeyAccount} from "../../contracts/account/PasskeyAccount.sol";
+import {PasskeyAccountFactory} from "../../contracts/account/PasskeyAccountFactory.sol";
+import {PaymentRelay} from "../../contracts/account/PaymentRelay.sol";
 
 /// @dev Passkey accounts on top of the StableToken setup: P-256 device keys (vm.signP256) and
 /// hand-built WebAuthn assertions (authenticatorData, clientDataJSON), as a browser would make them.
@@ -16,30 +18,40 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
     bytes1 internal constant FLAG_UV = 0x04;
     bytes1 internal constant FLAGS_UP_UV = 0x05;
 
-    // offsets of "type" and "challenge" in the clientDataJSON built by {clientData}
-    uint256 internal constant TYPE_INDEX = 1;
-    uint256 internal constant CHALLENGE_INDEX = 23;
+    uint256 internal constant LIMIT_RAISE_DELAY = 1 days;
+    uint256 internal constant RECOVERY_DELAY = 2 days;
+    string internal constant SUFFIX = "\",\"origin\":\"http://localhost:8787\",\"crossOrigin\":false}";
 
     bytes32 internal constant INTENT_TYPEHASH = keccak256(
         "PaymentIntent(address token,address to,uint256 amount,bytes32 reference,uint256 nonce,uint256 deadline,uint256 maxRelayerFee)"
     );
-    bytes32 internal constant ADD_DEVICE_TYPEHASH_ =
-        keccak256("AddDevice(bytes32 qx,bytes32 qy,uint256 nonce,uint256 deadline)");
-    bytes32 internal constant REMOVE_DEVICE_TYPEHASH_ =
-        keccak256("RemoveDevice(bytes32 qx,bytes32 qy,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant ACCOUNT_CALL_TYPEHASH_ = keccak256("AccountCall(bytes data,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant RECOVERY_TYPEHASH_ =
+        keccak256("Recovery(bytes32 qx,bytes32 qy,uint256 recoveryNonce,uint256 deadline)");
     bytes32 internal constant MESSAGE_TYPEHASH = keccak256("OrioleMessage(bytes32 hash)");
 
     PasskeyAccount internal accountImpl;
+    PasskeyAccountFactory internal factory;
+    PaymentRelay internal paymentRelay;
     uint256 internal phoneKey = uint256(keccak256("oriole.test.phone")) % P256_N;
     uint256 internal laptopKey = uint256(keccak256("oriole.test.laptop")) % P256_N;
     uint256 internal strangerKey = uint256(keccak256("oriole.test.stranger")) % P256_N;
 
     function setUp() public virtual override {
         super.setUp();
-        accountImpl = new PasskeyAccount();
+        accountImpl = new PasskeyAccount(LIMIT_RAISE_DELAY, RECOVERY_DELAY);
+        factory = new PasskeyAccountFactory(accountImpl);
+        paymentRelay = new PaymentRelay(factory);
     }
 
+    /// @dev An account deployed by the factory (salt 0) with `deviceKey` as its first device.
     function newAccount(uint256 deviceKey) internal returns (PasskeyAccount acct) {
+        (bytes32 qx, bytes32 qy) = pubKey(deviceKey);
+        acct = PasskeyAccount(payable(factory.createAccount(qx, qy, 0)));
+    }
+
+    /// @dev A bare clone, initialized here (no factory).
+    function newClone(uint256 deviceKey) internal returns (PasskeyAccount acct) {
         acct = PasskeyAccount(payable(Clones.clone(address(accountImpl))));
         (bytes32 qx, bytes32 qy) = pubKey(deviceKey);
         acct.initialize(qx, qy);
@@ -58,11 +70,7 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
     }
 
     function clientData(bytes32 challenge) internal pure returns (string memory) {
-        return string.concat(
-            "{\"type\":\"webauthn.get\",\"challenge\":\"",
-            Base64.encodeURL(abi.encodePacked(challenge)),
-            "\",\"origin\":\"http://localhost:8545\",\"crossOrigin\":false}"
-        );
+        return string.concat("{\"type\":\"webauthn.get\",\"challenge\":\"", Base64.encodeURL(abi.encodePacked(challenge)), SUFFIX);
     }
 
     /// @dev A WebAuthn assertion by `deviceKey` over `challenge`, encoded for PasskeyAccount.
@@ -77,12 +85,27 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
         pure
         returns (bytes memory)
     {
-        bytes memory authData = authenticatorData(flags);
-        string memory json = clientData(challenge);
+        return assertionWith(deviceKey, qx, qy, authenticatorData(flags), clientData(challenge), bytes(SUFFIX), false);
+    }
+
+    /**
+     * @dev The general form: signs `authData ‖ sha256(json)` with `deviceKey`, and encodes `(qx, qy)`,
+     * `authData` and `suffix` in the compact format (`highS`: keep / force the high-s form).
+     */
+    function assertionWith(
+        uint256 deviceKey,
+        bytes32 qx,
+        bytes32 qy,
+        bytes memory authData,
+        string memory json,
+        bytes memory suffix,
+        bool highS
+    ) internal pure returns (bytes memory) {
         bytes32 message = sha256(abi.encodePacked(authData, sha256(bytes(json))));
         (bytes32 r, bytes32 s) = vm.signP256(deviceKey, message);
-        if (uint256(s) > P256_N / 2) s = bytes32(P256_N - uint256(s)); // WebAuthn clients must send low s
-        return abi.encodePacked(qx, qy, abi.encode(r, s, CHALLENGE_INDEX, TYPE_INDEX, authData, json));
+        bool isHigh = uint256(s) > P256_N / 2;
+        if (isHigh != highS) s = bytes32(P256_N - uint256(s)); // WebAuthn clients must send low s
+        return abi.encodePacked(qx, qy, r, s, uint16(authData.length), authData, suffix);
     }
 
     // ------------------------------------------------------------ EIP-712 (computed without the account)
@@ -133,20 +156,27 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
         return assertion(deviceKey, intentDigest(acct, i), FLAGS_UP_UV);
     }
 
-    function addDeviceDigest(address acct, bytes32 qx, bytes32 qy, uint256 nonce, uint256 deadline)
+    function accountCallDigest(address acct, bytes memory data, uint256 nonce, uint256 deadline)
         internal
         view
         returns (bytes32)
     {
-        return accountDigest(acct, keccak256(abi.encode(ADD_DEVICE_TYPEHASH_, qx, qy, nonce, deadline)));
+        return accountDigest(acct, keccak256(abi.encode(ACCOUNT_CALL_TYPEHASH_, keccak256(data), nonce, deadline)));
     }
 
-    function removeDeviceDigest(address acct, bytes32 qx, bytes32 qy, uint256 nonce, uint256 deadline)
+    function recoveryDigest(address acct, bytes32 qx, bytes32 qy, uint256 recoveryNonce, uint256 deadline)
         internal
         view
         returns (bytes32)
     {
-        return accountDigest(acct, keccak256(abi.encode(REMOVE_DEVICE_TYPEHASH_, qx, qy, nonce, deadline)));
+        return accountDigest(acct, keccak256(abi.encode(RECOVERY_TYPEHASH_, qx, qy, recoveryNonce, deadline)));
+    }
+
+    /// @dev Runs `data` on `acct` through executeWithSig, signed by `deviceKey`.
+    function callWithSig(PasskeyAccount acct, uint256 deviceKey, bytes memory data, uint256 nonce) internal {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = assertion(deviceKey, accountCallDigest(address(acct), data, nonce, deadline), FLAGS_UP_UV);
+        acct.executeWithSig(data, nonce, deadline, sig);
     }
 
     function messageDigest(address acct, bytes32 hash) internal view returns (bytes32) {

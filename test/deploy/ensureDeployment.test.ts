@@ -5,6 +5,8 @@ import { ensureDeployment, DEV_FUNDING } from "../../scripts/deploy/ensureDeploy
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import { readDeployment } from "../../client/sdk/deployment.ts";
 import path from "node:path";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 
 describe("ensureDeployment (hardhat node)", function () {
   let devnet: Devnet;
@@ -32,6 +34,18 @@ describe("ensureDeployment (hardhat node)", function () {
     expect(addrs.size).to.equal(CURRENCIES.length);
   });
 
+  it("deploys the passkey account implementation (1-day / 2-day delays), its factory and the payment relay", async function () {
+    const { deployment, connection } = devnet;
+    const { implementation, factory, relay } = deployment.contracts.accounts;
+    const impl = await connection.ethers.getContractAt("PasskeyAccount", implementation);
+    expect(await impl.limitRaiseDelay()).to.equal(86_400n);
+    expect(await impl.recoveryDelay()).to.equal(172_800n);
+    const f = await connection.ethers.getContractAt("PasskeyAccountFactory", factory);
+    expect(await f.implementation()).to.equal(implementation);
+    const r = await connection.ethers.getContractAt("PaymentRelay", relay);
+    expect(await r.factory()).to.equal(factory);
+  });
+
   it("reuses the deployment while the chain still has it, and does not fund twice", async function () {
     const again = await ensureDeployment({
       connection: devnet.connection,
@@ -42,6 +56,23 @@ describe("ensureDeployment (hardhat node)", function () {
     expect(again.deployment).to.deep.equal(devnet.deployment);
     const token = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD);
     expect(await token.balanceOf(funded[0]!)).to.equal(DEV_FUNDING);
+  });
+
+  it("redeploys over an outdated deployment file (one without the passkey accounts)", async function () {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-deploy-"));
+    const other = await network.create({ network: "default", chainType: "l1" });
+    try {
+      const first = await ensureDeployment({ connection: other, deploymentsDir: dir });
+      const json = JSON.parse(await readFile(first.file, "utf8")) as { contracts: Record<string, unknown> };
+      delete json.contracts.accounts;
+      await writeFile(first.file, JSON.stringify(json));
+      const again = await ensureDeployment({ connection: other, deploymentsDir: dir });
+      expect(again.reused).to.equal(false);
+      expect(await readDeployment(again.file)).to.deep.equal(again.deployment);
+    } finally {
+      await other.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("redeploys when the recorded chain is gone (a restarted dev chain)", async function () {

@@ -110,6 +110,11 @@ describe("node: config", function () {
             EUR: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
             HKD: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
           },
+          accounts: {
+            implementation: "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9",
+            factory: "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
+            relay: "0x0165878A594cA255338ADfB4232e874D8aA4Bf6e",
+          },
         },
       };
       await writeFile(file, JSON.stringify(deployment));

@@ -1,5 +1,11 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { CURRENCIES, currencyInfo } from "../../../client/sdk/currencies.ts";
+import type { NamedArtifactContractAtFuture } from "@nomicfoundation/ignition-core";
+import { CURRENCIES, currencyInfo, type Currency } from "../../../client/sdk/currencies.ts";
+
+/** Default delay before a raised daily limit of a passkey account applies: 1 day. */
+export const DEFAULT_LIMIT_RAISE_DELAY = 86_400n;
+/** Default delay between the start and the completion of a guardian recovery: 2 days. */
+export const DEFAULT_RECOVERY_DELAY = 172_800n;
 
 /** Default minting allowance of the first minter: 10^24 whole units of the currency. */
 export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
@@ -7,8 +13,11 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
 /**
  * Deploys one StableToken implementation and, per Oriole currency, an
  * ERC-1967 proxy (StableTokenProxy) initialized with that currency's name,
- * symbol and code and the role accounts below. The module returns
- * `StableToken_<code>`: the StableToken ABI at the proxy's address.
+ * symbol and code and the role accounts below; then the passkey accounts:
+ * the PasskeyAccount implementation (clone target), its factory and the
+ * PaymentRelay batcher. The module returns `StableToken_<code>` (the
+ * StableToken ABI at the proxy's address), `PasskeyAccountImplementation`,
+ * `PasskeyAccountFactory` and `PaymentRelay`.
  *
  * Parameters (all optional; every account defaults to account 0, the deployer):
  * - `admin`: sets roles and fees, upgrades (two-step transfer);
@@ -17,7 +26,9 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  * - `feeCollector`: receives merchant fees;
  * - `minter` and `minterAllowance`: a first minter configured at
  *   initialization (on a public chain: the issuer's minting key, not the
- *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE.
+ *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE;
+ * - `limitRaiseDelay`, `recoveryDelay` (seconds): the passkey accounts' delays,
+ *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY.
  */
 export default buildModule("Oriole", (m) => {
   const deployer = m.getAccount(0);
@@ -34,17 +45,32 @@ export default buildModule("Oriole", (m) => {
 
   const implementation = m.contract("StableToken", [], { id: "StableTokenImplementation" });
 
+  type TokenFuture = NamedArtifactContractAtFuture<"StableToken">;
+  // one key per currency, typed so that the spread below keeps them
   const tokens = Object.fromEntries(
-    CURRENCIES.map((code) => {
+    CURRENCIES.map((code): [string, TokenFuture] => {
       const info = currencyInfo(code);
       const init = m.encodeFunctionCall(implementation, "initialize", [info.name, info.symbol, code, roles], {
         id: `initialize_${code}`,
       });
       const proxy = m.contract("StableTokenProxy", [implementation, init], { id: `StableTokenProxy_${code}` });
       const token = m.contractAt("StableToken", proxy, { id: `StableToken_${code}` });
-      return [`StableToken_${code}`, token] as const;
+      return [`StableToken_${code}`, token];
     }),
-  );
+  ) as Record<`StableToken_${Currency}`, TokenFuture>;
 
-  return tokens;
+  const accountImplementation = m.contract(
+    "PasskeyAccount",
+    [m.getParameter("limitRaiseDelay", DEFAULT_LIMIT_RAISE_DELAY), m.getParameter("recoveryDelay", DEFAULT_RECOVERY_DELAY)],
+    { id: "PasskeyAccountImplementation" },
+  );
+  const accountFactory = m.contract("PasskeyAccountFactory", [accountImplementation]);
+  const paymentRelay = m.contract("PaymentRelay", [accountFactory]);
+
+  return {
+    ...tokens,
+    PasskeyAccountImplementation: accountImplementation,
+    PasskeyAccountFactory: accountFactory,
+    PaymentRelay: paymentRelay,
+  };
 });
