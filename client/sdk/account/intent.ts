@@ -91,19 +91,22 @@ export function replaySafeHash(chainId: bigint | number, account: string, hash: 
 
 const UINT256_MAX = (1n << 256n) - 1n;
 
-const jsonAddress = z
+/** JSON address: 0x and 40 hex digits (checksum checked when mixed case) → checksummed. */
+export const jsonAddress = z
   .string()
   .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s), "not an address (0x and 40 hex digits, valid checksum if mixed case)")
   .transform((s) => getAddress(s));
 
-const jsonUint256 = z
+/** JSON uint256: a decimal string → bigint. */
+export const jsonUint256 = z
   .string()
   .regex(BASE_UNITS_RE, "not a non-negative integer in decimal digits")
   .max(78, "too large for uint256")
   .transform((s) => BigInt(s))
   .refine((v) => v <= UINT256_MAX, "too large for uint256");
 
-const jsonBytes32 = z
+/** JSON bytes32: 0x and 64 hex digits → lowercase. */
+export const jsonBytes32 = z
   .string()
   .regex(/^0x[0-9a-fA-F]{64}$/, "not a 32-byte 0x-hex value")
   .transform((s) => s.toLowerCase());
