@@ -30,6 +30,8 @@ describe("web apps (the wallet bundled by the node)", function () {
     expect(js?.contentType).to.match(/^text\/javascript/);
     const text = js!.body.toString("utf8");
     expect(text.length).to.be.greaterThan(10_000);
+    // Guards the zod-locales trim: about 450 kB today, 700 kB with every zod locale.
+    expect(text.length).to.be.lessThan(550_000);
     // Nothing Node-only may reach the page.
     expect(text).not.to.match(/\brequire\(["']node:|from["']node:/);
   });
@@ -49,6 +51,18 @@ describe("web apps (the wallet bundled by the node)", function () {
     // No inline script: the CSP would block it.
     expect(html).to.match(/<script type="module" src="main\.js"><\/script>/);
     expect(html).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+
+  it("sends the bundle gzipped to browsers that accept it, and plain otherwise", async function () {
+    const js = apps.wallet.get("main.js")!;
+    const zipped = await fetch(`${server.url}/wallet/main.js`, { headers: { "accept-encoding": "gzip" } });
+    expect(zipped.headers.get("content-encoding")).to.equal("gzip");
+    expect(zipped.headers.get("vary")).to.match(/accept-encoding/i);
+    expect(Buffer.from(await zipped.arrayBuffer()).equals(js.body)).to.equal(true);
+    expect(js.gzipped.length).to.be.lessThan(js.body.length / 2);
+    const plain = await fetch(`${server.url}/wallet/main.js`, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).to.equal(null);
+    expect(Buffer.from(await plain.arrayBuffer()).equals(js.body)).to.equal(true);
   });
 
   it("redirects /wallet to /wallet/ (relative asset URLs) and serves nothing else", async function () {

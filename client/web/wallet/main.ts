@@ -37,7 +37,7 @@ async function boot(): Promise<void> {
     return;
   }
   try {
-    net = await loadNetwork(api);
+    net = await loadNetwork(location.origin);
   } catch (e) {
     showMessage(bootError, t("boot.failed", { message: errorMessage(e) }));
     byId("boot-message").hidden = true;

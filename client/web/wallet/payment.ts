@@ -37,16 +37,16 @@ const CONFIRM_TIMEOUT_MS = 120_000;
 /**
  * Parses an EIP-681 payment request with the SDK and checks it fits this
  * network: same chain, a token this network issues, a relayer fee known.
- * Throws OrioleError (`invalid_payment_uri`, `wrong_chain`, `unsupported_token`, `no_relayer`).
+ * Throws OrioleError (`invalid_payment_uri`, `wrong_chain`, `request_unsupported_token`, `no_relayer`).
  */
 export function preparePayment(uri: string, net: WalletNetwork): PreparedPayment {
   const req = parsePaymentUri(uri.trim(), { defaultChainId: net.chainId });
-  if (Number(req.chainId) !== net.chainId) {
-    throw new OrioleError("wrong_chain", `the request is for chain ${String(req.chainId)}, this wallet is on chain ${net.chainId}`, { requested: String(req.chainId), chainId: net.chainId });
+  if (req.chainId !== net.chainId) {
+    throw new OrioleError("wrong_chain", `the request is for chain ${req.chainId}, this wallet is on chain ${net.chainId}`, { requested: req.chainId, chainId: net.chainId });
   }
   const token = getAddress(req.token);
   const currency = (Object.keys(net.tokens) as Currency[]).find((c) => net.tokens[c] === token);
-  if (currency === undefined) throw new OrioleError("unsupported_token", `${token} is not a token of this network`, { token });
+  if (currency === undefined) throw new OrioleError("request_unsupported_token", `${token} is not a token of this network`, { token });
   if (net.relayerFees === null) throw new OrioleError("no_relayer", "this node runs no relayer");
   const relayerFee = net.relayerFees[currency];
   if (relayerFee === undefined) throw new OrioleError("no_relayer", `the relayer takes no ${currency}`, { currency });

@@ -15,9 +15,11 @@ interface BarcodeDetectorClass {
 
 /** True when the device has a camera the page could ask for (labels need no permission). */
 export async function hasCamera(): Promise<boolean> {
-  if (typeof navigator.mediaDevices?.enumerateDevices !== "function" || typeof navigator.mediaDevices.getUserMedia !== "function") return false;
+  // Absent outside a secure context, whatever lib.dom says.
+  const media = navigator.mediaDevices as MediaDevices | undefined;
+  if (media === undefined || typeof media.getUserMedia !== "function") return false;
   try {
-    const devices = await navigator.mediaDevices.enumerateDevices();
+    const devices = await media.enumerateDevices();
     return devices.some((d) => d.kind === "videoinput");
   } catch {
     return false;

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Message } from "esbuild";
+import { gzipSync } from "node:zlib";
+import { build, type Message, type Plugin } from "esbuild";
 import express from "express";
 import { OrioleError } from "../../../client/sdk/errors.ts";
 
@@ -18,6 +19,8 @@ const WALLET_DIR = path.join(ROOT, "client", "web", "wallet");
 export interface WebAsset {
   contentType: string;
   body: Buffer;
+  /** The body gzipped once at build time, sent to browsers that accept it. */
+  gzipped: Buffer;
 }
 
 /** The wallet's files, by the path they are served under (relative to /wallet/). */
@@ -49,6 +52,25 @@ function formatMessages(messages: readonly Message[]): string {
 }
 
 /**
+ * zod re-exports every language's error messages as `z.locales` (about 250 kB
+ * minified); the wallet shows its own messages and never switches zod's
+ * locale, so only the English one (zod's default) is bundled.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * Bundles the wallet's main.ts for the browser and reads its static files
  * (`walletDir` defaults to client/web/wallet; tests point it elsewhere).
  */
@@ -66,6 +88,7 @@ export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<W
       minify: true,
       legalComments: "none",
       logLevel: "silent",
+      plugins: [zodEnglishOnly],
       // `process.env` does not exist in a page; nothing in the bundle may depend on it.
       define: { "process.env.NODE_ENV": '"production"' },
     });
@@ -85,12 +108,13 @@ export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<W
     }
   };
   const [html, css, icon] = await Promise.all([readStatic("index.html"), readStatic("styles.css"), readStatic("icon.svg")]);
+  const asset = (contentType: string, body: Buffer): WebAsset => ({ contentType, body, gzipped: gzipSync(body, { level: 9 }) });
   return {
     wallet: new Map([
-      ["", { contentType: "text/html; charset=utf-8", body: html }],
-      ["main.js", { contentType: "text/javascript; charset=utf-8", body: js }],
-      ["styles.css", { contentType: "text/css; charset=utf-8", body: css }],
-      ["icon.svg", { contentType: "image/svg+xml", body: icon }],
+      ["", asset("text/html; charset=utf-8", html)],
+      ["main.js", asset("text/javascript; charset=utf-8", js)],
+      ["styles.css", asset("text/css; charset=utf-8", css)],
+      ["icon.svg", asset("image/svg+xml", icon)],
     ]),
   };
 }
@@ -102,7 +126,7 @@ export function webAppsRouter(apps: WebApps): express.Router {
     const q = req.originalUrl.indexOf("?");
     res.redirect(301, `/wallet/${q >= 0 ? req.originalUrl.slice(q) : ""}`);
   });
-  const serve = (name: string, res: express.Response, next: express.NextFunction): void => {
+  const serve = (name: string, req: express.Request, res: express.Response, next: express.NextFunction): void => {
     const asset = apps.wallet.get(name);
     if (!asset) {
       next();
@@ -118,13 +142,19 @@ export function webAppsRouter(apps: WebApps): express.Router {
       "cross-origin-resource-policy": "same-origin",
       "permissions-policy": "camera=(self), publickey-credentials-create=(self), publickey-credentials-get=(self), microphone=(), geolocation=()",
     });
-    res.send(asset.body);
+    res.vary("accept-encoding");
+    if (/\bgzip\b/.test(req.get("accept-encoding") ?? "")) {
+      res.set("content-encoding", "gzip");
+      res.send(asset.gzipped);
+    } else {
+      res.send(asset.body);
+    }
   };
-  router.get("/wallet/", (_req, res, next) => {
-    serve("", res, next);
+  router.get("/wallet/", (req, res, next) => {
+    serve("", req, res, next);
   });
   router.get("/wallet/:file", (req, res, next) => {
-    serve(req.params.file, res, next);
+    serve(req.params.file, req, res, next);
   });
   return router;
 }
