@@ -20,6 +20,18 @@ import { ensureDeployment } from "./deploy/ensureDeployment.ts";
 import { CURRENCIES } from "../client/sdk/currencies.ts";
 import { jsonRpcRequest } from "../client/sdk/jsonRpc.ts";
 
+/**
+ * The relayer's key on a local dev chain: Hardhat's default account #19, a
+ * well-known dev key (never a real one), unused by the tests. Used only when
+ * the chain unlocks that account (hardhat node / anvil with the default
+ * mnemonic) and ORIOLE_RELAYER_KEY is not set. Given to the node through its
+ * environment, not its command line (which `ps` shows).
+ */
+const DEV_RELAYER = {
+  address: "0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199",
+  key: "0xdf57089febbacf7ba0bc227dafbffa9fc08a93fdc68e1e42411a14efcf23656e",
+};
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_BIN = process.execPath;
 
@@ -138,6 +150,10 @@ async function main(): Promise<void> {
   await connection.close();
   if (reused) step("contracts already deployed on this chain");
 
+  const ownKey = process.env.ORIOLE_RELAYER_KEY !== undefined && process.env.ORIOLE_RELAYER_KEY !== "";
+  const devRelayer = !ownKey && accounts.some((a) => a.toLowerCase() === DEV_RELAYER.address.toLowerCase());
+  const relayerLine = ownKey ? "key from ORIOLE_RELAYER_KEY" : devRelayer ? `${DEV_RELAYER.address} (Hardhat dev account #19)` : "off (set ORIOLE_RELAYER_KEY)";
+
   const dataDir = path.join(args.home, "node-data");
   step(`starting the settlement node (data in ${path.relative(ROOT, dataDir) || dataDir})…`);
   const nodeProc = spawn(
@@ -152,7 +168,7 @@ async function main(): Promise<void> {
       // A restarted hardhat node is a new chain with the same id: re-index it.
       "--reindex-on-reset",
     ],
-    { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: process.env },
+    { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: devRelayer ? { ...process.env, ORIOLE_RELAYER_KEY: DEV_RELAYER.key } : process.env },
   );
   children.push(nodeProc);
   nodeProc.once("exit", (code) => {
@@ -184,6 +200,7 @@ Oriole is running (chain ${deployment.chainId}).
   web wallet         http://localhost:${apiPort}/wallet/  (passkeys need localhost or https)
   OpenAPI            ${apiUrl}/openapi.json
   readiness          ${apiUrl}/readyz
+  relayer            ${relayerLine}
   deployment         ${path.relative(process.cwd(), file)}
   tokens
 ${tokens}

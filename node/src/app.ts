@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { getAddress } from "ethers";
+import { getAddress, Wallet } from "ethers";
 import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { OrioleError } from "../../client/sdk/errors.ts";
@@ -14,6 +14,8 @@ import { Indexer, type IndexerStatus } from "./indexer/indexer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { redactUrl } from "../../client/sdk/jsonRpc.ts";
 import { NodeStore } from "./store/store.ts";
+import { IntentStore } from "./relayer/intentStore.ts";
+import { Relayer } from "./relayer/relayer.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -21,6 +23,8 @@ export interface RunningNode {
   chainId: number;
   deployment: Deployment;
   store: NodeStore;
+  /** The relayer, when the node has a relayer key. */
+  relayer: Relayer | null;
   status(): IndexerStatus;
   /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
@@ -81,9 +85,34 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     cleanup.push(() => indexer.stop());
 
     const tokens = Object.fromEntries(CURRENCIES.map((c) => [c, getAddress(identity.tokens[c])])) as Record<Currency, string>;
+    const accounts = deployment.contracts.accounts;
+    let relayer: Relayer | null = null;
+    if (config.relayerKey !== undefined) {
+      const r = new Relayer({
+        chainId: client.chainId,
+        provider: client.provider,
+        wallet: new Wallet(config.relayerKey),
+        tokens,
+        accounts,
+        fees: config.relayerFees,
+        store: new IntentStore(store.relayerSublevel()),
+        log,
+        batchSize: config.relayerBatchSize,
+        pollMs: config.pollMs,
+        resendAfterMs: config.relayerResendMs,
+      });
+      await r.start();
+      cleanup.push(() => r.stop());
+      relayer = r;
+      log.info("relayer on", { address: r.info.address, fees: r.info.fees });
+    } else {
+      log.info("relayer off: no relayer key (ORIOLE_RELAYER_KEY or --relayer-key-file)");
+    }
     const app = createApi({
       chainId: client.chainId,
       tokens,
+      accounts,
+      relayer,
       baseBlock: identity.deployedAt.blockNumber - 1,
       store,
       status: () => indexer.status(),
@@ -106,6 +135,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       chainId: client.chainId,
       deployment,
       store,
+      relayer,
       status: () => indexer.status(),
       waitForIndexed: (block, timeoutMs) => indexer.waitForIndexed(block, timeoutMs),
       stop: () => {

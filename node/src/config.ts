@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { OrioleError } from "../../client/sdk/errors.ts";
 import { deploymentPath, readDeployment, type Deployment } from "../../client/sdk/deployment.ts";
+import { CURRENCIES, isCurrency, type Currency } from "../../client/sdk/currencies.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
 
 /** Everything the settlement node needs to run. */
@@ -24,7 +26,21 @@ export interface NodeConfig {
   /** Largest block range of one eth_getLogs call (hosted RPCs often cap it). */
   maxBlockRange: number;
   logLevel: LogLevel;
+  /**
+   * Private key of the relayer's EOA (pays gas, receives the fees). Unset:
+   * the relayer is off. A secret: never log it.
+   */
+  relayerKey?: string | undefined;
+  /** The relayer's fee per currency, base units. */
+  relayerFees: Record<Currency, bigint>;
+  /** Most payments in one relayer transaction. */
+  relayerBatchSize: number;
+  /** A relayer transaction not mined after this long is replaced (same nonce, higher fees). */
+  relayerResendMs: number;
 }
+
+/** The relayer's default fee: 10000 base units = 0.01 of the currency. */
+export const DEFAULT_RELAYER_FEE = 10_000n;
 
 export const DEFAULTS = {
   rpcUrl: "http://127.0.0.1:8545",
@@ -34,7 +50,11 @@ export const DEFAULTS = {
   pollMs: 100,
   maxBlockRange: 2000,
   logLevel: "info",
+  relayerBatchSize: 50,
+  relayerResendMs: 30_000,
 } as const;
+
+const defaultFees = (): Record<Currency, bigint> => Object.fromEntries(CURRENCIES.map((c) => [c, DEFAULT_RELAYER_FEE])) as Record<Currency, bigint>;
 
 export const USAGE = `Usage: node node/src/main.ts [options]
 
@@ -48,6 +68,12 @@ Options (environment variable in brackets):
   --max-block-range N     largest eth_getLogs block range [ORIOLE_MAX_BLOCK_RANGE] (default ${DEFAULTS.maxBlockRange})
   --reindex-on-reset      wipe and re-index when the data belongs to another chain [ORIOLE_REINDEX_ON_RESET=1]
   --log-level LEVEL       debug, info, warn or error [ORIOLE_LOG_LEVEL] (default ${DEFAULTS.logLevel})
+  --relayer-key-file FILE file holding the relayer's private key (0x and 64 hex digits)
+                          [ORIOLE_RELAYER_KEY: the key itself]; without one the relayer is off
+  --relayer-fee FEES      relayer fee in base units: N for every currency, or USD=N,EUR=N,…
+                          [ORIOLE_RELAYER_FEE] (default ${DEFAULT_RELAYER_FEE.toString()} = 0.01)
+  --relayer-batch-size N  most payments per relayer transaction [ORIOLE_RELAYER_BATCH_SIZE] (default ${DEFAULTS.relayerBatchSize})
+  --relayer-resend-ms N   replace a relayer transaction not mined after N ms [ORIOLE_RELAYER_RESEND_MS] (default ${DEFAULTS.relayerResendMs})
   -h, --help              show this help
 `;
 
@@ -74,7 +100,41 @@ const rawSchema = z.object({
   maxBlockRange: intString(1, 1_000_000).default(DEFAULTS.maxBlockRange),
   reindexOnReset: z.union([z.boolean(), flag]).default(false),
   logLevel: z.custom<LogLevel>((s) => typeof s === "string" && isLogLevel(s), "must be debug, info, warn or error").default(DEFAULTS.logLevel),
+  // The message never echoes the value: it is a secret.
+  relayerKey: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a private key: 0x and 64 hex digits")
+    .transform((k) => (k.startsWith("0x") ? k : `0x${k}`))
+    .optional(),
+  relayerFees: z
+    .string()
+    .transform((s, ctx) => {
+      const r = parseFees(s);
+      if (typeof r === "string") {
+        ctx.addIssue({ code: "custom", message: r });
+        return z.NEVER;
+      }
+      return r;
+    })
+    .default(defaultFees),
+  relayerBatchSize: intString(1, 500).default(DEFAULTS.relayerBatchSize),
+  relayerResendMs: intString(100, 3_600_000).default(DEFAULTS.relayerResendMs),
 });
+
+/** "10000" (every currency) or "USD=10000,EUR=12000" (the others keep the default); an error sentence otherwise. */
+function parseFees(text: string): Record<Currency, bigint> | string {
+  const fees = defaultFees();
+  const amount = /^(0|[1-9]\d{0,29})$/;
+  if (amount.test(text)) return Object.fromEntries(CURRENCIES.map((c) => [c, BigInt(text)])) as Record<Currency, bigint>;
+  for (const part of text.split(",")) {
+    const [code, value, extra] = part.split("=");
+    if (code === undefined || value === undefined || extra !== undefined || !isCurrency(code) || !amount.test(value)) {
+      return `must be base units (e.g. 10000) or CURRENCY=base units pairs (e.g. USD=10000,EUR=12000) with currencies ${CURRENCIES.join(", ")}`;
+    }
+    fees[code] = BigInt(value);
+  }
+  return fees;
+}
 
 export type ParsedArgs = { help: true } | { help: false; config: NodeConfig };
 
@@ -99,6 +159,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "max-block-range": { type: "string" },
         "reindex-on-reset": { type: "boolean" },
         "log-level": { type: "string" },
+        "relayer-key-file": { type: "string" },
+        "relayer-fee": { type: "string" },
+        "relayer-batch-size": { type: "string" },
+        "relayer-resend-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -118,6 +182,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxBlockRange: values["max-block-range"] ?? nonEmpty(env.ORIOLE_MAX_BLOCK_RANGE),
     reindexOnReset: values["reindex-on-reset"] ?? nonEmpty(env.ORIOLE_REINDEX_ON_RESET?.toLowerCase()),
     logLevel: values["log-level"] ?? nonEmpty(env.ORIOLE_LOG_LEVEL),
+    relayerKey: values["relayer-key-file"] !== undefined ? readKeyFile(values["relayer-key-file"]) : nonEmpty(env.ORIOLE_RELAYER_KEY?.trim()),
+    relayerFees: values["relayer-fee"] ?? nonEmpty(env.ORIOLE_RELAYER_FEE),
+    relayerBatchSize: values["relayer-batch-size"] ?? nonEmpty(env.ORIOLE_RELAYER_BATCH_SIZE),
+    relayerResendMs: values["relayer-resend-ms"] ?? nonEmpty(env.ORIOLE_RELAYER_RESEND_MS),
   };
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
@@ -138,7 +206,20 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   maxBlockRange: "--max-block-range / ORIOLE_MAX_BLOCK_RANGE",
   reindexOnReset: "--reindex-on-reset / ORIOLE_REINDEX_ON_RESET",
   logLevel: "--log-level / ORIOLE_LOG_LEVEL",
+  relayerKey: "--relayer-key-file / ORIOLE_RELAYER_KEY",
+  relayerFees: "--relayer-fee / ORIOLE_RELAYER_FEE",
+  relayerBatchSize: "--relayer-batch-size / ORIOLE_RELAYER_BATCH_SIZE",
+  relayerResendMs: "--relayer-resend-ms / ORIOLE_RELAYER_RESEND_MS",
 };
+
+/** The key from a file (not the command line: `ps` shows arguments). */
+function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (e) {
+    throw new OrioleError("invalid_config", `cannot read --relayer-key-file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`, { option: "relayerKey" });
+  }
+}
 
 /** The config a test or the bench starts from: defaults, with the given fields. */
 export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUrl" | "dataDir">): NodeConfig {
@@ -149,6 +230,9 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     maxBlockRange: DEFAULTS.maxBlockRange,
     reindexOnReset: false,
     logLevel: DEFAULTS.logLevel,
+    relayerFees: defaultFees(),
+    relayerBatchSize: DEFAULTS.relayerBatchSize,
+    relayerResendMs: DEFAULTS.relayerResendMs,
     ...fields,
   };
 }

@@ -47,6 +47,14 @@ export function parseReference(value: unknown): string {
   return r.data;
 }
 
+/** An intent id: its EIP-712 digest, 0x and 64 hex digits, any case; returned lowercase. */
+export function parseIntentId(value: unknown): string {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    throw new ApiError(400, "invalid_request", `"${clip(String(value))}" is not an intent id: 0x followed by 64 hex digits`);
+  }
+  return value.toLowerCase();
+}
+
 const limitSchema = z
   .string()
   .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIMIT}`)

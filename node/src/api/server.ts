@@ -6,9 +6,13 @@ import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import type { IndexerStatus } from "../indexer/indexer.ts";
 import type { Logger } from "../log.ts";
 import type { NodeStore } from "../store/store.ts";
+import { isOrioleError } from "../../../client/sdk/errors.ts";
+import { isRelayerErrorCode, RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
+import type { Relayer } from "../relayer/relayer.ts";
+import type { AccountContracts } from "../relayer/validate.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
-import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseLimit, parseReference } from "./params.ts";
+import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseIntentId, parseLimit, parseReference } from "./params.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
@@ -16,6 +20,10 @@ export interface ApiContext {
   chainId: number;
   /** Checksummed token address per currency. */
   tokens: Record<Currency, string>;
+  /** Passkey account contracts (implementation, factory, relay). */
+  accounts: AccountContracts;
+  /** The relayer; null when the node runs without a relayer key. */
+  relayer: Relayer | null;
   /** Block before the deployment: what `indexedBlock` is before the first commit. */
   baseBlock: number;
   store: NodeStore;
@@ -66,6 +74,23 @@ export function createApi(ctx: ApiContext): express.Express {
       });
   };
 
+  /** The relayer, or 403 relayer_disabled when this node has none. */
+  const relayer = (): Relayer => {
+    if (!ctx.relayer) {
+      throw new ApiError(403, "relayer_disabled", "this node runs without a relayer key (ORIOLE_RELAYER_KEY): it does not relay payment intents");
+    }
+    return ctx.relayer;
+  };
+  /** Runs a relayer call; its refusals (OrioleError with a relayer code) become their 4xx. */
+  const relayed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isOrioleError(e) && isRelayerErrorCode(e.code)) throw new ApiError(RELAYER_ERROR_STATUS[e.code], e.code, e.message);
+      throw e;
+    }
+  };
+
   route("/healthz", [], (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -86,8 +111,40 @@ export function createApi(ctx: ApiContext): express.Express {
       chainId: ctx.chainId,
       blockNumber: s.headBlock ?? s.indexedBlock,
       indexedBlock: s.indexedBlock,
-      contracts: { tokens: ctx.tokens },
+      contracts: { tokens: ctx.tokens, accounts: ctx.accounts },
+      relayer: ctx.relayer ? ctx.relayer.info : null,
     });
+  });
+
+  app
+    .route("/v1/intents")
+    .post(
+      (req, _res, next) => {
+        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+        checkQueryParams(req.query, []);
+        next();
+      },
+      async (req, res) => {
+        const body = await readJsonBody(req, MAX_BODY_BYTES);
+        const result = await relayed(() => relayer().submit(body));
+        res.status(result.created ? 202 : 200).json(result.intent);
+      },
+    )
+    .all((req) => {
+      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use POST`);
+    });
+
+  route("/v1/intents/:id", [], async (req, res) => {
+    const id = parseIntentId(req.params.id);
+    const intent = await relayed(() => relayer().get(id));
+    if (!intent) throw new ApiError(404, "intent_not_found", `no intent ${id} (ids are the intent's EIP-712 digest)`);
+    res.json(intent);
+  });
+
+  route("/v1/accounts/:address/next-nonce", [], async (req, res) => {
+    const address = parseAddress(req.params.address);
+    const nonce = await relayed(() => relayer().nextNonce(address));
+    res.json({ nonce: nonce.toString() });
   });
 
   route("/v1/accounts/:address/balances", [], async (req, res) => {
@@ -146,11 +203,30 @@ export function createApi(ctx: ApiContext): express.Express {
       res.destroy();
       return;
     }
-    if (status === 405) res.set("allow", "GET, HEAD");
+    if (status === 405) res.set("allow", req.path === "/v1/intents" ? "POST" : "GET, HEAD");
     res.status(status).json(errorBody(code, message));
   });
 
   return app;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** Reads and parses a JSON request body of at most `limit` bytes; 400/413 invalid_request otherwise. */
+async function readJsonBody(req: Request, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ApiError(413, "invalid_request", `the body is larger than ${limit / 1024} kB`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ApiError(400, "invalid_request", `the body is not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 /** The 4xx status of an error thrown by express or its parsers (bad URL encoding, …), if it has one. */

@@ -93,6 +93,11 @@ export class ChainClient {
     return result as RpcLog[];
   }
 
+  /** The ethers provider, for contract calls and transactions (the relayer). */
+  get provider(): JsonRpcProvider {
+    return this.#provider;
+  }
+
   destroy(): void {
     this.#provider.destroy();
   }

@@ -65,7 +65,7 @@ export async function bindStore(store: NodeStore, expected: ChainIdentity, opts:
     const version = await store.schemaVersion();
     if (version === SCHEMA_VERSION) return { wiped: false };
     opts.log.warn("data dir was indexed by another node version: wiping it and re-indexing", { dataDir: opts.dataDir, schemaVersion: version, expected: SCHEMA_VERSION });
-    await store.wipe();
+    await store.wipeDerived();
     await store.setIdentity(expected);
     return { wiped: true };
   }

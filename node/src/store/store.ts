@@ -81,6 +81,8 @@ export const SCHEMA_VERSION = 3;
 
 type Snapshot = ReturnType<Level["snapshot"]>;
 type Sub = AbstractSublevel<Level, string | Buffer | Uint8Array, string, string>;
+/** A sublevel of the node's LevelDB, for state that is not derived from the chain (the relayer's intents). */
+export type StoreSublevel = Sub;
 
 /** Reads against one consistent snapshot of the store. */
 export interface StoreReader {
@@ -104,6 +106,7 @@ export class NodeStore {
   readonly #supply: Sub;
   readonly #payments: Sub;
   readonly #byReference: Sub;
+  readonly #relayer: Sub;
 
   private constructor(db: Level) {
     this.#db = db;
@@ -112,6 +115,7 @@ export class NodeStore {
     this.#supply = db.sublevel("sup");
     this.#payments = db.sublevel("pay");
     this.#byReference = db.sublevel("ref");
+    this.#relayer = db.sublevel("rly");
   }
 
   static async open(dir: string): Promise<NodeStore> {
@@ -160,6 +164,21 @@ export class NodeStore {
   async wipe(): Promise<void> {
     await this.#meta.del("identity");
     await this.#db.clear();
+  }
+
+  /**
+   * Deletes the state derived from the chain and keeps the relayer's
+   * records: they are not derived (accepted intents live only here), and
+   * they still hold for the same chain after a re-index.
+   */
+  async wipeDerived(): Promise<void> {
+    await this.#meta.del("identity");
+    for (const sub of [this.#balances, this.#supply, this.#payments, this.#byReference, this.#meta]) await sub.clear();
+  }
+
+  /** The relayer's part of the store (intents and its transactions), outside derived state. */
+  relayerSublevel(): StoreSublevel {
+    return this.#relayer;
   }
 
   /** Current balances of some (account, currency) pairs, zero when absent. */

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
+import { factoryInterface, tokenInterface } from "../../node/src/relayer/contracts.ts";
+import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
+import { chainTime, fundedRelayerKey, getJsonBody, intentOf, passkeyWallet, paymentEvents, postIntent, submission, txCount, waitAllFinal, type PasskeyWallet } from "./fixtures.ts";
+
+describe("relayer: kill -9 with intents queued and submitted, then restart", function () {
+  this.timeout(300_000);
+  let devnet: Devnet;
+  let dataDir: string;
+  let node: NodeProcess | undefined;
+
+  before(async function () {
+    devnet = await startDevnet();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-relayer-crash-"));
+  });
+
+  after(async function () {
+    await node?.kill("SIGKILL");
+    await devnet.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("every accepted intent ends confirmed exactly once", async function () {
+    const rpc = devnet.chain.rpcUrl;
+    const { chainId } = devnet.deployment;
+    const usd = devnet.deployment.contracts.tokens.USD;
+    const [signer] = await devnet.connection.ethers.getSigners();
+    if (!signer) throw new Error("no signer");
+    const wallets: PasskeyWallet[] = [];
+    for (let i = 0; i < 6; i++) {
+      const w = passkeyWallet(devnet.deployment, 0n);
+      wallets.push(w);
+      await (await signer.sendTransaction({ to: usd, data: tokenInterface.encodeFunctionData("mint", [w.account, 10n ** 9n]) })).wait();
+      if (i < 3) {
+        const data = factoryInterface.encodeFunctionData("createAccount", [w.device.publicKey.qx, w.device.publicKey.qy, 0n]);
+        await (await signer.sendTransaction({ to: devnet.deployment.contracts.accounts.factory, data })).wait();
+      }
+    }
+    const relayerKey = await fundedRelayerKey(rpc);
+    const relayer = new Wallet(relayerKey).address;
+    const startBlock = Number(await jsonRpcRequest(rpc, "eth_blockNumber"));
+    const nonceBefore = await txCount(rpc, relayer);
+    const args = ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0", "--poll-ms", "20", "--relayer-batch-size", "20"];
+    const env = { ORIOLE_RELAYER_KEY: relayerKey };
+    node = await spawnNode({ args, env });
+
+    // Nothing is mined while the node runs: the first batch stays submitted, the rest queued.
+    await jsonRpcRequest(rpc, "evm_setAutomine", [false]);
+    const payees: string[] = [];
+    const bodies = [];
+    for (const [i, w] of wallets.entries()) {
+      for (let n = 0n; n < 10n; n++) {
+        const to = getAddress(hexlify(randomBytes(20)));
+        payees.push(to);
+        bodies.push(submission(chainId, w, intentOf({ token: usd, to, amount: 1_000n + n, nonce: n, deadline: (await chainTime(rpc)) + 3_600n }), { deploy: i >= 3 }));
+      }
+    }
+    const responses = await Promise.all(bodies.map((b) => postIntent(node!.url, b)));
+    for (const r of responses) expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    const ids = responses.map((r) => String(r.body.id));
+    const statuses = async (): Promise<string[]> => Promise.all(ids.map(async (id) => String((await getJsonBody(`${node!.url}/v1/intents/${id}`)).body.status)));
+    for (;;) {
+      const s = await statuses();
+      if (s.includes("submitted")) {
+        expect(s.filter((x) => x === "submitted")).to.have.length(20);
+        expect(s.filter((x) => x === "queued")).to.have.length(40);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await node.kill("SIGKILL");
+
+    // The submitted transaction is mined while the node is down.
+    await jsonRpcRequest(rpc, "evm_setAutomine", [true]);
+    await jsonRpcRequest(rpc, "evm_mine");
+    node = await spawnNode({ args, env });
+    const final = await waitAllFinal(node.url, ids);
+    for (const r of final.values()) expect(r.status, JSON.stringify(r)).to.equal("confirmed");
+
+    const events = (await paymentEvents(rpc, usd, startBlock)).filter((e) => payees.includes(getAddress(e.payee)));
+    expect(events).to.have.length(60);
+    expect(new Set(events.map((e) => e.payee)).size).to.equal(60);
+    const txs = new Set([...final.values()].map((r) => String(r.txHash)));
+    expect(await txCount(rpc, relayer)).to.equal(nonceBefore + txs.size);
+  });
+});
