@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, Wallet, getAddress, hexlify, randomBytes, type Signer } from "ethers";
+import { Contract, Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from "ethers";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { hashPaymentIntent, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
@@ -34,8 +34,7 @@ const SCREENSHOTS = process.env.ORIOLE_SCREENSHOTS;
 
 interface NetworkBody {
   chainId: number;
-  contracts: { tokens: Record<string, string> };
-  accounts: { implementation: string; factory: string; relay: string };
+  contracts: { tokens: Record<string, string>; accounts: { implementation: string; factory: string; relay: string } };
   relayer: { address: string; fees: Record<string, string> } | null;
 }
 
@@ -168,11 +167,12 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials).to.have.length(1);
     expect(credentials[0]!.isResidentCredential).to.equal(true);
-    expect(hexlify(base64UrlDecode(credentials[0]!.credentialId))).to.equal(hexlify(base64UrlDecode(wallet.credentialId)));
+    // CDP reports the id in padded base64, the wallet keeps base64url.
+    expect(hexlify(Buffer.from(credentials[0]!.credentialId, "base64"))).to.equal(hexlify(base64UrlDecode(wallet.credentialId)));
 
-    const predicted = predictAccountAddress({ factory: net.accounts.factory, implementation: net.accounts.implementation, qx: wallet.qx, qy: wallet.qy, salt: 0n });
+    const predicted = predictAccountAddress({ factory: net.contracts.accounts.factory, implementation: net.contracts.accounts.implementation, qx: wallet.qx, qy: wallet.qy, salt: 0n });
     expect(wallet.address).to.equal(predicted);
-    const factory = await devnet!.connection.ethers.getContractAt("PasskeyAccountFactory", net.accounts.factory);
+    const factory = await devnet!.connection.ethers.getContractAt("PasskeyAccountFactory", net.contracts.accounts.factory);
     expect(await factory.accountAddress(wallet.qx, wallet.qy, 0n)).to.equal(predicted);
     expect(await page.locator("#address").textContent()).to.equal(predicted);
     expect(await devnet!.connection.ethers.provider.getCode(predicted)).to.equal("0x");
@@ -271,20 +271,24 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     /** An assertion made by the page with userVerification "discouraged": UP set, UV not. */
     async function assertionWithoutUv(intent: PaymentIntent): Promise<string> {
       const challenge = hashPaymentIntent(net.chainId, wallet.address, intent);
+      // No named helpers inside: the test runner's TS loader would wrap them in a __name() the page lacks.
       const out = await page.evaluate(
-        async ({ credentialId, challengeHex }) => {
-          const b64u = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-          const hexToBytes = (h: string): Uint8Array<ArrayBuffer> => Uint8Array.from(h.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16));
-          const toHex = (buf: ArrayBuffer): string => `0x${[...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+        async ({ credentialId, challengeBytes }) => {
           const cred = (await navigator.credentials.get({
-            publicKey: { challenge: hexToBytes(challengeHex), rpId: location.hostname, allowCredentials: [{ type: "public-key", id: b64u(credentialId) }], userVerification: "discouraged" },
+            publicKey: {
+              challenge: new Uint8Array(challengeBytes),
+              rpId: location.hostname,
+              allowCredentials: [{ type: "public-key", id: Uint8Array.from(atob(credentialId.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)) }],
+              userVerification: "discouraged",
+            },
           })) as PublicKeyCredential;
           const r = cred.response as AuthenticatorAssertionResponse;
-          return { authenticatorData: toHex(r.authenticatorData), clientDataJSON: toHex(r.clientDataJSON), signature: toHex(r.signature) };
+          return { authenticatorData: [...new Uint8Array(r.authenticatorData)], clientDataJSON: [...new Uint8Array(r.clientDataJSON)], signature: [...new Uint8Array(r.signature)] };
         },
-        { credentialId: wallet.credentialId, challengeHex: challenge },
+        { credentialId: wallet.credentialId, challengeBytes: [...getBytes(challenge)] },
       );
-      const signature = encodePasskeySignature({ qx: wallet.qx, qy: wallet.qy, challenge, ...out });
+      const assertion = { authenticatorData: Uint8Array.from(out.authenticatorData), clientDataJSON: Uint8Array.from(out.clientDataJSON), signature: Uint8Array.from(out.signature) };
+      const signature = encodePasskeySignature({ qx: wallet.qx, qy: wallet.qy, challenge, ...assertion });
       const decoded = decodePasskeySignature(signature);
       expect(decoded.flags.userPresent, "user present").to.equal(true);
       expect(decoded.flags.userVerified, "user verified").to.equal(false);
@@ -323,14 +327,18 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
       expect(await usdBalance(merchant)).to.equal(merchantBefore);
     });
 
-    it("the contract refuses the same assertion forced on-chain (PasskeyAccountInvalidSignature)", async function () {
+    it("the contract refuses the same assertion forced on-chain (PasskeyAccountUserVerificationRequired)", async function () {
       const merchantBefore = await usdBalance(merchant);
       const intent = await freshIntent();
       const signature = await assertionWithoutUv(intent);
       const forcer = new Wallet(FORCER_KEY, devnet!.connection.ethers.provider);
       const account = await devnet!.connection.ethers.getContractAt("PasskeyAccount", wallet.address, forcer);
       const solidityIntent = { token: intent.token, to: intent.to, amount: intent.amount, ref: intent.reference, nonce: intent.nonce, deadline: intent.deadline, maxRelayerFee: intent.maxRelayerFee };
-      await expect(account.executePayment(solidityIntent, 0n, forcer.address, signature)).to.be.revertedWithCustomError(account, "PasskeyAccountInvalidSignature");
+      const flags = getBytes(decodePasskeySignature(signature).authenticatorData)[32]!;
+      expect(flags & 0x04, "UV bit").to.equal(0);
+      await expect(account.executePayment(solidityIntent, 0n, forcer.address, signature))
+        .to.be.revertedWithCustomError(account, "PasskeyAccountUserVerificationRequired")
+        .withArgs(flags);
       expect(await usdBalance(merchant)).to.equal(merchantBefore);
       expect(await account.isNonceUsed(intent.nonce)).to.equal(false);
     });

@@ -14,11 +14,13 @@ const baseUnits = z
   .regex(BASE_UNITS_RE, "not a base-unit amount")
   .transform((s) => BigInt(s));
 
-/** The parts of GET /v1/network the wallet needs (spec §4: `accounts` and `relayer` next to the tokens). */
+/** The parts of GET /v1/network the wallet needs: tokens, the passkey account factory, the relayer's fees. */
 const walletNetworkSchema = z.object({
   chainId: z.number().int().positive(),
-  contracts: z.object({ tokens: z.object(Object.fromEntries(CURRENCIES.map((c) => [c, address])) as Record<Currency, typeof address>) }),
-  accounts: z.object({ implementation: address, factory: address }),
+  contracts: z.object({
+    tokens: z.object(Object.fromEntries(CURRENCIES.map((c) => [c, address])) as Record<Currency, typeof address>),
+    accounts: z.object({ implementation: address, factory: address }),
+  }),
   relayer: z.object({ address, fees: z.partialRecord(z.enum(CURRENCIES), baseUnits) }).nullable(),
 });
 
@@ -28,8 +30,8 @@ export async function loadNetwork(baseUrl: string): Promise<WalletNetwork> {
   return {
     chainId: info.chainId,
     tokens: info.contracts.tokens,
-    factory: info.accounts.factory,
-    implementation: info.accounts.implementation,
+    factory: info.contracts.accounts.factory,
+    implementation: info.contracts.accounts.implementation,
     relayerFees: info.relayer ? info.relayer.fees : null,
   };
 }
