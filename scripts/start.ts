@@ -197,6 +197,7 @@ Oriole is running (chain ${deployment.chainId}).
 
   chain (JSON-RPC)   ${rpcUrl}
   node API           ${apiUrl}/v1/network
+  web wallet         http://localhost:${apiPort}/wallet/  (passkeys need localhost or https)
   OpenAPI            ${apiUrl}/openapi.json
   readiness          ${apiUrl}/readyz
   relayer            ${relayerLine}

@@ -6,6 +6,7 @@ import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { OrioleError } from "../../client/sdk/errors.ts";
 import { createApi, listen, type HttpServer } from "./api/server.ts";
+import { buildWebApps } from "./api/webApps.ts";
 import { ChainClient } from "./chain/rpc.ts";
 import { loadDeployment, type NodeConfig } from "./config.ts";
 import { chainIdentity, bindStore } from "./indexer/identity.ts";
@@ -49,6 +50,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export async function startNode(config: NodeConfig, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
   log.info("starting", { rpc: redactUrl(config.rpcUrl), dataDir: config.dataDir });
+  // Bundled while the node connects; awaited (and any failure thrown) before serving.
+  const webApps = buildWebApps();
+  webApps.catch(() => undefined);
 
   const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
   const cleanup: (() => Promise<void>)[] = [
@@ -114,6 +118,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       status: () => indexer.status(),
       log,
       version: await packageVersion(),
+      web: await webApps,
     });
     let server: HttpServer;
     try {

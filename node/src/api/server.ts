@@ -13,6 +13,7 @@ import type { AccountContracts } from "../relayer/validate.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseIntentId, parseLimit, parseReference } from "./params.ts";
+import { webAppsRouter, type WebApps } from "./webApps.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -29,6 +30,8 @@ export interface ApiContext {
   status: () => IndexerStatus;
   log: Logger;
   version: string;
+  /** The bundled browser apps (the wallet at /wallet); absent = API only. */
+  web?: WebApps;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -172,6 +175,8 @@ export function createApi(ctx: ApiContext): express.Express {
     const page = await ctx.store.read((r) => r.paymentsByReference(reference, { limit, before }));
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
+
+  if (ctx.web) app.use(webAppsRouter(ctx.web));
 
   app.use((req) => {
     throw new ApiError(404, "not_found", `no endpoint ${req.method} ${req.path.length > 200 ? `${req.path.slice(0, 200)}…` : req.path}; see /openapi.json`);

@@ -1,0 +1,317 @@
+import { createApiClient, type Payment } from "../../sdk/apiClient.ts";
+import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
+import { CURRENCIES, currencyInfo, type Currency } from "../../sdk/currencies.ts";
+import { OrioleError } from "../../sdk/errors.ts";
+import { byId, el, shortAddress, showMessage, showScreen } from "./dom.ts";
+import { money, moneyWithCurrency, shortHash } from "./format.ts";
+import { errorMessage, lang, setLang, t, translatePage } from "./i18n.ts";
+import { createPasskey, passkeysSupported } from "./passkey.ts";
+import { pay, preparePayment, type PreparedPayment, type WalletNetwork } from "./payment.ts";
+import { hasCamera, startScan, type Scan } from "./scanner.ts";
+import { loadWallet, saveWallet, type StoredWallet } from "./storage.ts";
+import { loadNetwork } from "./network.ts";
+
+/**
+ * The wallet page: welcome (create a passkey) → home (address, balances,
+ * history) → pay (paste or scan a request) → confirm → status.
+ */
+
+const api = createApiClient({ url: location.origin });
+let net: WalletNetwork;
+let wallet: StoredWallet | undefined;
+let balances: Partial<Record<Currency, bigint>> = {};
+let prepared: PreparedPayment | undefined;
+let scan: Scan | undefined;
+
+function accountAddress(w: Pick<StoredWallet, "qx" | "qy" | "salt">): string {
+  return predictAccountAddress({ factory: net.factory, implementation: net.implementation, qx: w.qx, qy: w.qy, salt: BigInt(w.salt) });
+}
+
+async function boot(): Promise<void> {
+  translatePage();
+  wireLanguage();
+  const bootError = byId("boot-error");
+  if (!window.isSecureContext) {
+    showMessage(bootError, t("boot.insecure"));
+    byId("boot-message").hidden = true;
+    return;
+  }
+  try {
+    net = await loadNetwork(location.origin);
+  } catch (e) {
+    showMessage(bootError, t("boot.failed", { message: errorMessage(e) }));
+    byId("boot-message").hidden = true;
+    return;
+  }
+  const badge = byId("network-badge");
+  badge.textContent = `chain ${net.chainId}`;
+  badge.hidden = false;
+  wireActions();
+  void hasCamera().then((yes) => {
+    byId("scan-button").hidden = !yes;
+  });
+
+  wallet = loadWallet();
+  if (wallet) {
+    // The address follows from the public key and this network's factory; a redeployed network moves it.
+    const address = accountAddress(wallet);
+    if (address !== wallet.address) {
+      wallet = { ...wallet, address };
+      saveWallet(wallet);
+    }
+    showHome();
+  } else {
+    showScreen("welcome");
+    if (!passkeysSupported()) showMessage(byId("welcome-error"), t("boot.noPasskeys"));
+  }
+}
+
+function wireLanguage(): void {
+  const toggle = byId<HTMLButtonElement>("lang-toggle", HTMLButtonElement);
+  const render = (): void => {
+    toggle.textContent = t("lang.toggle");
+    toggle.setAttribute("aria-label", t("lang.label"));
+  };
+  render();
+  toggle.addEventListener("click", () => {
+    setLang(lang() === "zh" ? "en" : "zh");
+    translatePage();
+    render();
+    if (wallet && !byId("screen-home").hidden) void refresh();
+  });
+}
+
+function wireActions(): void {
+  byId("create-wallet").addEventListener("click", () => void createWallet());
+  byId("copy-address").addEventListener("click", () => void copyAddress());
+  byId("refresh").addEventListener("click", () => void refresh());
+  byId("pay-button").addEventListener("click", openPay);
+  byId("pay-cancel").addEventListener("click", () => {
+    stopScan();
+    showHome();
+  });
+  byId("pay-continue").addEventListener("click", () => {
+    review(byId<HTMLTextAreaElement>("payment-uri", HTMLTextAreaElement).value);
+  });
+  byId("scan-button").addEventListener("click", () => void scanQr());
+  byId("stop-scan").addEventListener("click", stopScan);
+  byId("confirm-cancel").addEventListener("click", showHome);
+  byId("confirm-button").addEventListener("click", () => void confirmPayment());
+  byId("status-done").addEventListener("click", showHome);
+}
+
+async function createWallet(): Promise<void> {
+  const button = byId<HTMLButtonElement>("create-wallet", HTMLButtonElement);
+  const error = byId("welcome-error");
+  showMessage(error, "");
+  button.disabled = true;
+  button.textContent = t("welcome.creating");
+  try {
+    const label = `Oriole wallet ${new Date().toISOString().slice(0, 10)}`;
+    const key = await createPasskey(label);
+    const w = { version: 1 as const, credentialId: key.credentialId, qx: key.qx, qy: key.qy, salt: "0", createdAt: Date.now() };
+    wallet = { ...w, address: accountAddress(w) };
+    saveWallet(wallet);
+    showHome();
+  } catch (e) {
+    showMessage(error, errorMessage(e));
+  } finally {
+    button.disabled = false;
+    button.textContent = t("welcome.create");
+  }
+}
+
+function showHome(): void {
+  if (!wallet) return;
+  showScreen("home");
+  byId("address").textContent = wallet.address;
+  byId("copy-feedback").textContent = "";
+  void refresh();
+}
+
+async function copyAddress(): Promise<void> {
+  if (!wallet) return;
+  const feedback = byId("copy-feedback");
+  try {
+    await navigator.clipboard.writeText(wallet.address);
+    feedback.textContent = t("home.copied");
+  } catch {
+    // Clipboard access can be refused (permissions, http on a LAN IP): select the text instead.
+    const range = document.createRange();
+    range.selectNodeContents(byId("address"));
+    const sel = window.getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    feedback.textContent = t("home.copyFailed");
+  }
+}
+
+async function refresh(): Promise<void> {
+  if (!wallet) return;
+  const address = wallet.address;
+  const error = byId("home-error");
+  try {
+    const [b, page] = await Promise.all([api.getBalances({ address }), api.getPayments({ address, limit: 20 })]);
+    balances = b.balances;
+    renderBalances();
+    renderHistory(page.items, address);
+    showMessage(error, "");
+  } catch (e) {
+    showMessage(error, errorMessage(e));
+  }
+}
+
+function renderBalances(): void {
+  const list = byId("balances");
+  list.replaceChildren(
+    ...CURRENCIES.map((c) => {
+      const li = el("li", { className: "balance" });
+      li.dataset.currency = c;
+      li.append(el("span", { className: "currency", text: c }), el("span", { className: "muted small-text", text: currencyInfo(c).name }), el("span", { className: "amount", text: money(balances[c] ?? 0n) }));
+      return li;
+    }),
+  );
+}
+
+function renderHistory(items: readonly Payment[], me: string): void {
+  const list = byId("history");
+  byId("history-empty").hidden = items.length > 0;
+  list.hidden = items.length === 0;
+  list.replaceChildren(
+    ...items.map((p) => {
+      const outgoing = p.from.toLowerCase() === me.toLowerCase();
+      const counterparty = shortAddress(outgoing ? p.to : p.from);
+      const title = p.kind === "fee" ? t("home.feePaid") : outgoing ? t("home.sent", { counterparty }) : t("home.received", { counterparty });
+      const when = new Date(p.timestamp * 1000).toLocaleString(lang() === "zh" ? "zh-CN" : "en", { dateStyle: "medium", timeStyle: "short" });
+      const li = el("li", { className: "tx" });
+      const left = el("div", {}, el("span", { className: "tx-title", text: title }), el("span", { className: "muted small-text", text: when }));
+      if (p.reference !== null) left.append(el("span", { className: "muted small-text", text: t("home.reference", { reference: shortHash(p.reference) }) }));
+      li.append(left, el("span", { className: `amount ${outgoing ? "out" : "in"}`, text: `${outgoing ? "−" : "+"}${moneyWithCurrency(p.amount, p.currency)}` }));
+      return li;
+    }),
+  );
+}
+
+function openPay(): void {
+  prepared = undefined;
+  byId<HTMLTextAreaElement>("payment-uri", HTMLTextAreaElement).value = "";
+  showMessage(byId("pay-error"), "");
+  showScreen("pay");
+}
+
+async function scanQr(): Promise<void> {
+  const error = byId("pay-error");
+  showMessage(error, "");
+  stopScan();
+  byId("scanner").hidden = false;
+  byId("scan-button").hidden = true;
+  try {
+    scan = await startScan(byId<HTMLVideoElement>("scanner-video", HTMLVideoElement));
+    const text = await scan.result;
+    stopScan();
+    if (text !== undefined) {
+      byId<HTMLTextAreaElement>("payment-uri", HTMLTextAreaElement).value = text;
+      review(text);
+    }
+  } catch (e) {
+    stopScan();
+    showMessage(error, errorMessage(e));
+  }
+}
+
+function stopScan(): void {
+  scan?.stop();
+  scan = undefined;
+  byId("scanner").hidden = true;
+  void hasCamera().then((yes) => {
+    byId("scan-button").hidden = !yes;
+  });
+}
+
+/** Checks a request and shows the confirmation screen, or says what is wrong with it. */
+function review(uri: string): void {
+  const error = byId("pay-error");
+  if (uri.trim() === "") {
+    showMessage(error, t("pay.empty"));
+    return;
+  }
+  try {
+    prepared = preparePayment(uri, net);
+  } catch (e) {
+    showMessage(error, errorMessage(e));
+    return;
+  }
+  const p = prepared;
+  const total = p.amount + p.relayerFee;
+  byId("confirm-amount").textContent = moneyWithCurrency(p.amount, p.currency);
+  byId("confirm-to").textContent = p.to;
+  byId("confirm-reference").textContent = p.hasReference ? p.reference : t("confirm.noReference");
+  byId("confirm-fee").textContent = moneyWithCurrency(p.relayerFee, p.currency);
+  byId("confirm-total").textContent = moneyWithCurrency(total, p.currency);
+  byId("confirm-balance").textContent = "…";
+  showMessage(byId("confirm-error"), "");
+  const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
+  button.disabled = false;
+  showScreen("confirm");
+  void checkFunds(p, button);
+}
+
+async function checkFunds(p: PreparedPayment, button: HTMLButtonElement): Promise<void> {
+  if (!wallet) return;
+  try {
+    const b = await api.getBalances({ address: wallet.address });
+    balances = b.balances;
+  } catch {
+    // The relayer checks the balance again; a failed read only hides the hint.
+    return;
+  }
+  if (prepared !== p) return;
+  const have = balances[p.currency] ?? 0n;
+  const total = p.amount + p.relayerFee;
+  byId("confirm-balance").textContent = moneyWithCurrency(have, p.currency);
+  if (have < total) {
+    showMessage(byId("confirm-error"), t("confirm.insufficient", { currency: p.currency, balance: money(have), total: money(total) }));
+    button.disabled = true;
+  }
+}
+
+async function confirmPayment(): Promise<void> {
+  const p = prepared;
+  if (!wallet || !p) return;
+  const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
+  button.disabled = true;
+  setStatus("pending", t("status.signing"), t("status.signingDetail"));
+  try {
+    const result = await pay(p, wallet, net, {
+      onSigning: () => undefined,
+      onSending: () => {
+        setStatus("pending", t("status.sending"), t("status.sendingDetail"));
+      },
+    });
+    prepared = undefined;
+    setStatus("ok", t("status.paid"), t("status.paidDetail", { amount: moneyWithCurrency(p.amount, p.currency), to: shortAddress(p.to) }), result.txHash);
+  } catch (e) {
+    const message = e instanceof OrioleError && e.code === "intent_timeout" ? t("error.timeout") : errorMessage(e);
+    setStatus("failed", t("status.failed"), message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setStatus(kind: "pending" | "ok" | "failed", title: string, detail: string, txHash?: string): void {
+  showScreen("status");
+  const icon = byId("status-icon");
+  icon.className = `status-icon ${kind}`;
+  const screen = byId("screen-status");
+  screen.dataset.status = kind;
+  byId("status-title").textContent = title;
+  const detailNode = byId("status-detail");
+  detailNode.textContent = detail;
+  detailNode.className = kind === "failed" ? "center error" : "center";
+  detailNode.setAttribute("role", kind === "failed" ? "alert" : "status");
+  byId("status-tx-row").hidden = txHash === undefined;
+  byId("status-tx").textContent = txHash ?? "";
+  byId("status-done").hidden = kind === "pending";
+}
+
+void boot();
