@@ -9,6 +9,7 @@ import hre from "hardhat";
 import { benchGas } from "./gas.ts";
 import { benchBackfill } from "./backfill.ts";
 import { benchE2e } from "./e2e.ts";
+import { benchRelayer } from "./relayer.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -43,6 +44,9 @@ try {
   const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
   step(`end-to-end: ${payments} payments, signing → mined → indexed → visible in the API…`);
   Object.assign(metrics, await benchE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, payments, log: step }));
+  const intents = Number(process.env.ORIOLE_BENCH_INTENTS ?? 200);
+  step(`relayer: ${intents} passkey intents from 20 accounts, submitted at once → all confirmed…`);
+  Object.assign(metrics, await benchRelayer({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, intents, accounts: 20, log: step }));
   await connection.close();
 } finally {
   await chain.stop();

@@ -65,7 +65,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
 
   it("serves network, balances and payments in their documented shapes", async function () {
     const net = await get("/v1/network");
-    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens } });
+    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts }, relayer: null });
 
     const bal = await get(`/v1/accounts/${ACCOUNTS[1].toLowerCase()}/balances`);
     expect(bal.body).to.deep.equal({ address: ACCOUNTS[1], indexedBlock: head, balances: { USD: "510", CNY: "0", EUR: "0", HKD: "0" } });
@@ -171,14 +171,15 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).to.equal("3.1.0");
     expect(doc.info.version).to.be.a("string");
-    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/healthz", "/readyz", "/openapi.json"]);
+    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json"]);
     for (const [p, item] of Object.entries(doc.paths)) {
-      expect(item.get, p).to.be.an("object");
-      expect(item.get!.responses, p).to.have.property("200");
+      const op = item.get ?? item.post;
+      expect(op, p).to.be.an("object");
+      expect(op!.responses, p).to.have.property(p === "/v1/intents" ? "202" : "200");
     }
     expect(doc.paths["/readyz"]!.get!.responses).to.have.property("503");
     expect(doc.paths["/v1/accounts/{address}/payments"]!.get!.responses).to.have.property("400");
-    expect(doc.components.schemas).to.include.keys("Error", "Network", "Balances", "Payment", "PaymentPage");
+    expect(doc.components.schemas).to.include.keys("Error", "Network", "Balances", "Payment", "PaymentPage", "IntentSubmission", "Intent");
     // Every $ref resolves inside the document.
     const refs: string[] = [];
     const walk = (v: unknown): void => {

@@ -33,6 +33,10 @@ describe("node: config", function () {
       maxBlockRange: 2000,
       reindexOnReset: false,
       logLevel: "info",
+      relayerKey: undefined,
+      relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
+      relayerBatchSize: 50,
+      relayerResendMs: 30_000,
     });
   });
 
@@ -58,6 +62,10 @@ describe("node: config", function () {
       reindexOnReset: true,
       maxBlockRange: 500,
       logLevel: "warn",
+      relayerKey: undefined,
+      relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
+      relayerBatchSize: 50,
+      relayerResendMs: 30_000,
     });
     const c = config(["--rpc", "https://rpc.example/v3/KEY", "--port", "0", "--data", "d2", "--poll-ms", "20", "--deployment", "x.json"], env);
     expect(c).to.include({ rpcUrl: "https://rpc.example/v3/KEY", port: 0, dataDir: "d2", pollMs: 20, deploymentFile: "x.json" });
@@ -88,6 +96,32 @@ describe("node: config", function () {
       expect(e.code, argv.join(" ")).to.equal("invalid_config");
       expect(e.message).to.match(re);
     }
+  });
+
+  it("reads the relayer key (env or key file, never echoed), fees, batch size and resend delay", async function () {
+    const key = `0x${"ab".repeat(32)}`;
+    expect(config([], { ORIOLE_RELAYER_KEY: key }).relayerKey).to.equal(key);
+    expect(config([], { ORIOLE_RELAYER_KEY: "ab".repeat(32) }).relayerKey).to.equal(key);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-key-"));
+    try {
+      const file = path.join(dir, "key");
+      await writeFile(file, `${key}\n`);
+      expect(config(["--relayer-key-file", file], { ORIOLE_RELAYER_KEY: `0x${"cd".repeat(32)}` }).relayerKey).to.equal(key);
+      expect(configError(["--relayer-key-file", path.join(dir, "missing")]).code).to.equal("invalid_config");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const bad = configError([], { ORIOLE_RELAYER_KEY: `0x${"zz".repeat(32)}` });
+    expect(bad.code).to.equal("invalid_config");
+    expect(bad.message).to.match(/ORIOLE_RELAYER_KEY/).and.not.match(/zz/);
+    expect(config([], { ORIOLE_RELAYER_FEE: "5000" }).relayerFees).to.deep.equal({ USD: 5000n, CNY: 5000n, EUR: 5000n, HKD: 5000n });
+    expect(config(["--relayer-fee", "USD=1,EUR=0"]).relayerFees).to.deep.equal({ USD: 1n, CNY: 10_000n, EUR: 0n, HKD: 10_000n });
+    for (const fee of ["1.5", "XYZ=1", "USD=", "USD=-1", "USD=1=2", ""]) {
+      if (fee === "") continue;
+      expect(configError(["--relayer-fee", fee]).message, fee).to.match(/--relayer-fee/);
+    }
+    expect(config(["--relayer-batch-size", "7", "--relayer-resend-ms", "2000"])).to.include({ relayerBatchSize: 7, relayerResendMs: 2000 });
+    expect(configError(["--relayer-batch-size", "0"]).message).to.match(/--relayer-batch-size/);
   });
 
   it("--help asks for the usage", function () {

@@ -1,4 +1,5 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
+import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
@@ -57,7 +58,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       title: "Oriole settlement node API",
       version: opts.version,
       description:
-        "Read API of an Oriole settlement node: the chain it follows, balances and payments it indexed. Amounts are integers in base units (6 decimals) as decimal strings. Every error has the shape {\"error\": {\"code\", \"message\"}} with a stable code.",
+        "API of an Oriole settlement node: the chain it follows, balances and payments it indexed, and its relayer of passkey payment intents. Amounts are integers in base units (6 decimals) as decimal strings. Every error has the shape {\"error\": {\"code\", \"message\"}} with a stable code.",
     },
     paths: {
       "/v1/network": {
@@ -114,6 +115,50 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           },
         },
       },
+      "/v1/intents": {
+        post: {
+          operationId: "submitIntent",
+          summary: "Relay a passkey account's signed payment intent (idempotent: the id is the intent's EIP-712 digest)",
+          requestBody: { required: true, content: { "application/json": { schema: ref("IntentSubmission") } } },
+          responses: {
+            "202": ok("Accepted now: queued", ref("Intent")),
+            "200": ok("Already known: the stored record of the first submission", ref("Intent")),
+            "400": errorResponse(
+              "invalid_request, unsupported_token, intent_expired, fee_too_low, invalid_signature, user_verification_required, unknown_device, account_not_deployed or deployment_mismatch",
+            ),
+            "403": errorResponse("relayer_disabled: the node runs without a relayer key"),
+            "409": errorResponse("nonce_used (on-chain) or nonce_conflict (another intent with this nonce is in flight)"),
+            "413": errorResponse("invalid_request: body over 16 kB"),
+            "422": errorResponse("simulation_failed: the payment would revert; the message carries the decoded reason"),
+            "503": errorResponse("chain_unavailable: the chain's RPC failed during the checks; retry"),
+          },
+        },
+      },
+      "/v1/intents/{id}": {
+        get: {
+          operationId: "getIntent",
+          summary: "An intent's status",
+          parameters: [{ name: "id", in: "path", required: true, description: "The intent's EIP-712 digest", schema: ref("Bytes32") }],
+          responses: {
+            "200": ok("The intent", ref("Intent")),
+            "400": errorResponse("invalid_request (malformed id)"),
+            "403": errorResponse("relayer_disabled"),
+            "404": errorResponse("intent_not_found"),
+          },
+        },
+      },
+      "/v1/accounts/{address}/next-nonce": {
+        get: {
+          operationId: "nextNonce",
+          summary: "The lowest nonce of a passkey account unused on-chain and not held by an intent in flight",
+          parameters: [addressParam],
+          responses: {
+            "200": ok("Next nonce", { type: "object", required: ["nonce"], properties: { nonce: ref("Uint") } }),
+            "400": errorResponse("invalid_address"),
+            "403": errorResponse("relayer_disabled"),
+          },
+        },
+      },
       "/healthz": {
         get: {
           operationId: "health",
@@ -157,7 +202,18 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                 code: {
                   type: "string",
                   description: "Stable machine-readable code",
-                  examples: ["invalid_address", "invalid_reference", "invalid_limit", "invalid_cursor", "unknown_parameter", "not_found", "method_not_allowed", "bad_request", "internal_error"],
+                  examples: [
+                    "invalid_address",
+                    "invalid_reference",
+                    "invalid_limit",
+                    "invalid_cursor",
+                    "unknown_parameter",
+                    "not_found",
+                    "method_not_allowed",
+                    "bad_request",
+                    "internal_error",
+                    ...Object.keys(RELAYER_ERROR_STATUS),
+                  ],
                 },
                 message: { type: "string", description: "Human-readable explanation" },
               },
@@ -173,8 +229,77 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             indexedBlock: { type: "integer", description: "Last block whose effects are indexed" },
             contracts: {
               type: "object",
-              required: ["tokens"],
-              properties: { tokens: currencyMap(ref("Address")) },
+              required: ["tokens", "accounts"],
+              properties: {
+                tokens: currencyMap(ref("Address")),
+                accounts: {
+                  type: "object",
+                  required: ["implementation", "factory", "relay"],
+                  properties: { implementation: ref("Address"), factory: ref("Address"), relay: ref("Address") },
+                },
+              },
+            },
+            relayer: {
+              oneOf: [
+                {
+                  type: "object",
+                  required: ["address", "fees"],
+                  properties: { address: ref("Address"), fees: { ...currencyMap(ref("BaseUnits")), description: "The relayer's fee per currency, charged exactly (never above the intent's maxRelayerFee)" } },
+                },
+                { type: "null" },
+              ],
+              description: "The node's relayer; null when it runs without a relayer key",
+            },
+          },
+        },
+        Bytes32: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
+        Uint: { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "uint256 as a decimal string" },
+        PaymentIntent: {
+          type: "object",
+          additionalProperties: false,
+          required: ["token", "to", "amount", "reference", "nonce", "deadline", "maxRelayerFee"],
+          properties: {
+            token: ref("Address"),
+            to: ref("Address"),
+            amount: ref("BaseUnits"),
+            reference: ref("Bytes32"),
+            nonce: { ...ref("Uint"), description: "Unordered nonce: bit nonce & 255 of word nonce >> 8" },
+            deadline: { ...ref("Uint"), description: "Unix seconds; at most one day ahead" },
+            maxRelayerFee: ref("BaseUnits"),
+          },
+        },
+        IntentSubmission: {
+          type: "object",
+          additionalProperties: false,
+          required: ["account", "intent", "signature"],
+          properties: {
+            account: ref("Address"),
+            intent: ref("PaymentIntent"),
+            signature: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "Passkey signature: qx ‖ qy ‖ r ‖ s ‖ uint16 authenticatorData length ‖ authenticatorData ‖ clientDataJSON suffix" },
+            deployment: {
+              type: "object",
+              additionalProperties: false,
+              required: ["qx", "qy", "salt"],
+              properties: { qx: ref("Bytes32"), qy: ref("Bytes32"), salt: ref("Uint") },
+              description: "For a counterfactual account's first payment(s): the relayer deploys it",
+            },
+          },
+        },
+        Intent: {
+          type: "object",
+          required: ["id", "status", "txHash", "account", "nonce", "relayerFee"],
+          properties: {
+            id: { ...ref("Bytes32"), description: "The intent's EIP-712 digest" },
+            status: { type: "string", enum: ["queued", "submitted", "confirmed", "failed"] },
+            txHash: { oneOf: [ref("Bytes32"), { type: "null" }], description: "The carrying transaction: latest broadcast while submitted, the mined one once final" },
+            account: ref("Address"),
+            nonce: ref("Uint"),
+            relayerFee: ref("BaseUnits"),
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { type: "string" }, message: { type: "string" } },
+              description: "Why it failed (status failed only)",
             },
           },
         },
