@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from "ethers";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import type { StableToken } from "../../types/ethers-contracts/index.ts";
-import { hashPaymentIntent, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
+import { hashPaymentIntent, paymentIntentStruct, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
 import { decodePasskeySignature, encodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
@@ -350,10 +350,9 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
       const signature = await assertionWithoutUv(intent);
       const forcer = new Wallet(FORCER_KEY, devnet!.connection.ethers.provider);
       const account = await devnet!.connection.ethers.getContractAt("PasskeyAccount", wallet.address, forcer);
-      const solidityIntent = { token: intent.token, to: intent.to, amount: intent.amount, ref: intent.reference, nonce: intent.nonce, deadline: intent.deadline, maxRelayerFee: intent.maxRelayerFee };
       const flags = getBytes(decodePasskeySignature(signature).authenticatorData)[32]!;
       expect(flags & 0x04, "UV bit").to.equal(0);
-      await expect(account.executePayment(solidityIntent, 0n, forcer.address, signature))
+      await expect(account.executePayment(paymentIntentStruct(intent), 0n, forcer.address, signature))
         .to.be.revertedWithCustomError(account, "PasskeyAccountUserVerificationRequired")
         .withArgs(flags);
       expect(await usdBalance(merchant)).to.equal(merchantBefore);
