@@ -73,6 +73,11 @@ describe("npm start (scripts/start.ts)", function () {
     const deployment = deploymentSchema.parse(JSON.parse(await readFile(path.join(dir, "deployments", "31337.json"), "utf8")));
     expect(deployment.contracts.tokens).to.deep.equal(net.contracts.tokens);
     expect(output).to.include(`http://127.0.0.1:${apiPort}`);
+    // The web wallet is served (and printed with localhost, the host passkeys accept).
+    expect(output).to.include(`http://localhost:${apiPort}/wallet/`);
+    const page = await fetch(`http://127.0.0.1:${apiPort}/wallet/`);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('<script type="module" src="main.js"></script>');
 
     const accounts = (await jsonRpcRequest(`http://127.0.0.1:${chainPort}`, "eth_accounts")) as string[];
     expect(accounts).to.have.length(20);

@@ -10,10 +10,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from "ethers";
+import { Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from "ethers";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
-import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
-import { hashPaymentIntent, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
+import type { StableToken } from "../../types/ethers-contracts/index.ts";
+import { hashPaymentIntent, paymentIntentStruct, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
 import { decodePasskeySignature, encodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
@@ -58,7 +58,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
   let authenticatorId: string;
   let walletUrl: string;
   let net: NetworkBody;
-  let usd: Contract;
+  let usd: StableToken;
   let funder: Signer;
   let wallet: StoredWalletJson;
   const merchant = Wallet.createRandom().address;
@@ -82,7 +82,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     funder = new Wallet(FUNDER_KEY, provider);
     const usdAddress = net.contracts.tokens.USD;
     if (usdAddress === undefined) throw new Error("no USD token");
-    usd = new Contract(usdAddress, STABLE_TOKEN_ABI, provider);
+    usd = await devnet.connection.ethers.getContractAt("StableToken", usdAddress);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -110,7 +110,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
   }
 
   async function usdBalance(address: string): Promise<bigint> {
-    return (await usd.getFunction("balanceOf")(address)) as bigint;
+    return usd.balanceOf(address);
   }
 
   async function indexedToHead(): Promise<void> {
@@ -180,7 +180,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
   });
 
   it("shows money sent to the address before the account exists", async function () {
-    await (await usd.connect(funder).getFunction("transfer")(wallet.address, 100_000_000n)).wait();
+    await (await usd.connect(funder).transfer(wallet.address, 100_000_000n)).wait();
     await indexedToHead();
     await page.getByRole("button", { name: "Refresh" }).click();
     await page.locator('#balances li[data-currency="USD"] .amount', { hasText: "100.00" }).waitFor();
@@ -245,7 +245,21 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     await page.getByRole("button", { name: "Done" }).click();
     await page.locator('#balances li[data-currency="USD"] .amount', { hasText: money(100_000_000n - amount - fee) }).waitFor();
     await page.locator("#history li", { hasText: "−12.34 USD" }).waitFor();
+    const feeItem = page.locator("#history li", { hasText: "Relayer fee" });
+    await feeItem.waitFor();
+    expect(await feeItem.locator(".amount").textContent()).to.equal(`−${moneyWithCurrency(fee, "USD")}`);
     await shot("5-home-after");
+  });
+
+  it("speaks Simplified Chinese on request, and remembers the choice", async function () {
+    await page.getByRole("button", { name: "Switch language to Chinese" }).click();
+    expect(await page.locator("#balances-title").textContent()).to.equal("余额");
+    expect(await page.locator("html").getAttribute("lang")).to.equal("zh-CN");
+    await page.reload();
+    await page.locator("#screen-home").waitFor({ state: "visible" });
+    expect(await page.getByRole("button", { name: "付款" }).count()).to.equal(1);
+    await page.getByRole("button", { name: "切换为英文" }).click();
+    expect(await page.locator("#balances-title").textContent()).to.equal("Balances");
   });
 
   describe("when the biometric check fails (isUserVerified=false)", function () {
@@ -263,7 +277,10 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
       expect(await page.locator("#status-title").textContent()).to.equal("Payment not made");
       expect(await page.locator("#status-detail").textContent()).to.match(/passkey check was cancelled or failed/);
       await shot("6-uv-refused");
-      await page.getByRole("button", { name: "Done" }).click();
+      // The request is kept: "Try again" goes back to its confirmation.
+      await page.getByRole("button", { name: "Try again" }).click();
+      await page.locator("#screen-confirm").waitFor({ state: "visible" });
+      await page.getByRole("button", { name: "Cancel" }).click();
       expect(await usdBalance(merchant)).to.equal(merchantBefore);
       expect(await usdBalance(wallet.address)).to.equal(accountBefore);
     });
@@ -333,10 +350,9 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
       const signature = await assertionWithoutUv(intent);
       const forcer = new Wallet(FORCER_KEY, devnet!.connection.ethers.provider);
       const account = await devnet!.connection.ethers.getContractAt("PasskeyAccount", wallet.address, forcer);
-      const solidityIntent = { token: intent.token, to: intent.to, amount: intent.amount, ref: intent.reference, nonce: intent.nonce, deadline: intent.deadline, maxRelayerFee: intent.maxRelayerFee };
       const flags = getBytes(decodePasskeySignature(signature).authenticatorData)[32]!;
       expect(flags & 0x04, "UV bit").to.equal(0);
-      await expect(account.executePayment(solidityIntent, 0n, forcer.address, signature))
+      await expect(account.executePayment(paymentIntentStruct(intent), 0n, forcer.address, signature))
         .to.be.revertedWithCustomError(account, "PasskeyAccountUserVerificationRequired")
         .withArgs(flags);
       expect(await usdBalance(merchant)).to.equal(merchantBefore);

@@ -98,6 +98,10 @@ function wireActions(): void {
   byId("confirm-cancel").addEventListener("click", showHome);
   byId("confirm-button").addEventListener("click", () => void confirmPayment());
   byId("status-done").addEventListener("click", showHome);
+  // After a failure the request is still on the confirmation screen: the same checks run again.
+  byId("status-retry").addEventListener("click", () => {
+    showScreen("confirm");
+  });
 }
 
 async function createWallet(): Promise<void> {
@@ -181,7 +185,8 @@ function renderHistory(items: readonly Payment[], me: string): void {
     ...items.map((p) => {
       const outgoing = p.from.toLowerCase() === me.toLowerCase();
       const counterparty = shortAddress(outgoing ? p.to : p.from);
-      const title = p.kind === "fee" ? t("home.feePaid") : outgoing ? t("home.sent", { counterparty }) : t("home.received", { counterparty });
+      const toRelayer = outgoing && p.kind === "transfer" && net.relayerAddress !== null && p.to.toLowerCase() === net.relayerAddress.toLowerCase();
+      const title = p.kind === "fee" ? t("home.feePaid") : toRelayer ? t("home.relayerFee") : outgoing ? t("home.sent", { counterparty }) : t("home.received", { counterparty });
       const when = new Date(p.timestamp * 1000).toLocaleString(lang() === "zh" ? "zh-CN" : "en", { dateStyle: "medium", timeStyle: "short" });
       const li = el("li", { className: "tx" });
       const left = el("div", {}, el("span", { className: "tx-title", text: title }), el("span", { className: "muted small-text", text: when }));
@@ -312,6 +317,7 @@ function setStatus(kind: "pending" | "ok" | "failed", title: string, detail: str
   byId("status-tx-row").hidden = txHash === undefined;
   byId("status-tx").textContent = txHash ?? "";
   byId("status-done").hidden = kind === "pending";
+  byId("status-retry").hidden = kind !== "failed" || prepared === undefined;
 }
 
 void boot();

@@ -31,6 +31,7 @@ export const WALLET_MESSAGES_EN = {
   "home.sent": "Paid to {counterparty}",
   "home.received": "Received from {counterparty}",
   "home.feePaid": "Fee",
+  "home.relayerFee": "Relayer fee",
   "home.reference": "Ref {reference}",
 
   "pay.title": "Pay a payment request",
@@ -60,6 +61,7 @@ export const WALLET_MESSAGES_EN = {
   "status.failed": "Payment not made",
   "status.tx": "Transaction",
   "status.done": "Done",
+  "status.retry": "Try again",
 
   "common.cancel": "Cancel",
 
@@ -107,6 +109,7 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "home.sent": "付款给 {counterparty}",
   "home.received": "收到来自 {counterparty}",
   "home.feePaid": "手续费",
+  "home.relayerFee": "中继费",
   "home.reference": "参考号 {reference}",
 
   "pay.title": "支付收款请求",
@@ -136,6 +139,7 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "status.failed": "付款未完成",
   "status.tx": "交易",
   "status.done": "完成",
+  "status.retry": "重试",
 
   "common.cancel": "取消",
 

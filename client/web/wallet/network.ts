@@ -33,5 +33,6 @@ export async function loadNetwork(baseUrl: string): Promise<WalletNetwork> {
     factory: info.contracts.accounts.factory,
     implementation: info.contracts.accounts.implementation,
     relayerFees: info.relayer ? info.relayer.fees : null,
+    relayerAddress: info.relayer ? info.relayer.address : null,
   };
 }

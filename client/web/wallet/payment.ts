@@ -16,6 +16,8 @@ export interface WalletNetwork {
   implementation: string;
   /** The relayer's fee per currency in base units; null when the node runs no relayer. */
   relayerFees: Readonly<Partial<Record<Currency, bigint>>> | null;
+  /** The relayer's address (its fees show in the history); null without a relayer. */
+  relayerAddress: string | null;
 }
 
 /** A payment request checked against the network, ready to confirm. */

@@ -75,7 +75,18 @@ const zodEnglishOnly: Plugin = {
  * (`walletDir` defaults to client/web/wallet; tests point it elsewhere).
  */
 export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<WebApps> {
-  const walletDir = opts.walletDir ?? WALLET_DIR;
+  if (opts.walletDir !== undefined) return bundle(opts.walletDir);
+  // The sources do not change while the process runs: nodes started in one process (tests, bench) share one build.
+  built ??= bundle(WALLET_DIR).catch((e: unknown) => {
+    built = undefined;
+    throw e;
+  });
+  return built;
+}
+
+let built: Promise<WebApps> | undefined;
+
+async function bundle(walletDir: string): Promise<WebApps> {
   let js: Buffer;
   try {
     const result = await build({
