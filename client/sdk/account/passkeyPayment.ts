@@ -6,7 +6,6 @@ import type { PaymentRequest } from "../paymentUri.ts";
 import { nextNonce, submitIntent, waitForIntent } from "../relayerClient.ts";
 import { predictAccountAddress } from "./accountAddress.ts";
 import { hashPaymentIntent, paymentIntentToJson, type PaymentIntent } from "./intent.ts";
-import type { IntentRecord } from "./relayerApi.ts";
 
 /**
  * Paying from a passkey account through the node's relayer: the one flow the
@@ -22,6 +21,8 @@ export interface PasskeyNetwork {
   implementation: string;
   /** The relayer's fee per currency in base units; null when the node runs no relayer. */
   relayerFees: Readonly<Record<Currency, bigint>> | null;
+  /** The relayer's address (its fees show in histories); null without a relayer. */
+  relayerAddress: string | null;
 }
 
 /** The account's first device and CREATE2 salt: its address, and what the relayer deploys it with. */
@@ -59,6 +60,7 @@ export function passkeyNetwork(info: NetworkInfo): PasskeyNetwork {
     factory: accounts.factory,
     implementation: accounts.implementation,
     relayerFees: info.relayer ? info.relayer.fees : null,
+    relayerAddress: info.relayer ? info.relayer.address : null,
   };
 }
 
@@ -91,7 +93,7 @@ export interface PasskeyPaymentOptions {
   /** The intent is built; the device is about to ask for the fingerprint, face or PIN. */
   onSigning?(): void;
   /** The intent is signed and goes to the relayer. */
-  onSending?(record?: IntentRecord): void;
+  onSending?(): void;
   /** Unix seconds now (default: this machine's clock). */
   now?(): number;
   /** How long to wait for the relayer's transaction to be confirmed (default 120 s). */
@@ -131,13 +133,13 @@ export async function payWithPasskey(apiUrl: string, net: PasskeyNetwork, key: A
   const challenge = hashPaymentIntent(net.chainId, account, intent);
   opts.onSigning?.();
   const signature = await opts.sign(challenge);
+  opts.onSending?.();
   const submitted = await submitIntent(apiUrl, {
     account,
     intent: paymentIntentToJson(intent),
     signature,
     deployment: { qx: key.qx, qy: key.qy, salt: key.salt.toString() },
   });
-  opts.onSending?.(submitted);
   const done = await waitForIntent(apiUrl, submitted.id, { timeoutMs: opts.timeoutMs ?? 120_000 });
   if (done.status !== "confirmed" || done.txHash === null) {
     const err = done.error ?? { code: "payment_failed", message: `the payment ended as ${done.status}` };

@@ -74,7 +74,7 @@ export const WALLET_MESSAGES_EN = {
   "error.camera_unavailable": "The camera cannot be used: {message}",
   "error.no_relayer": "This node has no relayer, so it cannot send payments.",
   "error.wrong_chain": "This request is for chain {requested}, but this wallet is on chain {chainId}.",
-  "error.request_unsupported_token": "This request asks for a token this network does not issue ({token}).",
+  "error.unsupported_token": "This request asks for a token this network does not issue ({token}).",
   "error.timeout": "The payment is taking longer than expected. Check your history in a minute.",
 } as const;
 
@@ -152,6 +152,6 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "error.camera_unavailable": "无法使用相机：{message}",
   "error.no_relayer": "此节点没有中继，无法发送付款。",
   "error.wrong_chain": "此请求属于链 {requested}，而本钱包在链 {chainId} 上。",
-  "error.request_unsupported_token": "此请求要求的代币不是本网络发行的（{token}）。",
+  "error.unsupported_token": "此请求要求的代币不是本网络发行的（{token}）。",
   "error.timeout": "付款耗时比预期长。请稍后查看记录。",
 };
