@@ -94,45 +94,73 @@ export interface ApiClient {
   getPayments(params: { address: string; limit?: number; cursor?: string }): Promise<PaymentsPage>;
 }
 
+/** How {@link requestJson} calls the node. */
+export interface RequestOptions {
+  method?: "GET" | "POST";
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** `http://host:port/` → `http://host:port`. */
+export function nodeBaseUrl(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * One request to the node's JSON API, the response validated with `schema`.
+ * Any 2xx is success. Errors: the node's `{"error":{code,message}}` becomes an
+ * OrioleError with the node's code (details carry the HTTP status);
+ * `node_unreachable`, `node_error`, `invalid_response` otherwise.
+ */
+export async function requestJson<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions = {}): Promise<T> {
+  const base = nodeBaseUrl(baseUrl);
+  const init: RequestInit = { method: opts.method ?? "GET", headers: { accept: "application/json" }, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    init.headers = { accept: "application/json", "content-type": "application/json" };
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${base}${pathAndQuery}`, init);
+  } catch (e) {
+    throw new OrioleError("node_unreachable", `cannot reach the Oriole node at ${base}`, { url: base }, { cause: e });
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (e) {
+    if (!res.ok) throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status }, { cause: e });
+    throw new OrioleError("invalid_response", `the node at ${base} sent a body that is not JSON`, { url: base, path: pathAndQuery }, { cause: e });
+  }
+  if (!res.ok) {
+    const err = errorBodySchema.safeParse(body);
+    if (err.success) throw new OrioleError(err.data.error.code, err.data.error.message, { url: base, status: res.status });
+    throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status });
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OrioleError("invalid_response", `the node at ${base} sent an unexpected response to ${pathAndQuery}: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`, {
+      url: base,
+      path: pathAndQuery,
+    });
+  }
+  return parsed.data;
+}
+
+/** An address for a URL path, checksummed; OrioleError `invalid_address` otherwise. */
+export function checkedAddress(a: string): string {
+  const valid: boolean = isAddress(a);
+  if (!valid) throw new OrioleError("invalid_address", `"${a}" is not a valid address`, { address: a });
+  return getAddress(a);
+}
+
 export function createApiClient(opts: ApiClientOptions): ApiClient {
-  const base = opts.url.replace(/\/+$/, "");
+  const base = nodeBaseUrl(opts.url);
   const timeoutMs = opts.timeoutMs ?? 10_000;
-
-  async function get<T>(pathAndQuery: string, schema: z.ZodType<T>): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${pathAndQuery}`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (e) {
-      throw new OrioleError("node_unreachable", `cannot reach the Oriole node at ${base}`, { url: base }, { cause: e });
-    }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch (e) {
-      if (!res.ok) throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status }, { cause: e });
-      throw new OrioleError("invalid_response", `the node at ${base} sent a body that is not JSON`, { url: base, path: pathAndQuery }, { cause: e });
-    }
-    if (!res.ok) {
-      const err = errorBodySchema.safeParse(body);
-      if (err.success) throw new OrioleError(err.data.error.code, err.data.error.message, { url: base, status: res.status });
-      throw new OrioleError("node_error", `the node answered HTTP ${res.status}`, { url: base, status: res.status });
-    }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new OrioleError("invalid_response", `the node at ${base} sent an unexpected response to ${pathAndQuery}: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`, {
-        url: base,
-        path: pathAndQuery,
-      });
-    }
-    return parsed.data;
-  }
-
-  function checkedAddress(a: string): string {
-    const valid: boolean = isAddress(a);
-    if (!valid) throw new OrioleError("invalid_address", `"${a}" is not a valid address`, { address: a });
-    return getAddress(a);
-  }
+  const get = <T>(pathAndQuery: string, schema: z.ZodType<T>): Promise<T> => requestJson(base, pathAndQuery, schema, { timeoutMs });
 
   return {
     url: base,
