@@ -629,7 +629,7 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         bytes32 keyId = keyIdOf(qx, qy);
         if (_storage().deviceIndex[keyId] == 0) revert PasskeyAccountUnknownDevice(keyId);
         if (!WebAuthnP256.userVerified(authenticatorData)) {
-            revert PasskeyAccountUserVerificationRequired(uint8(authenticatorData[32]));
+            revert PasskeyAccountUserVerificationRequired(WebAuthnP256.flags(authenticatorData));
         }
         if (!WebAuthnP256.verifyAssertion(digest, signature, authenticatorData, suffix)) {
             revert PasskeyAccountInvalidSignature(keyId, digest);
