@@ -4,10 +4,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { factoryInterface, tokenInterface } from "../../node/src/relayer/contracts.ts";
+import { factoryInterface } from "../../node/src/relayer/contracts.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
-import { chainTime, fundedRelayerKey, getJsonBody, intentOf, passkeyWallet, paymentEvents, postIntent, submission, txCount, waitAllFinal, type PasskeyWallet } from "./fixtures.ts";
+import { chainTime, fundedRelayerKey, mintData, getJsonBody, intentOf, passkeyWallet, paymentEvents, postIntent, submission, txCount, waitAllFinal, type PasskeyWallet } from "./fixtures.ts";
 
 describe("relayer: kill -9 with intents queued and submitted, then restart", function () {
   this.timeout(300_000);
@@ -36,7 +36,7 @@ describe("relayer: kill -9 with intents queued and submitted, then restart", fun
     for (let i = 0; i < 6; i++) {
       const w = passkeyWallet(devnet.deployment, 0n);
       wallets.push(w);
-      await (await signer.sendTransaction({ to: usd, data: tokenInterface.encodeFunctionData("mint", [w.account, 10n ** 9n]) })).wait();
+      await (await signer.sendTransaction({ to: usd, data: mintData(w.account, 10n ** 9n) })).wait();
       if (i < 3) {
         const data = factoryInterface.encodeFunctionData("createAccount", [w.device.publicKey.qx, w.device.publicKey.qy, 0n]);
         await (await signer.sendTransaction({ to: devnet.deployment.contracts.accounts.factory, data })).wait();
