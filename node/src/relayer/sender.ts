@@ -179,8 +179,7 @@ export class Sender {
     const est = await estimateGas(this.#o.provider, tx);
     if (est.ok) {
       const limit = gasWithHeadroom(est.gas);
-      if (call.kind === "relay") await this.#checkRelayGas(call, limit);
-      return limit;
+      return call.kind === "relay" ? this.#relayGasLimit(call, limit) : limit;
     }
     if (call.kind === "direct") {
       await this.#fail(batch, est.revert.code, `the payment would fail: ${est.revert.message}`);
@@ -204,16 +203,25 @@ export class Sender {
 
   /**
    * PaymentRelay catches each payment's failure, so a gas limit that is too
-   * tight would make payments fail (out of gas, caught) instead of the
-   * transaction: check the limit gives as many failures as unlimited gas.
+   * tight makes payments fail (out of gas, caught) instead of the
+   * transaction. Each item passed its own simulation, so a batch normally
+   * shows no failure at `limit` (one eth_call); if it does, and not with
+   * unlimited gas, the limit is raised until it matches.
    */
-  async #checkRelayGas(call: RelayCall, limit: bigint): Promise<void> {
+  async #relayGasLimit(call: RelayCall, limit: bigint): Promise<bigint> {
     const failures = async (gasLimit?: bigint): Promise<bigint | undefined> => {
       const r = await ethCall(this.#o.provider, { from: this.#address, to: call.to, data: call.data, ...(gasLimit ? { gasLimit } : {}) });
       return r.ok ? (relayInterface.decodeFunctionResult("relay", r.data)[0] as bigint) : undefined;
     };
-    const [unlimited, limited] = await Promise.all([failures(), failures(limit)]);
-    if (unlimited !== limited) this.#log.warn("relay gas limit may starve payments", { unlimited, limited, limit });
+    let limited = await failures(limit);
+    if (limited === 0n) return limit;
+    const unlimited = await failures();
+    for (let i = 0; i < 4 && limited !== unlimited; i++) {
+      limit *= 2n;
+      limited = await failures(limit);
+    }
+    if (limited !== unlimited) this.#log.warn("relay gas limit may starve payments", { unlimited, limited, limit });
+    return limit;
   }
 
   async #sign(tx: TxRecord, maxFeePerGas: bigint, maxPriorityFeePerGas: bigint): Promise<TxAttempt> {
