@@ -272,20 +272,18 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @notice The EIP-712 digest a device signs (as the WebAuthn challenge) to approve `intent`.
     function hashPaymentIntent(PaymentIntent calldata intent) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    PAYMENT_INTENT_TYPEHASH,
-                    intent.token,
-                    intent.to,
-                    intent.amount,
-                    intent.ref,
-                    intent.nonce,
-                    intent.deadline,
-                    intent.maxRelayerFee
-                )
-            )
-        );
+        bytes32 structHash;
+        bytes32 typeHash = PAYMENT_INTENT_TYPEHASH;
+        // The struct is seven static words in calldata, in the signed order: hash them as they are.
+        // (Dirty high bits in an address would change the hash, so such a call fails the signature.)
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            calldatacopy(add(m, 0x20), intent, 0xe0)
+            structHash := keccak256(m, 0x100)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     // ------------------------------------------------------------------
@@ -640,30 +638,67 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @dev Marks `nonce` used; reverts if it already was.
     function _useNonce(uint256 nonce) private {
-        PasskeyAccountStorage storage $ = _storage();
+        mapping(uint256 => uint256) storage bitmap = _storage().nonceBitmap;
+        bytes32 slot;
+        uint256 word;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            mstore(0x00, shr(8, nonce))
+            mstore(0x20, bitmap.slot)
+            slot := keccak256(0x00, 0x40)
+            word := sload(slot)
+        }
         uint256 bit = 1 << (nonce & 0xff);
-        uint256 word = $.nonceBitmap[nonce >> 8];
         if (word & bit != 0) revert PasskeyAccountNonceUsed(nonce);
-        $.nonceBitmap[nonce >> 8] = word | bit;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(slot, or(word, bit))
+        }
     }
 
-    /// @dev Counts `requested` against `token`'s daily limit; reverts above it.
+    /**
+     * @dev Counts `requested` against `token`'s daily limit; reverts above it. The common case
+     * (no scheduled raise) reads and writes the packed {DailyLimit} word once, by hand:
+     * limit bits 0..95, spent 96..191, day 192..231, enabled byte 232..239, pending byte 240..247.
+     */
     function _spend(address token, uint256 requested) private {
+        mapping(address => DailyLimit) storage limits = _storage().limits;
+        bytes32 slot;
+        uint256 word;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            mstore(0x00, token)
+            mstore(0x20, limits.slot)
+            slot := keccak256(0x00, 0x40)
+            word := sload(slot)
+        }
+        if ((word >> 240) & 0xff != 0) return _spendWithPendingRaise(token, requested);
+        if ((word >> 232) & 0xff == 0) return; // unlimited
+        uint256 today = block.timestamp / 1 days;
+        uint256 limit = word & type(uint96).max;
+        uint256 spent = (word >> 192) & type(uint40).max == today ? (word >> 96) & type(uint96).max : 0;
+        uint256 remaining = limit - spent; // spent <= limit always
+        if (requested > remaining) revert PasskeyAccountDailyLimitExceeded(token, requested, remaining);
+        // spent + requested <= limit < 2**96 and today < 2**40: the fields stay in place
+        word = limit | ((spent + requested) << 96) | (today << 192) | (1 << 232);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+    }
+
+    /// @dev {_spend} when a raise is scheduled: applies it if it matured, then counts.
+    function _spendWithPendingRaise(address token, uint256 requested) private {
         PasskeyAccountStorage storage $ = _storage();
-        DailyLimit memory lim = $.limits[token];
-        if (lim.pending) {
-            // a scheduled raise is read only when there is one, and applied once it matured
-            lim = _currentLimit($, token);
-            if (!lim.pending) {
-                delete $.pendingLimits[token];
-                emit DailyLimitSet(token, lim.enabled ? lim.limit : type(uint256).max);
-                if (!lim.enabled) {
-                    delete $.limits[token];
-                    return;
-                }
+        DailyLimit memory lim = _currentLimit($, token);
+        if (!lim.pending) {
+            delete $.pendingLimits[token];
+            emit DailyLimitSet(token, lim.enabled ? lim.limit : type(uint256).max);
+            if (!lim.enabled) {
+                delete $.limits[token];
+                return;
             }
         }
-        if (!lim.enabled) return;
         uint40 today = uint40(block.timestamp / 1 days);
         uint256 spent = lim.day == today ? lim.spent : 0;
         uint256 remaining = lim.limit - spent;

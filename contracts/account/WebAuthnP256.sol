@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 /**
@@ -34,6 +33,8 @@ library WebAuthnP256 {
     uint256 internal constant MIN_SIGNATURE_LENGTH = 168;
     /// @notice authenticatorData flags: user present (UP) and user verified (UV).
     uint8 internal constant FLAGS_UP_UV = 0x05;
+    /// @dev n/2 for the P-256 group order n: the largest low s.
+    uint256 private constant HALF_N = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8;
 
     /**
      * @notice Splits a compact signature; `wellFormed` is false when the lengths do not add
@@ -81,10 +82,74 @@ library WebAuthnP256 {
         bytes calldata authenticatorData,
         bytes calldata suffix
     ) internal view returns (bool) {
-        bytes memory clientDataJSON =
-            bytes.concat(CLIENT_DATA_PREFIX, bytes(Base64.encodeURL(abi.encodePacked(challenge))), suffix);
-        bytes32 message = sha256(bytes.concat(authenticatorData, sha256(clientDataJSON)));
-        return P256.verify(message, bytes32(sig[64:96]), bytes32(sig[96:128]), bytes32(sig[0:32]), bytes32(sig[32:64]));
+        bytes32 message = _message(challenge, authenticatorData, suffix);
+        bytes32 r = bytes32(sig[64:96]);
+        bytes32 s = bytes32(sig[96:128]);
+        bytes32 qx = bytes32(sig[0:32]);
+        bytes32 qy = bytes32(sig[32:64]);
+        // Malleability: like OpenZeppelin's P256, only the low-s form is accepted.
+        if (uint256(s) > HALF_N) return false;
+        // Fast path: the EIP-7951 precompile answers 1 for a valid signature (it checks r, s
+        // and the public key itself). Anything else (invalid, or no precompile on this chain)
+        // goes to OpenZeppelin's P256.verify, which tells the two apart and falls back to Solidity.
+        bool valid;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, message)
+            mstore(add(m, 0x20), r)
+            mstore(add(m, 0x40), s)
+            mstore(add(m, 0x60), qx)
+            mstore(add(m, 0x80), qy)
+            mstore(0x00, 0)
+            let ok := staticcall(gas(), 0x100, m, 0xa0, 0x00, 0x20)
+            valid := and(ok, eq(mload(0x00), 1))
+        }
+        return valid || P256.verify(message, r, s, qx, qy);
+    }
+
+    /**
+     * @dev `sha256(authenticatorData ‖ sha256(prefix ‖ base64url(challenge) ‖ suffix))`, built in
+     * scratch memory past the free memory pointer (never allocated).
+     */
+    function _message(bytes32 challenge, bytes calldata authenticatorData, bytes calldata suffix)
+        private
+        view
+        returns (bytes32 message)
+    {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let adLength := authenticatorData.length
+            // clientDataJSON goes past room for authenticatorData ‖ sha256(clientDataJSON)
+            let json := add(m, add(adLength, 0x20))
+            // '{"type":"webauthn.get","challenge":"' (36 bytes)
+            mstore(json, 0x7b2274797065223a22776562617574686e2e676574222c226368616c6c656e67)
+            mstore(add(json, 0x20), 0x65223a2200000000000000000000000000000000000000000000000000000000)
+            // base64url alphabet in scratch space: byte i of [0x00, 0x40) is character i
+            mstore(0x00, 0x4142434445464748494a4b4c4d4e4f505152535455565758595a616263646566)
+            mstore(0x20, 0x6768696a6b6c6d6e6f707172737475767778797a303132333435363738392d5f)
+            // 43 characters: 42 of 6 bits from the top, then the last 4 bits padded with 2 zero bits
+            let out := add(json, 36)
+            for { let shift := 250 } 1 { shift := sub(shift, 24) } {
+                mstore8(out, byte(0, mload(and(shr(shift, challenge), 0x3f))))
+                mstore8(add(out, 1), byte(0, mload(and(shr(sub(shift, 6), challenge), 0x3f))))
+                mstore8(add(out, 2), byte(0, mload(and(shr(sub(shift, 12), challenge), 0x3f))))
+                mstore8(add(out, 3), byte(0, mload(and(shr(sub(shift, 18), challenge), 0x3f))))
+                out := add(out, 4)
+                if eq(shift, 34) { break } // 10 rounds: characters 0..39
+            }
+            mstore8(out, byte(0, mload(and(shr(10, challenge), 0x3f))))
+            mstore8(add(out, 1), byte(0, mload(and(shr(4, challenge), 0x3f))))
+            mstore8(add(out, 2), byte(0, mload(and(shl(2, challenge), 0x3f))))
+            calldatacopy(add(out, 3), suffix.offset, suffix.length)
+            // sha256 (precompile 2) cannot fail given enough gas; a failure leaves a wrong hash
+            // that no signature matches.
+            pop(staticcall(gas(), 2, json, add(79, suffix.length), add(m, adLength), 0x20))
+            calldatacopy(m, authenticatorData.offset, adLength)
+            pop(staticcall(gas(), 2, m, add(adLength, 0x20), 0x00, 0x20))
+            message := mload(0x00)
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ import { Wallet, hexlify, randomBytes, type TypedDataDomain } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { Metrics } from "./results.ts";
 import { deployStableToken, allRoles } from "../deploy/stableToken.ts";
+import { benchPasskeyGas } from "./passkeyGas.ts";
 import { PAY_WITH_AUTHORIZATION_TYPES, PERMIT_TYPES, TRANSFER_WITH_AUTHORIZATION_TYPES } from "../../client/sdk/abi.ts";
 
 /** Number of authorizations in the measured batch (`gas.batch.perPayment`). */
@@ -20,7 +21,10 @@ export const BATCH_SIZE = 100;
  * - `pay.withReference`: `pay(to, value, reference)` to a merchant without a fee who holds a balance;
  *   `pay.withReferenceAndFee`: the same to a merchant with a 1% fee (three balances change);
  * - `batch.perPayment`: `settlePayments` of BATCH_SIZE authorizations from distinct payers
- *   who have paid before (the second batch they sign), all to one merchant: total gas / BATCH_SIZE.
+ *   who have paid before (the second batch they sign), all to one merchant: total gas / BATCH_SIZE;
+ * - `passkey.payment`: a relayed passkey payment in steady state, called on the account (see passkeyGas.ts);
+ *   `passkey.payment.batched`: per payment in a PaymentRelay batch; `passkey.deployAndPay`: a
+ *   counterfactual account's first payment, deployed by PaymentRelay in the same transaction.
  */
 export async function benchGas(connection: NetworkConnection<"l1">): Promise<Metrics> {
   const { ethers } = connection;
@@ -87,6 +91,11 @@ export async function benchGas(connection: NetworkConnection<"l1">): Promise<Met
   const batchGas = await gasOf(stable.connect(relayer).settlePayments(await batch(1n), true));
   m["gas.batch.total"] = batchGas;
   m["gas.batch.perPayment"] = Math.round(batchGas / BATCH_SIZE);
+
+  const passkey = await benchPasskeyGas(connection);
+  m["gas.passkey.payment"] = passkey.payment;
+  m["gas.passkey.payment.batched"] = passkey.batched;
+  m["gas.passkey.deployAndPay"] = passkey.deployAndPay;
 
   const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
   m["gas.token.transferVsOz"] = ratio(m["gas.token.transfer"], m["gas.oz.transfer"]);

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import hre from "hardhat";
 import { benchGas } from "./gas.ts";
+import { benchPasskeyGas } from "./passkeyGas.ts";
 import { benchBackfill } from "./backfill.ts";
 import { benchE2e } from "./e2e.ts";
 import { benchRelayer } from "./relayer.ts";
@@ -31,6 +32,11 @@ step("gas: StableToken vs OpenZeppelin ERC20 (in-process osaka chain)…");
 const inProcess = await hre.network.create({ network: "default", chainType: "l1" });
 Object.assign(metrics, await benchGas(inProcess));
 await inProcess.close();
+
+step("gas: a passkey payment without the P-256 precompile (in-process prague chain)…");
+const prague = await hre.network.create({ network: "prague", chainType: "l1" });
+metrics["gas.passkey.payment.noPrecompile"] = (await benchPasskeyGas(prague, { paymentOnly: true })).payment;
+await prague.close();
 
 step("starting a hardhat node and deploying Oriole…");
 const chain = await startHardhatNode({ inheritOutput: process.env.ORIOLE_BENCH_DEBUG === "1" });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Account as OZAccount} from "@openzeppelin/contracts/account/Account.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {StableTokenTestBase} from "./StableTokenTestBase.sol";
@@ -67,6 +68,10 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
     function authenticatorData(bytes1 flags) internal pure returns (bytes memory) {
         // rpIdHash ‖ flags ‖ signCount
         return abi.encodePacked(sha256("localhost"), flags, uint32(7));
+    }
+
+    function base64Url(bytes32 challenge) internal pure returns (string memory) {
+        return Base64.encodeURL(abi.encodePacked(challenge));
     }
 
     function clientData(bytes32 challenge) internal pure returns (string memory) {
@@ -179,7 +184,65 @@ abstract contract PasskeyTestBase is StableTokenTestBase {
         acct.executeWithSig(data, nonce, deadline, sig);
     }
 
+    /// @dev Same, expecting the revert `err` (signed first: signing calls the sha256 precompile).
+    function callWithSigReverts(PasskeyAccount acct, uint256 deviceKey, bytes memory data, uint256 nonce, bytes memory err)
+        internal
+    {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = assertion(deviceKey, accountCallDigest(address(acct), data, nonce, deadline), FLAGS_UP_UV);
+        vm.expectRevert(err);
+        acct.executeWithSig(data, nonce, deadline, sig);
+    }
+
     function messageDigest(address acct, bytes32 hash) internal view returns (bytes32) {
         return accountDigest(acct, keccak256(abi.encode(MESSAGE_TYPEHASH, hash)));
+    }
+}
+
+/// @dev One funded passkey account (the phone as its device) with the usual helpers.
+abstract contract PasskeyFixture is PasskeyTestBase {
+    PasskeyAccount internal account;
+    bytes32 internal phoneQx;
+    bytes32 internal phoneQy;
+    bytes32 internal laptopQx;
+    bytes32 internal laptopQy;
+    bytes32 internal constant REF = keccak256("invoice-42");
+    bytes4 internal constant MAGIC = 0x1626ba7e;
+
+    function setUp() public virtual override {
+        super.setUp();
+        account = newAccount(phoneKey);
+        vm.label(address(account), "passkeyAccount");
+        (phoneQx, phoneQy) = pubKey(phoneKey);
+        (laptopQx, laptopQy) = pubKey(laptopKey);
+        mintTo(address(account), FUNDS);
+    }
+
+    /// @dev The relayer submits `i`, its fee going to `collector`.
+    function relay(PasskeyAccount.PaymentIntent memory i, uint256 fee, bytes memory sig) internal {
+        vm.prank(relayer);
+        account.executePayment(i, fee, collector, sig);
+    }
+
+    /// @dev Signs `i` with the phone and relays it with fee 0.
+    function pay(PasskeyAccount.PaymentIntent memory i) internal {
+        relay(i, 0, signIntent(phoneKey, address(account), i));
+    }
+
+    function addLaptop() internal {
+        callWithSig(account, phoneKey, abi.encodeCall(PasskeyAccount.addDevice, (laptopQx, laptopQy)), 900);
+    }
+
+    /// @dev The next call must revert because the phone's assertion does not sign `digest`.
+    function expectInvalidPhoneSignature(bytes32 digest) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                PasskeyAccount.PasskeyAccountInvalidSignature.selector, account.keyIdOf(phoneQx, phoneQy), digest
+            )
+        );
+    }
+
+    function expectNotSelf(address caller) internal {
+        vm.expectRevert(abi.encodeWithSelector(OZAccount.AccountUnauthorized.selector, caller));
     }
 }

@@ -114,6 +114,7 @@ describe("sdk/webauthn", function () {
         ["r too long", der((1n << 263n) + 1n, 1n)],
       ];
       for (const [name, b] of bad) expect(codeOf(() => derToRS(b)), name).to.equal("invalid_der_signature");
+      expect(codeOf(() => derToRS("0x30zz"))).to.equal("invalid_der_signature");
     });
   });
 
@@ -184,6 +185,8 @@ describe("sdk/webauthn", function () {
       expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: CHALLENGE, ...a, clientDataJSON: longer }))).to.equal("webauthn_challenge_mismatch");
       expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: CHALLENGE, ...a, clientDataJSON: CLIENT_DATA_PREFIX }))).to.equal("webauthn_challenge_mismatch");
       expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: "0x1234", ...a }))).to.equal("invalid_challenge");
+      expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: "not hex", ...a }))).to.equal("invalid_challenge");
+      expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, qx: "0x1234", challenge: CHALLENGE, ...a }))).to.equal("invalid_public_key");
       expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: CHALLENGE, ...a, authenticatorData: a.authenticatorData.subarray(0, 36) }))).to.equal("invalid_authenticator_data");
       expect(codeOf(() => encodePasskeySignature({ ...device.publicKey, challenge: CHALLENGE, ...a, signature: a.signature.subarray(1) }))).to.equal("invalid_der_signature");
     });
@@ -210,6 +213,8 @@ describe("sdk/webauthn", function () {
         expect(codeOf(() => decodePasskeySignature(bad)), name).to.equal("invalid_passkey_signature");
         expect(verifyPasskeySignature(CHALLENGE, bad), name).to.be.false;
       }
+      expect(codeOf(() => decodePasskeySignature("0xnothex"))).to.equal("invalid_passkey_signature");
+      expect(verifyPasskeySignature(CHALLENGE, "0xnothex")).to.be.false;
       expect(decodePasskeySignature(b.subarray(0, 168)).clientDataJSONSuffix).to.equal('"');
     });
 

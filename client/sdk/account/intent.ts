@@ -69,6 +69,12 @@ export function accountDomain(chainId: bigint | number, account: string) {
   return { name: ACCOUNT_DOMAIN_NAME, version: ACCOUNT_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract: getAddress(account) };
 }
 
+/** The Solidity `PaymentIntent` struct's fields (the struct calls `reference` `ref`), for contract calls. */
+export function paymentIntentStruct(intent: PaymentIntent) {
+  const { token, to, amount, reference, nonce, deadline, maxRelayerFee } = intent;
+  return { token, to, amount, ref: reference, nonce, deadline, maxRelayerFee };
+}
+
 /** The intent's EIP-712 digest (0x-hex), = `hashPaymentIntent` on-chain; the WebAuthn challenge and the relayer's intent id. */
 export function hashPaymentIntent(chainId: bigint | number, account: string, intent: PaymentIntent): string {
   return TypedDataEncoder.hash(accountDomain(chainId, account), PAYMENT_INTENT_TYPES, intent);

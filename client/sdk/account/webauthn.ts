@@ -49,6 +49,15 @@ export function base64UrlDecode(text: string): Uint8Array {
   return bytes;
 }
 
+/** getBytes, but a value that is not bytes (bad hex) fails with the caller's error code. */
+function bytesOf(value: BytesLike, code: string, what: string): Uint8Array {
+  try {
+    return getBytes(value);
+  } catch {
+    throw new OrioleError(code, `${what} is not bytes (0x-hex or Uint8Array)`);
+  }
+}
+
 function invalidDer(reason: string): OrioleError {
   return new OrioleError("invalid_der_signature", `the DER signature is malformed: ${reason}`);
 }
@@ -72,7 +81,7 @@ function readDerInteger(der: Uint8Array, at: number): { value: bigint; next: num
  * @throws OrioleError `invalid_der_signature` when the DER is malformed or r/s out of range.
  */
 export function derToRS(der: BytesLike): { r: bigint; s: bigint } {
-  const b = getBytes(der);
+  const b = bytesOf(der, "invalid_der_signature", "the DER signature");
   if (b.length < 8 || b.length > 72 || b[0] !== 0x30) throw invalidDer("expected a SEQUENCE");
   if (b[1] !== b.length - 2) throw invalidDer("SEQUENCE length does not match");
   const r = readDerInteger(b, 2);
@@ -90,7 +99,7 @@ const SPKI_P256_PREFIX = "3059301306072a8648ce3d020106082a8648ce3d030107034200";
  * @throws OrioleError `invalid_public_key` when it is not a P-256 SPKI or the point is not on the curve.
  */
 export function publicKeyFromSpki(spki: BytesLike): PasskeyPublicKey {
-  const b = getBytes(spki);
+  const b = bytesOf(spki, "invalid_public_key", "the SubjectPublicKeyInfo");
   if (b.length !== 91 || hexlify(b.subarray(0, 26)).slice(2) !== SPKI_P256_PREFIX || b[26] !== 0x04) {
     throw new OrioleError("invalid_public_key", "not a P-256 SubjectPublicKeyInfo with an uncompressed point");
   }
@@ -109,14 +118,14 @@ function isOnCurve(uncompressed: Uint8Array): boolean {
 }
 
 function challengeBytes(challenge: BytesLike): Uint8Array {
-  const c = getBytes(challenge);
+  const c = bytesOf(challenge, "invalid_challenge", "the challenge");
   if (c.length !== 32) throw new OrioleError("invalid_challenge", `the challenge must be 32 bytes, got ${c.length}`);
   return c;
 }
 
-function word(v: BytesLike | bigint, what: string): Uint8Array {
-  const b = typeof v === "bigint" ? getBytes(toBeHex(v, 32)) : getBytes(v);
-  if (b.length !== 32) throw new OrioleError("invalid_passkey_signature", `${what} must be 32 bytes`);
+function keyWord(v: BytesLike, what: string): Uint8Array {
+  const b = bytesOf(v, "invalid_public_key", what);
+  if (b.length !== 32) throw new OrioleError("invalid_public_key", `${what} must be 32 bytes`);
   return b;
 }
 
@@ -144,7 +153,7 @@ export function encodePasskeySignature(a: PasskeyAssertion): string {
   if (cdj.length < head.length || hexlify(cdj.subarray(0, head.length)) !== hexlify(head)) {
     throw new OrioleError("webauthn_challenge_mismatch", "clientDataJSON is not a webauthn.get over this challenge");
   }
-  const authData = getBytes(a.authenticatorData);
+  const authData = bytesOf(a.authenticatorData, "invalid_authenticator_data", "authenticatorData");
   if (authData.length < MIN_AUTHENTICATOR_DATA_LENGTH || authData.length > 0xffff) {
     throw new OrioleError("invalid_authenticator_data", `authenticatorData must be 37 to 65535 bytes, got ${authData.length}`);
   }
@@ -152,7 +161,7 @@ export function encodePasskeySignature(a: PasskeyAssertion): string {
   const len = new Uint8Array([authData.length >> 8, authData.length & 0xff]);
   // The suffix keeps its opening '"' (the challenge's closing quote): the contract checks it.
   const suffix = cdj.subarray(head.length - 1);
-  return concat([word(a.qx, "qx"), word(a.qy, "qy"), word(r, "r"), word(s, "s"), len, authData, suffix]);
+  return concat([keyWord(a.qx, "qx"), keyWord(a.qy, "qy"), toBeHex(r, 32), toBeHex(s, 32), len, authData, suffix]);
 }
 
 /** A passkey signature taken apart. */
@@ -173,7 +182,7 @@ function invalidSig(reason: string): OrioleError {
  * @throws OrioleError `invalid_passkey_signature` (too short, bad length, suffix not starting with '"', not UTF-8).
  */
 export function decodePasskeySignature(signature: BytesLike): DecodedPasskeySignature {
-  const b = getBytes(signature);
+  const b = bytesOf(signature, "invalid_passkey_signature", "the passkey signature");
   if (b.length < MIN_PASSKEY_SIGNATURE_LENGTH) throw invalidSig(`${b.length} bytes, at least ${MIN_PASSKEY_SIGNATURE_LENGTH} needed`);
   const authLen = ((b[128] ?? 0) << 8) | (b[129] ?? 0);
   if (authLen < MIN_AUTHENTICATOR_DATA_LENGTH) throw invalidSig("authenticatorData shorter than 37 bytes");
