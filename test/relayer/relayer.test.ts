@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
+import { getAddress, hexlify, Interface, randomBytes, Wallet } from "ethers";
+import { hashAccountCall } from "../../client/sdk/account/intent.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
@@ -263,6 +264,20 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
       expect(r2.status).to.equal(422);
       expect(r2.body.error?.code).to.equal("simulation_failed");
       expect(r2.body.error?.message).to.match(/insufficient balance/);
+    });
+
+    it("over the account's daily limit → simulation_failed naming the limit", async function () {
+      const w = wallets[6]!;
+      const account = new Interface(["function setDailyLimit(address token, uint256 limit)", "function executeWithSig(bytes data, uint256 nonce, uint256 deadline, bytes signature)"]);
+      const data = account.encodeFunctionData("setDailyLimit", [usd, 5_000_000n]);
+      const call = { data, nonce: 900n, deadline: (await chainTime(rpc)) + 600n };
+      const signature = w.device.sign(hashAccountCall(chainId, w.account, call));
+      // Lowering a limit applies at once (it is owned by the account: any sender may submit the signed call).
+      await send(account.encodeFunctionData("executeWithSig", [call.data, call.nonce, call.deadline, signature]), w.account);
+      const r = await postIntent(node.url, submission(chainId, w, intentOf(await fields({ nonce: 200n, amount: 5_000_000n }))));
+      expect(r.status, JSON.stringify(r.body)).to.equal(422);
+      expect(r.body.error?.code).to.equal("simulation_failed");
+      expect(r.body.error?.message).to.match(/daily limit/);
     });
 
     it("a counterfactual account without its deployment → account_not_deployed; a deployment of another account → deployment_mismatch", async function () {
