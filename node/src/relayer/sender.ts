@@ -135,6 +135,7 @@ export class Sender {
 
   async #sendBatch(): Promise<void> {
     const batch = this.#queue.splice(0, this.#cap);
+    const t0 = performance.now();
     let tx: TxRecord | undefined;
     try {
       tx = await this.#prepare(batch);
@@ -150,7 +151,7 @@ export class Sender {
     }
     this.#pending = tx;
     this.#nonce += 1;
-    this.#log.info("relaying", { nonce: tx.nonce, payments: batch.length, kind: tx.kind, txHash: tx.attempts[0]?.hash, gasLimit: tx.gasLimit });
+    this.#log.info("relaying", { nonce: tx.nonce, payments: batch.length, kind: tx.kind, txHash: tx.attempts[0]?.hash, gasLimit: tx.gasLimit, prepareMs: Math.round(performance.now() - t0) });
     await this.#broadcast(tx, tx.attempts[0]);
   }
 
@@ -183,7 +184,9 @@ export class Sender {
    */
   async #gasFor(call: RelayCall, batch: IntentRecord[], items: RelayItem[]): Promise<bigint | undefined> {
     const tx = { from: this.#address, to: call.to, data: call.data };
+    const t0 = performance.now();
     const est = await estimateGas(this.#o.provider, tx);
+    this.#log.debug("gas estimated", { kind: call.kind, items: items.length, ms: Math.round(performance.now() - t0), gas: est.ok ? est.gas : undefined });
     if (est.ok) {
       const limit = gasWithHeadroom(est.gas);
       return call.kind === "relay" ? this.#relayGasLimit(call, limit) : limit;
