@@ -25,11 +25,22 @@ export default defineConfig({
     hardhatTypechain,
   ],
   solidity: {
-    version: SOLC_VERSION,
-    path: SOLJSON_PATH,
-    settings: {
-      optimizer: { enabled: true, runs: 10_000 },
-      evmVersion: "osaka",
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        path: SOLJSON_PATH,
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          evmVersion: "osaka",
+        },
+      },
+    ],
+    overrides: {
+      "contracts/account/PasskeyAccount.sol": {
+        version: SOLC_VERSION,
+        path: SOLJSON_PATH,
+        settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "osaka", viaIR: true },
+      },
     },
   },
   paths: {

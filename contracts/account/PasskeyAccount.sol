@@ -6,7 +6,6 @@ pragma solidity ^0.8.28;
 
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC7821} from "@openzeppelin/contracts/account/extensions/draft-ERC7821.sol";
-import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -56,10 +55,10 @@ import {WebAuthnP256} from "./WebAuthnP256.sol";
  * so a stolen unlocked phone cannot lift the limit and drain the account at once.
  *
  * @dev Deployed as an implementation behind clones (see PasskeyAccountFactory): the
- * constructor locks the implementation's initializer; the delays are immutables shared
+ * implementation itself cannot be initialized; the delays are immutables shared
  * by every clone. State lives in the ERC-7201 namespace `oriole.storage.PasskeyAccount`.
  */
-contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
+contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
     using SafeERC20 for IERC20;
 
     /// @notice A payment the account's owner approved with a device.
@@ -71,12 +70,6 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         uint256 nonce;
         uint256 deadline;
         uint256 maxRelayerFee;
-    }
-
-    /// @dev A registered device's public key.
-    struct Device {
-        bytes32 qx;
-        bytes32 qy;
     }
 
     /// @dev One token's daily limit, packed in one slot (read and written once per payment).
@@ -104,8 +97,10 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @custom:storage-location erc7201:oriole.storage.PasskeyAccount
     struct PasskeyAccountStorage {
-        Device[] devices;
-        mapping(bytes32 keyId => uint256) deviceIndex; // index in `devices` + 1; 0: not a device
+        // The devices form a linked list through one mapping: `deviceNext[SENTINEL]` is the first
+        // keyId, each device points to the next and the last to SENTINEL; 0 means "not a device".
+        // A payment reads one slot, and the first device costs two fresh slots, not an array's four.
+        mapping(bytes32 keyId => bytes32 next) deviceNext;
         mapping(uint256 wordPos => uint256) nonceBitmap;
         mapping(address token => DailyLimit) limits;
         mapping(address token => PendingLimit) pendingLimits;
@@ -130,6 +125,11 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     /// @notice EIP-712 type hash wrapping an ERC-1271 hash (see {replaySafeHash}).
     bytes32 public constant ORIOLE_MESSAGE_TYPEHASH = keccak256("OrioleMessage(bytes32 hash)");
 
+    /// @dev Head and tail marker of the device list (no keccak256 output is 1 in practice).
+    bytes32 private constant SENTINEL = bytes32(uint256(1));
+    /// @dev The implementation's own address: only clones can be initialized.
+    address private immutable SELF = address(this);
+
     /// @notice Most devices an account holds (bounds the work of {completeRecovery}).
     uint256 public constant MAX_DEVICES = 16;
     /// @notice Most guardians an account holds.
@@ -145,8 +145,8 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @notice A device `keyId = keccak256(qx, qy)` was registered.
     event DeviceAdded(bytes32 indexed keyId, bytes32 qx, bytes32 qy);
-    /// @notice A device was unregistered.
-    event DeviceRemoved(bytes32 indexed keyId, bytes32 qx, bytes32 qy);
+    /// @notice The device `keyId` was unregistered (its key is in its {DeviceAdded}).
+    event DeviceRemoved(bytes32 indexed keyId);
     /// @notice `nonce` was used by an account call or invalidated.
     event NonceUsed(uint256 indexed nonce);
     /// @notice The intent with `nonce` was paid (the token emits the `Payment` and `Transfer`s);
@@ -165,6 +165,8 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     /// @notice Recovery `recoveryNonce` replaced every device with `(qx, qy)`.
     event RecoveryCompleted(uint256 indexed recoveryNonce, bytes32 qx, bytes32 qy);
 
+    /// @notice The account was initialized already, or this is the implementation.
+    error PasskeyAccountAlreadyInitialized();
     /// @notice The public key is not a valid P-256 point.
     error PasskeyAccountInvalidPublicKey(bytes32 qx, bytes32 qy);
     /// @notice The device is already registered.
@@ -217,12 +219,11 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     /**
      * @param limitRaiseDelay_ seconds before a raised daily limit applies
      * @param recoveryDelay_ seconds the owner has to cancel a recovery
-     * @dev Locks the implementation; clones are initialized by {initialize}.
+     * @dev The implementation stays uninitialized and refuses {initialize}; clones are initialized.
      */
     constructor(uint256 limitRaiseDelay_, uint256 recoveryDelay_) EIP712("Oriole PasskeyAccount", "1") {
         limitRaiseDelay = limitRaiseDelay_;
         recoveryDelay = recoveryDelay_;
-        _disableInitializers();
     }
 
     /**
@@ -230,7 +231,9 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
      * @param qx x coordinate of the device's P-256 public key
      * @param qy y coordinate of the device's P-256 public key
      */
-    function initialize(bytes32 qx, bytes32 qy) external initializer {
+    function initialize(bytes32 qx, bytes32 qy) external {
+        // an initialized account always has a device (the last one cannot be removed)
+        if (address(this) == SELF || _storage().deviceNext[SENTINEL] != 0) revert PasskeyAccountAlreadyInitialized();
         _addDevice(qx, qy);
     }
 
@@ -346,17 +349,23 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
 
     /// @notice Whether `(qx, qy)` is a registered device.
     function isDevice(bytes32 qx, bytes32 qy) external view returns (bool) {
-        return _storage().deviceIndex[keyIdOf(qx, qy)] != 0;
+        return _storage().deviceNext[keyIdOf(qx, qy)] != 0;
     }
 
     /// @notice How many devices are registered.
     function deviceCount() external view returns (uint256) {
-        return _storage().devices.length;
+        return _deviceCount(_storage());
     }
 
-    /// @notice The registered devices' public keys.
-    function devices() external view returns (Device[] memory) {
-        return _storage().devices;
+    /// @notice The registered devices' ids (`keyIdOf(qx, qy)`), newest first.
+    function deviceIds() external view returns (bytes32[] memory ids) {
+        PasskeyAccountStorage storage $ = _storage();
+        ids = new bytes32[](_deviceCount($));
+        bytes32 k = $.deviceNext[SENTINEL];
+        for (uint256 i = 0; i < ids.length; ++i) {
+            ids[i] = k;
+            k = $.deviceNext[k];
+        }
     }
 
     /// @notice A device's id: `keccak256(abi.encode(qx, qy))`.
@@ -564,13 +573,14 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         uint256 rn = $.recoveryNonce;
         delete $.recovery;
         $.recoveryNonce = rn + 1;
-        for (uint256 i = $.devices.length; i > 0; --i) {
-            Device memory d = $.devices[i - 1];
-            bytes32 keyId = keyIdOf(d.qx, d.qy);
-            delete $.deviceIndex[keyId];
-            $.devices.pop();
-            emit DeviceRemoved(keyId, d.qx, d.qy);
+        bytes32 k = $.deviceNext[SENTINEL];
+        while (k != SENTINEL) {
+            bytes32 next = $.deviceNext[k];
+            delete $.deviceNext[k];
+            emit DeviceRemoved(k);
+            k = next;
         }
+        delete $.deviceNext[SENTINEL];
         _addDevice(r.qx, r.qy);
         emit RecoveryCompleted(rn, r.qx, r.qy);
     }
@@ -604,7 +614,7 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
     function _rawSignatureValidation(bytes32 hash, bytes calldata signature) internal view override returns (bool) {
         if (signature.length < WebAuthnP256.MIN_SIGNATURE_LENGTH) return false;
         (bytes32 qx, bytes32 qy) = WebAuthnP256.publicKey(signature);
-        return _storage().deviceIndex[keyIdOf(qx, qy)] != 0 && WebAuthnP256.verify(hash, signature);
+        return _storage().deviceNext[keyIdOf(qx, qy)] != 0 && WebAuthnP256.verify(hash, signature);
     }
 
     /// @dev ERC-7821 `execute` is callable by the account itself and by the ERC-4337 EntryPoint.
@@ -627,9 +637,9 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         if (!wellFormed) revert PasskeyAccountMalformedSignature(signature.length);
         (bytes32 qx, bytes32 qy) = WebAuthnP256.publicKey(signature);
         bytes32 keyId = keyIdOf(qx, qy);
-        if (_storage().deviceIndex[keyId] == 0) revert PasskeyAccountUnknownDevice(keyId);
+        if (_storage().deviceNext[keyId] == 0) revert PasskeyAccountUnknownDevice(keyId);
         if (!WebAuthnP256.userVerified(authenticatorData)) {
-            revert PasskeyAccountUserVerificationRequired(uint8(authenticatorData[32]));
+            revert PasskeyAccountUserVerificationRequired(WebAuthnP256.flags(authenticatorData));
         }
         if (!WebAuthnP256.verifyAssertion(digest, signature, authenticatorData, suffix)) {
             revert PasskeyAccountInvalidSignature(keyId, digest);
@@ -737,30 +747,34 @@ contract PasskeyAccount is Account, ERC7821, EIP712, Initializable, IERC1271 {
         if (!P256.isValidPublicKey(qx, qy)) revert PasskeyAccountInvalidPublicKey(qx, qy);
         PasskeyAccountStorage storage $ = _storage();
         bytes32 keyId = keyIdOf(qx, qy);
-        if ($.deviceIndex[keyId] != 0) revert PasskeyAccountDeviceExists(keyId);
-        uint256 n = $.devices.length;
-        if (n >= MAX_DEVICES) revert PasskeyAccountTooManyDevices(MAX_DEVICES);
-        $.devices.push(Device({qx: qx, qy: qy}));
-        $.deviceIndex[keyId] = n + 1;
+        if ($.deviceNext[keyId] != 0) revert PasskeyAccountDeviceExists(keyId);
+        if (_deviceCount($) >= MAX_DEVICES) revert PasskeyAccountTooManyDevices(MAX_DEVICES);
+        bytes32 head = $.deviceNext[SENTINEL];
+        $.deviceNext[keyId] = head == 0 ? SENTINEL : head;
+        $.deviceNext[SENTINEL] = keyId;
         emit DeviceAdded(keyId, qx, qy);
     }
 
     function _removeDevice(bytes32 qx, bytes32 qy) private {
         PasskeyAccountStorage storage $ = _storage();
         bytes32 keyId = keyIdOf(qx, qy);
-        uint256 index = $.deviceIndex[keyId];
-        if (index == 0) revert PasskeyAccountUnknownDevice(keyId);
-        uint256 n = $.devices.length;
-        if (n == 1) revert PasskeyAccountLastDevice(keyId);
-        if (index != n) {
-            // move the last device into the freed position
-            Device memory last = $.devices[n - 1];
-            $.devices[index - 1] = last;
-            $.deviceIndex[keyIdOf(last.qx, last.qy)] = index;
+        bytes32 next = $.deviceNext[keyId];
+        if (next == 0) revert PasskeyAccountUnknownDevice(keyId);
+        bytes32 prev = SENTINEL;
+        while ($.deviceNext[prev] != keyId) prev = $.deviceNext[prev];
+        if (prev == SENTINEL && next == SENTINEL) revert PasskeyAccountLastDevice(keyId);
+        $.deviceNext[prev] = next;
+        delete $.deviceNext[keyId];
+        emit DeviceRemoved(keyId);
+    }
+
+    function _deviceCount(PasskeyAccountStorage storage $) private view returns (uint256 n) {
+        bytes32 k = $.deviceNext[SENTINEL];
+        if (k == 0) return 0;
+        while (k != SENTINEL) {
+            ++n;
+            k = $.deviceNext[k];
         }
-        $.devices.pop();
-        delete $.deviceIndex[keyId];
-        emit DeviceRemoved(keyId, qx, qy);
     }
 
     function _storage() private pure returns (PasskeyAccountStorage storage $) {

@@ -49,26 +49,51 @@ library WebAuthnP256 {
         pure
         returns (bool wellFormed, bytes calldata authenticatorData, bytes calldata suffix)
     {
-        authenticatorData = sig[0:0];
-        suffix = sig[0:0];
-        if (sig.length < MIN_SIGNATURE_LENGTH) return (false, authenticatorData, suffix);
-        uint256 adEnd = HEADER_LENGTH + uint16(bytes2(sig[128:130]));
-        // the suffix holds at least the closing quote
-        if (adEnd < HEADER_LENGTH + MIN_AUTHENTICATOR_DATA_LENGTH || adEnd >= sig.length) {
-            return (false, authenticatorData, suffix);
+        // Hand-written: the bounds are checked once here, instead of on every slice.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            authenticatorData.offset := sig.offset
+            authenticatorData.length := 0
+            suffix.offset := sig.offset
+            suffix.length := 0
+            if iszero(lt(sig.length, MIN_SIGNATURE_LENGTH)) {
+                let adLength := shr(240, calldataload(add(sig.offset, 128)))
+                let adEnd := add(HEADER_LENGTH, adLength)
+                // the suffix holds at least the closing quote (0x22)
+                wellFormed := and(
+                    and(iszero(lt(adLength, MIN_AUTHENTICATOR_DATA_LENGTH)), lt(adEnd, sig.length)),
+                    eq(byte(0, calldataload(add(sig.offset, adEnd))), 0x22)
+                )
+                if wellFormed {
+                    authenticatorData.offset := add(sig.offset, HEADER_LENGTH)
+                    authenticatorData.length := adLength
+                    suffix.offset := add(sig.offset, adEnd)
+                    suffix.length := sub(sig.length, adEnd)
+                }
+            }
         }
-        if (sig[adEnd] != "\"") return (false, authenticatorData, suffix);
-        return (true, sig[HEADER_LENGTH:adEnd], sig[adEnd:]);
     }
 
     /// @notice Whether the authenticatorData's flags have both UP and UV set (`authenticatorData.length >= 33`).
     function userVerified(bytes calldata authenticatorData) internal pure returns (bool) {
-        return uint8(authenticatorData[32]) & FLAGS_UP_UV == FLAGS_UP_UV;
+        return flags(authenticatorData) & FLAGS_UP_UV == FLAGS_UP_UV;
+    }
+
+    /// @notice The authenticatorData's flags byte (`authenticatorData.length >= 33`).
+    function flags(bytes calldata authenticatorData) internal pure returns (uint8 f) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            f := byte(0, calldataload(add(authenticatorData.offset, 32)))
+        }
     }
 
     /// @notice The device public key a compact signature claims (`sig.length >= 64`).
     function publicKey(bytes calldata sig) internal pure returns (bytes32 qx, bytes32 qy) {
-        return (bytes32(sig[0:32]), bytes32(sig[32:64]));
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            qx := calldataload(sig.offset)
+            qy := calldataload(add(sig.offset, 32))
+        }
     }
 
     /**
@@ -83,10 +108,17 @@ library WebAuthnP256 {
         bytes calldata suffix
     ) internal view returns (bool) {
         bytes32 message = _message(challenge, authenticatorData, suffix);
-        bytes32 r = bytes32(sig[64:96]);
-        bytes32 s = bytes32(sig[96:128]);
-        bytes32 qx = bytes32(sig[0:32]);
-        bytes32 qy = bytes32(sig[32:64]);
+        bytes32 r;
+        bytes32 s;
+        bytes32 qx;
+        bytes32 qy;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            qx := calldataload(sig.offset)
+            qy := calldataload(add(sig.offset, 32))
+            r := calldataload(add(sig.offset, 64))
+            s := calldataload(add(sig.offset, 96))
+        }
         // Malleability: like OpenZeppelin's P256, only the low-s form is accepted.
         if (uint256(s) > HALF_N) return false;
         // Fast path: the EIP-7951 precompile answers 1 for a valid signature (it checks r, s

@@ -81,12 +81,9 @@ export async function benchPasskeyGas(connection: NetworkConnection<"l1">, opts?
   const address = await steadyAccount(device, 0n);
   const account = await ethers.getContractAt("PasskeyAccount", address, relayer);
   const second = intent(1n);
-  const paymentTx = await account.executePayment(paymentIntentStruct(second), RELAYER_FEE, relayer.address, device.sign(hashPaymentIntent(chainId, address, second)));
-  const payment = await gasOf(Promise.resolve(paymentTx));
-  if (process.env.ORIOLE_TRACE === "1") {
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile("/tmp/contracts-trace.json", JSON.stringify(await ethers.provider.send("debug_traceTransaction", [paymentTx.hash, { disableStorage: true, disableMemory: true, disableStack: true }])));
-  }
+  const payment = await gasOf(
+    account.executePayment(paymentIntentStruct(second), RELAYER_FEE, relayer.address, device.sign(hashPaymentIntent(chainId, address, second))),
+  );
 
   if (opts?.paymentOnly) return { payment };
 

@@ -16,20 +16,20 @@ contract PasskeyAccountTest is PasskeyFixture {
         assertTrue(account.isDevice(phoneQx, phoneQy));
         assertFalse(account.isDevice(laptopQx, laptopQy));
         assertEq(account.deviceCount(), 1);
-        PasskeyAccount.Device[] memory list = account.devices();
-        assertEq(list.length, 1);
-        assertEq(list[0].qx, phoneQx);
+        bytes32[] memory ids = account.deviceIds();
+        assertEq(ids.length, 1);
+        assertEq(ids[0], account.keyIdOf(phoneQx, phoneQy));
         assertEq(account.limitRaiseDelay(), LIMIT_RAISE_DELAY);
         assertEq(account.recoveryDelay(), RECOVERY_DELAY);
     }
 
     function test_RevertWhen_InitializedTwice() public {
-        vm.expectRevert(bytes4(keccak256("InvalidInitialization()")));
+        vm.expectRevert(PasskeyAccount.PasskeyAccountAlreadyInitialized.selector);
         account.initialize(laptopQx, laptopQy);
     }
 
     function test_RevertWhen_ImplementationInitialized() public {
-        vm.expectRevert(bytes4(keccak256("InvalidInitialization()")));
+        vm.expectRevert(PasskeyAccount.PasskeyAccountAlreadyInitialized.selector);
         accountImpl.initialize(phoneQx, phoneQy);
     }
 
@@ -465,11 +465,11 @@ contract PasskeyAccountTest is PasskeyFixture {
         addLaptop();
         // the laptop removes the (lost) phone
         vm.expectEmit(address(account));
-        emit PasskeyAccount.DeviceRemoved(account.keyIdOf(phoneQx, phoneQy), phoneQx, phoneQy);
+        emit PasskeyAccount.DeviceRemoved(account.keyIdOf(phoneQx, phoneQy));
         callWithSig(account, laptopKey, abi.encodeCall(PasskeyAccount.removeDevice, (phoneQx, phoneQy)), 2);
         assertFalse(account.isDevice(phoneQx, phoneQy));
         assertEq(account.deviceCount(), 1);
-        assertEq(account.devices()[0].qx, laptopQx);
+        assertEq(account.deviceIds()[0], account.keyIdOf(laptopQx, laptopQy));
 
         // an intent the phone signs now is refused...
         PasskeyAccount.PaymentIntent memory i = intentFor(merchant, 1e6, REF, 3, 0);
@@ -488,6 +488,24 @@ contract PasskeyAccountTest is PasskeyFixture {
         );
         // the laptop still pays
         relay(i, 0, signIntent(laptopKey, address(account), i));
+    }
+
+    function test_RemoveDevice_AnyPositionInTheList() public {
+        (bytes32 sx, bytes32 sy) = pubKey(strangerKey);
+        vm.startPrank(address(account));
+        account.addDevice(laptopQx, laptopQy);
+        account.addDevice(sx, sy); // list: stranger, laptop, phone
+        account.removeDevice(laptopQx, laptopQy); // middle
+        assertEq(account.deviceCount(), 2);
+        account.removeDevice(sx, sy); // head
+        account.addDevice(laptopQx, laptopQy);
+        account.removeDevice(phoneQx, phoneQy); // tail
+        vm.stopPrank();
+        bytes32[] memory ids = account.deviceIds();
+        assertEq(ids.length, 1);
+        assertEq(ids[0], account.keyIdOf(laptopQx, laptopQy));
+        assertTrue(account.isDevice(laptopQx, laptopQy));
+        assertFalse(account.isDevice(phoneQx, phoneQy) || account.isDevice(sx, sy));
     }
 
     function test_RevertWhen_RemoveLastDevice() public {

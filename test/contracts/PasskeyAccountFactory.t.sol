@@ -74,7 +74,7 @@ contract PasskeyAccountFactoryTest is PasskeyTestBase {
     function test_RevertWhen_CloneInitializedTwice() public {
         PasskeyAccount acct = PasskeyAccount(payable(factory.createAccount(qx, qy, 0)));
         (bytes32 sx, bytes32 sy) = pubKey(strangerKey);
-        vm.expectRevert(bytes4(keccak256("InvalidInitialization()")));
+        vm.expectRevert(PasskeyAccount.PasskeyAccountAlreadyInitialized.selector);
         acct.initialize(sx, sy);
     }
 }
