@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { getAddress, hexlify, randomBytes, toQuantity, Wallet } from "ethers";
+import { getAddress, hexlify, Interface, randomBytes, toQuantity, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
 import { hashPaymentIntent, type PaymentIntent } from "../../client/sdk/account/intent.ts";
@@ -11,7 +11,7 @@ import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { writeDeployment } from "../../client/sdk/deployment.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { factoryInterface, tokenInterface } from "../../node/src/relayer/contracts.ts";
+import { factoryInterface } from "../../node/src/relayer/contracts.ts";
 import { freePort } from "../devchain/hardhatNode.ts";
 import type { Metrics } from "./results.ts";
 
@@ -41,7 +41,7 @@ export async function benchRelayer(opts: RelayerBenchOptions): Promise<Metrics> 
     const device = SoftwareDevice.generate();
     const { qx, qy } = device.publicKey;
     const account = predictAccountAddress({ ...deployment.contracts.accounts, qx, qy, salt: 0n });
-    await (await signer.sendTransaction({ to: usd, data: tokenInterface.encodeFunctionData("mint", [account, 10n ** 12n]) })).wait();
+    await (await signer.sendTransaction({ to: usd, data: new Interface(["function mint(address to, uint256 amount)"]).encodeFunctionData("mint", [account, 10n ** 12n]) })).wait();
     await (await signer.sendTransaction({ to: deployment.contracts.accounts.factory, data: factoryInterface.encodeFunctionData("createAccount", [qx, qy, 0n]) })).wait();
     wallets.push({ device, account });
   }

@@ -39,12 +39,19 @@ describe("npm start (scripts/start.ts)", function () {
     return child;
   }
 
-  async function waitForNetwork(ms: number): Promise<{ chainId: number; indexedBlock: number; contracts: { tokens: Record<string, string> } }> {
+  interface NetworkBody {
+    chainId: number;
+    indexedBlock: number;
+    contracts: { tokens: Record<string, string> };
+    relayer: { address: string } | null;
+  }
+
+  async function waitForNetwork(ms: number): Promise<NetworkBody> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       try {
         const res = await fetch(`http://127.0.0.1:${apiPort}/v1/network`);
-        if (res.ok) return (await res.json()) as { chainId: number; indexedBlock: number; contracts: { tokens: Record<string, string> } };
+        if (res.ok) return (await res.json()) as NetworkBody;
       } catch {
         // not up yet
       }
@@ -78,6 +85,10 @@ describe("npm start (scripts/start.ts)", function () {
     const page = await fetch(`http://127.0.0.1:${apiPort}/wallet/`);
     expect(page.status).to.equal(200);
     expect(await page.text()).to.include('<script type="module" src="main.js"></script>');
+    // The relayer runs with Hardhat's dev account #19; its key is never printed.
+    expect(net.relayer?.address).to.equal("0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199");
+    expect(output).to.include("0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199");
+    expect(output.toLowerCase()).to.not.include("df57089febbacf7ba0bc227dafbffa9fc08a93fdc68e1e42411a14efcf23656e");
 
     const accounts = (await jsonRpcRequest(`http://127.0.0.1:${chainPort}`, "eth_accounts")) as string[];
     expect(accounts).to.have.length(20);

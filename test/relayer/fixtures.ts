@@ -7,6 +7,13 @@ import { PAYMENT_TOPIC, STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
+const minter = new Interface(["function mint(address to, uint256 amount)"]);
+
+/** Calldata of StableToken.mint (the devnet's first signer is a minter). */
+export function mintData(to: string, amount: bigint): string {
+  return minter.encodeFunctionData("mint", [to, amount]);
+}
+
 /** A passkey account of the tests: a software device and the counterfactual address it owns. */
 export interface PasskeyWallet {
   device: SoftwareDevice;

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
+import { getAddress, hexlify, Interface, randomBytes, Wallet } from "ethers";
+import { hashAccountCall } from "../../client/sdk/account/intent.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
@@ -13,6 +14,7 @@ import { intentTuple } from "../../node/src/relayer/chainCalls.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import {
   chainTime,
+  mintData,
   fundedRelayerKey,
   getJsonBody,
   intentOf,
@@ -70,7 +72,7 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
     for (let i = 0; i < 20; i++) {
       const w = passkeyWallet(devnet.deployment, BigInt(i % 3));
       wallets.push(w);
-      await send(tokenInterface.encodeFunctionData("mint", [w.account, FUNDS]), usd);
+      await send(mintData(w.account, FUNDS), usd);
       if (i < 10) {
         await send(factoryInterface.encodeFunctionData("createAccount", [w.device.publicKey.qx, w.device.publicKey.qy, w.salt]), devnet.deployment.contracts.accounts.factory);
       }
@@ -81,8 +83,8 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
   });
 
   after(async function () {
-    await node.stop();
-    await devnet.stop();
+    await (node as RunningNode | undefined)?.stop();
+    await (devnet as Devnet | undefined)?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -107,6 +109,7 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
     }
     const t0 = performance.now();
     const responses = await Promise.all(bodies.map((b) => postIntent(node.url, b)));
+    const acceptedMs = performance.now() - t0;
     for (const r of responses) expect(r.status, JSON.stringify(r.body)).to.equal(202);
     const ids = responses.map((r) => String(r.body.id));
     expect(new Set(ids).size).to.equal(200);
@@ -132,7 +135,7 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
       expect(getAddress(receipt.from)).to.equal(relayerAddress);
     }
     for (const w of wallets) expect((await getJsonBody(`${node.url}/v1/accounts/${w.account}/next-nonce`)).body).to.deep.equal({ nonce: "10" });
-    console.log(`      200 intents → ${txs.size} transactions, all confirmed in ${Math.round(ms)} ms (${((200 * 1000) / ms).toFixed(1)} payments/s)`);
+    console.log(`      200 intents accepted in ${Math.round(acceptedMs)} ms → ${txs.size} transactions, all confirmed in ${Math.round(ms)} ms (${((200 * 1000) / ms).toFixed(1)} payments/s)`);
   });
 
   it("the same intent 5× concurrently and again after confirmation makes one payment; every answer has the same id and txHash", async function () {
@@ -261,6 +264,20 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
       expect(r2.status).to.equal(422);
       expect(r2.body.error?.code).to.equal("simulation_failed");
       expect(r2.body.error?.message).to.match(/insufficient balance/);
+    });
+
+    it("over the account's daily limit → simulation_failed naming the limit", async function () {
+      const w = wallets[6]!;
+      const account = new Interface(["function setDailyLimit(address token, uint256 limit)", "function executeWithSig(bytes data, uint256 nonce, uint256 deadline, bytes signature)"]);
+      const data = account.encodeFunctionData("setDailyLimit", [usd, 5_000_000n]);
+      const call = { data, nonce: 900n, deadline: (await chainTime(rpc)) + 600n };
+      const signature = w.device.sign(hashAccountCall(chainId, w.account, call));
+      // Lowering a limit applies at once (it is owned by the account: any sender may submit the signed call).
+      await send(account.encodeFunctionData("executeWithSig", [call.data, call.nonce, call.deadline, signature]), w.account);
+      const r = await postIntent(node.url, submission(chainId, w, intentOf(await fields({ nonce: 200n, amount: 5_000_000n }))));
+      expect(r.status, JSON.stringify(r.body)).to.equal(422);
+      expect(r.body.error?.code).to.equal("simulation_failed");
+      expect(r.body.error?.message).to.match(/daily limit/);
     });
 
     it("a counterfactual account without its deployment → account_not_deployed; a deployment of another account → deployment_mismatch", async function () {

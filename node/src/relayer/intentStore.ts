@@ -1,5 +1,5 @@
 // Types only: abstract-level is the interface `level` implements (not re-exported by it).
-import type { AbstractSublevel } from "abstract-level";
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from "abstract-level";
 import type { PaymentIntentJson } from "../../../client/sdk/account/intent.ts";
 import type { IntentStatus } from "../../../client/sdk/account/relayerApi.ts";
 import type { StoreSublevel } from "../store/store.ts";
@@ -60,6 +60,9 @@ export interface TxRecord {
   attempts: TxAttempt[];
 }
 
+/** classic-level's `sync` (fsync before resolving): a sublevel passes its options on to the database. */
+const SYNC: AbstractBatchOptions<string, string> & { sync: boolean } = { sync: true };
+
 const NONCE_WIDTH = 20;
 const txKey = (nonce: number): string => String(nonce).padStart(NONCE_WIDTH, "0");
 
@@ -91,15 +94,16 @@ export class IntentStore {
 
   /** Writes intents (and their open index) and a transaction change in one synced batch. */
   async write(change: StoreChange): Promise<void> {
-    const batch = this.#root.batch();
+    // The array form (unlike a chained batch) waits for the sublevels to finish opening.
+    const ops: AbstractBatchOperation<StoreSublevel, string, string>[] = [];
     for (const r of change.intents ?? []) {
-      batch.put(r.id, JSON.stringify(r), { sublevel: this.#intents });
-      if (r.status === "queued" || r.status === "submitted") batch.put(r.id, "", { sublevel: this.#open });
-      else batch.del(r.id, { sublevel: this.#open });
+      ops.push({ type: "put", key: r.id, value: JSON.stringify(r), sublevel: this.#intents });
+      if (r.status === "queued" || r.status === "submitted") ops.push({ type: "put", key: r.id, value: "", sublevel: this.#open });
+      else ops.push({ type: "del", key: r.id, sublevel: this.#open });
     }
-    if (change.putTx) batch.put(txKey(change.putTx.nonce), JSON.stringify(change.putTx), { sublevel: this.#txs });
-    if (change.delTx !== undefined) batch.del(txKey(change.delTx), { sublevel: this.#txs });
-    await batch.write({ sync: true });
+    if (change.putTx) ops.push({ type: "put", key: txKey(change.putTx.nonce), value: JSON.stringify(change.putTx), sublevel: this.#txs });
+    if (change.delTx !== undefined) ops.push({ type: "del", key: txKey(change.delTx), sublevel: this.#txs });
+    await this.#root.batch(ops, SYNC);
   }
 
   /** Intents still queued or submitted, oldest first. */

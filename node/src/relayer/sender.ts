@@ -135,30 +135,38 @@ export class Sender {
 
   async #sendBatch(): Promise<void> {
     const batch = this.#queue.splice(0, this.#cap);
-    let items: RelayItem[];
+    const t0 = performance.now();
+    let tx: TxRecord | undefined;
     try {
-      items = await this.#items(batch);
+      tx = await this.#prepare(batch);
+      if (!tx) return;
+      const attempt = tx.attempts[0];
+      const submitted = batch.map((r) => ({ ...r, status: "submitted" as const, txHash: attempt?.hash ?? null, updatedAt: Date.now() }));
+      // Signed and on disk before it is broadcast: after a crash it is found by its hash, never re-sent under a new nonce.
+      await this.#o.store.write({ intents: submitted, putTx: tx });
     } catch (e) {
+      // Nothing was stored for them: they wait for the next batch.
       this.#queue.unshift(...batch);
       throw e;
     }
+    this.#pending = tx;
+    this.#nonce += 1;
+    this.#log.info("relaying", { nonce: tx.nonce, payments: batch.length, kind: tx.kind, txHash: tx.attempts[0]?.hash, gasLimit: tx.gasLimit, prepareMs: Math.round(performance.now() - t0) });
+    await this.#broadcast(tx, tx.attempts[0]);
+  }
+
+  /** The signed transaction for `batch`, or undefined when the batch was handled otherwise (see #gasFor). */
+  async #prepare(batch: IntentRecord[]): Promise<TxRecord | undefined> {
+    const items = await this.#items(batch);
     const call = buildRelayCall(items, this.#o.relay, this.#address);
     const gas = await this.#gasFor(call, batch, items);
-    if (gas === undefined) return;
-
+    if (gas === undefined) return undefined;
     const fees = await this.#o.provider.getFeeData();
     const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
     const maxFeePerGas = fees.maxFeePerGas ?? (fees.gasPrice ?? 0n) * 2n + maxPriorityFeePerGas;
     const tx: TxRecord = { nonce: this.#nonce, ids: batch.map((r) => r.id), kind: call.kind, to: call.to, data: call.data, gasLimit: gas.toString(), attempts: [] };
-    const attempt = await this.#sign(tx, maxFeePerGas, maxPriorityFeePerGas);
-    tx.attempts.push(attempt);
-    const now = Date.now();
-    const submitted = batch.map((r) => ({ ...r, status: "submitted" as const, txHash: attempt.hash, updatedAt: now }));
-    await this.#o.store.write({ intents: submitted, putTx: tx });
-    this.#pending = tx;
-    this.#nonce += 1;
-    this.#log.info("relaying", { nonce: tx.nonce, payments: batch.length, kind: call.kind, txHash: attempt.hash, gasLimit: tx.gasLimit });
-    await this.#broadcast(tx, attempt);
+    tx.attempts.push(await this.#sign(tx, maxFeePerGas, maxPriorityFeePerGas));
+    return tx;
   }
 
   /** The batch as call items; a deployment rides along only while the account has no code. */
@@ -176,26 +184,33 @@ export class Sender {
    */
   async #gasFor(call: RelayCall, batch: IntentRecord[], items: RelayItem[]): Promise<bigint | undefined> {
     const tx = { from: this.#address, to: call.to, data: call.data };
+    const t0 = performance.now();
     const est = await estimateGas(this.#o.provider, tx);
+    this.#log.debug("gas estimated", { kind: call.kind, items: items.length, ms: Math.round(performance.now() - t0), gas: est.ok ? est.gas : undefined });
     if (est.ok) {
       const limit = gasWithHeadroom(est.gas);
-      if (call.kind === "relay") await this.#checkRelayGas(call, limit);
-      return limit;
+      return call.kind === "relay" ? this.#relayGasLimit(call, limit) : limit;
     }
     if (call.kind === "direct") {
-      await this.#fail(batch, est.revert.code, `the payment would fail: ${est.revert.message}`);
+      await this.#fail(batch.map((record) => ({ record, code: est.revert.code, message: `the payment would fail: ${est.revert.message}` })));
       return undefined;
     }
     // A relay call reverts only if a deployment or the batch as a whole fails: find out which item.
+    const outcomes = await Promise.all(
+      items.map(async (item) => {
+        const single = buildRelayCall([item], this.#o.relay, this.#address);
+        return ethCall(this.#o.provider, { from: this.#address, to: single.to, data: single.data });
+      }),
+    );
     const keep: IntentRecord[] = [];
+    const culprits: { record: IntentRecord; code: string; message: string }[] = [];
     for (const [i, r] of batch.entries()) {
-      const item = items[i];
-      if (!item) continue;
-      const single = buildRelayCall([item], this.#o.relay, this.#address);
-      const res = await ethCall(this.#o.provider, { from: this.#address, to: single.to, data: single.data });
-      if (res.ok) keep.push(r);
-      else await this.#fail([r], res.revert.code, `the payment would fail: ${res.revert.message}`);
+      const res = outcomes[i];
+      if (res && !res.ok) culprits.push({ record: r, code: res.revert.code, message: `the payment would fail: ${res.revert.message}` });
+      else keep.push(r);
     }
+    await this.#fail(culprits);
+    // Every item passes alone: the batch is too big (gas), halve it for the next tries.
     if (keep.length === batch.length) this.#cap = Math.max(1, Math.floor(batch.length / 2));
     this.#queue.unshift(...keep);
     this.#log.warn("batch estimate reverted", { items: batch.length, failed: batch.length - keep.length, reason: est.revert.message });
@@ -204,16 +219,25 @@ export class Sender {
 
   /**
    * PaymentRelay catches each payment's failure, so a gas limit that is too
-   * tight would make payments fail (out of gas, caught) instead of the
-   * transaction: check the limit gives as many failures as unlimited gas.
+   * tight makes payments fail (out of gas, caught) instead of the
+   * transaction. Each item passed its own simulation, so a batch normally
+   * shows no failure at `limit` (one eth_call); if it does, and not with
+   * unlimited gas, the limit is raised until it matches.
    */
-  async #checkRelayGas(call: RelayCall, limit: bigint): Promise<void> {
+  async #relayGasLimit(call: RelayCall, limit: bigint): Promise<bigint> {
     const failures = async (gasLimit?: bigint): Promise<bigint | undefined> => {
       const r = await ethCall(this.#o.provider, { from: this.#address, to: call.to, data: call.data, ...(gasLimit ? { gasLimit } : {}) });
       return r.ok ? (relayInterface.decodeFunctionResult("relay", r.data)[0] as bigint) : undefined;
     };
-    const [unlimited, limited] = await Promise.all([failures(), failures(limit)]);
-    if (unlimited !== limited) this.#log.warn("relay gas limit may starve payments", { unlimited, limited, limit });
+    let limited = await failures(limit);
+    if (limited === 0n) return limit;
+    const unlimited = await failures();
+    for (let i = 0; i < 4 && limited !== unlimited; i++) {
+      limit *= 2n;
+      limited = await failures(limit);
+    }
+    if (limited !== unlimited) this.#log.warn("relay gas limit may starve payments", { unlimited, limited, limit });
+    return limit;
   }
 
   async #sign(tx: TxRecord, maxFeePerGas: bigint, maxPriorityFeePerGas: bigint): Promise<TxAttempt> {
@@ -346,13 +370,21 @@ export class Sender {
     if (receipt.status === 1) this.#cap = this.#o.batchSize;
   }
 
-  /** Fails intents without sending anything. */
-  async #fail(records: readonly IntentRecord[], code: string, message: string): Promise<void> {
+  /** Fails intents without sending anything, in one write. */
+  async #fail(failures: readonly { record: IntentRecord; code: string; message: string }[]): Promise<void> {
+    if (failures.length === 0) return;
     const now = Date.now();
-    const failed = records.map((r) => ({ ...r, status: "failed" as const, error: { code: code === "reverted" ? "payment_failed" : code, message }, updatedAt: now }));
+    const failed = failures.map(({ record, code, message }) => ({
+      ...record,
+      status: "failed" as const,
+      error: { code: code === "reverted" ? "payment_failed" : code, message },
+      updatedAt: now,
+    }));
     await this.#o.store.write({ intents: failed });
-    for (const r of failed) this.#o.onFinal(r);
-    this.#log.info("intent failed before sending", { ids: records.map((r) => r.id), code, message });
+    for (const r of failed) {
+      this.#o.onFinal(r);
+      this.#log.info("intent failed before sending", { id: r.id, code: r.error.code, message: r.error.message });
+    }
   }
 }
 

@@ -1,10 +1,11 @@
 import { getAddress, type JsonRpcProvider } from "ethers";
+import { predictAccountAddress } from "../../../client/sdk/account/accountAddress.ts";
 import { hashPaymentIntent } from "../../../client/sdk/account/intent.ts";
 import { decodePasskeySignature, verifyPasskeySignature } from "../../../client/sdk/account/webauthn.ts";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { buildRelayCall, chainRead, ethCall, type RelayItem } from "./chainCalls.ts";
-import { accountInterface, factoryInterface, relayInterface, tokenInterface } from "./contracts.ts";
-import { relayerError } from "./errors.ts";
+import { relayInterface, tokenInterface } from "./contracts.ts";
+import { relayerError, type RelayerErrorCode } from "./errors.ts";
 import type { IntentSubmission } from "./intentSchema.ts";
 
 /** An intent may not be valid for longer than this (nonces stay reserved meanwhile). */
@@ -73,18 +74,24 @@ export function checkOffline(ctx: ValidationContext, s: IntentSubmission, id: st
   return { id, submission: s, currency, relayerFee, device: { qx: decoded.qx.toLowerCase(), qy: decoded.qy.toLowerCase() } };
 }
 
-/** Current time as the next block will see it, unix seconds. */
-async function chainNow(provider: JsonRpcProvider): Promise<bigint> {
-  const head = await chainRead("eth_getBlockByNumber", () => provider.getBlock("latest"));
-  const wall = BigInt(Math.floor(Date.now() / 1000));
-  const ts = BigInt(head?.timestamp ?? 0);
-  return ts > wall ? ts : wall;
-}
+/** Head timestamps are cached this long: 200 concurrent admissions need one block header, not 200. */
+const CHAIN_TIME_TTL_MS = 1_000;
+const chainTimes = new WeakMap<JsonRpcProvider, { at: number; value: Promise<bigint> }>();
 
-async function readBool(provider: JsonRpcProvider, to: string, data: string, fn: "isDevice" | "isNonceUsed"): Promise<boolean> {
-  const r = await ethCall(provider, { to, data });
-  if (!r.ok) throw relayerError("chain_unavailable", `${fn} reverted: ${r.revert.message}`);
-  return accountInterface.decodeFunctionResult(fn, r.data)[0] === true;
+/** Current time as the next block will see it (the later of the head's timestamp and the wall clock), unix seconds. */
+async function chainNow(provider: JsonRpcProvider): Promise<bigint> {
+  const cached = chainTimes.get(provider);
+  let head: Promise<bigint>;
+  if (cached && Date.now() - cached.at < CHAIN_TIME_TTL_MS) {
+    head = cached.value;
+  } else {
+    head = chainRead("eth_getBlockByNumber", () => provider.getBlock("latest")).then((b) => BigInt(b?.timestamp ?? 0));
+    chainTimes.set(provider, { at: Date.now(), value: head });
+    head.catch(() => chainTimes.delete(provider));
+  }
+  const ts = await head;
+  const wall = BigInt(Math.floor(Date.now() / 1000));
+  return ts > wall ? ts : wall;
 }
 
 /** Whether `account` has code. */
@@ -93,11 +100,16 @@ export async function isDeployed(provider: JsonRpcProvider, account: string): Pr
   return code !== "0x";
 }
 
+/** Reverts of the simulation that say what is wrong with the intent itself get their own code. */
+const OWN_CODES = new Set<string>(["nonce_used", "unknown_device", "intent_expired", "invalid_signature", "user_verification_required"]);
+
 /**
- * The checks against the chain: deadline, the signing device belongs to the
- * account (registered, or the initial key of a counterfactual account whose
- * address the deployment reproduces), nonce unused, then an eth_call of the
- * exact call the relayer sends for this intent alone. Returns whether the
+ * The checks against the chain: deadline; for a counterfactual account,
+ * the deployment reproduces its address and the signing key is its initial
+ * device; then an eth_call of the exact call the relayer sends for this
+ * intent alone. For a deployed account that call checks the device and the
+ * nonce (its revert says which: `unknown_device`, `nonce_used`), so the
+ * admission costs two RPC calls (code, simulation). Returns whether the
  * account is deployed (else the deployment travels with the payment).
  */
 export async function checkOnChain(ctx: ValidationContext, c: CheckedIntent): Promise<{ deployed: boolean }> {
@@ -110,24 +122,12 @@ export async function checkOnChain(ctx: ValidationContext, c: CheckedIntent): Pr
   if (s.intent.deadline > now + BigInt(MAX_DEADLINE_AHEAD_S)) {
     throw relayerError("invalid_request", `the intent's deadline ${s.intent.deadline.toString()} is more than ${MAX_DEADLINE_AHEAD_S} s (1 day) ahead of chain time ${now.toString()}`);
   }
-
   if (s.deployment) {
     const d = s.deployment;
-    const r = await ethCall(provider, { to: ctx.accounts.factory, data: factoryInterface.encodeFunctionData("accountAddress", [d.qx, d.qy, d.salt]) });
-    if (!r.ok) throw relayerError("chain_unavailable", `accountAddress reverted: ${r.revert.message}`);
-    const predicted = String(factoryInterface.decodeFunctionResult("accountAddress", r.data)[0]);
-    if (getAddress(predicted) !== s.account) {
-      throw relayerError("deployment_mismatch", `the deployment (qx, qy, salt) gives account ${getAddress(predicted)}, not ${s.account}`);
-    }
+    const predicted = predictAccountAddress({ factory: ctx.accounts.factory, implementation: ctx.accounts.implementation, qx: d.qx, qy: d.qy, salt: d.salt });
+    if (predicted !== s.account) throw relayerError("deployment_mismatch", `the deployment (qx, qy, salt) gives account ${predicted}, not ${s.account}`);
   }
-  if (deployed) {
-    const [device, used] = await Promise.all([
-      readBool(provider, s.account, accountInterface.encodeFunctionData("isDevice", [c.device.qx, c.device.qy]), "isDevice"),
-      readBool(provider, s.account, accountInterface.encodeFunctionData("isNonceUsed", [s.intent.nonce]), "isNonceUsed"),
-    ]);
-    if (!device) throw relayerError("unknown_device", `the signing key is not a registered device of account ${s.account}`);
-    if (used) throw relayerError("nonce_used", `nonce ${s.intent.nonce.toString()} of account ${s.account} is already used`);
-  } else {
+  if (!deployed) {
     if (!s.deployment) {
       throw relayerError("account_not_deployed", `account ${s.account} is not deployed yet: send its deployment {qx, qy, salt} with its first payment`);
     }
@@ -135,7 +135,6 @@ export async function checkOnChain(ctx: ValidationContext, c: CheckedIntent): Pr
       throw relayerError("unknown_device", `the signing key is not the initial device of the counterfactual account ${s.account}`);
     }
   }
-
   await simulate(ctx, c, deployed);
   return { deployed };
 }
@@ -149,7 +148,10 @@ export function relayItem(c: CheckedIntent, deployed: boolean): RelayItem {
 async function simulate(ctx: ValidationContext, c: CheckedIntent, deployed: boolean): Promise<void> {
   const call = buildRelayCall([relayItem(c, deployed)], ctx.accounts.relay, ctx.relayerAddress);
   const r = await ethCall(ctx.provider, { from: ctx.relayerAddress, to: call.to, data: call.data });
-  if (!r.ok) throw relayerError("simulation_failed", `the payment would fail: ${r.revert.message}`, { reason: r.revert.code });
+  if (!r.ok) {
+    if (OWN_CODES.has(r.revert.code)) throw relayerError(r.revert.code as RelayerErrorCode, `${r.revert.message} (account ${c.submission.account})`);
+    throw relayerError("simulation_failed", `the payment would fail: ${r.revert.message}`, { reason: r.revert.code });
+  }
   if (call.kind === "direct") return;
   const failures = relayInterface.decodeFunctionResult("relay", r.data)[0] as bigint;
   if (failures === 0n) return;
