@@ -80,6 +80,8 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
+    // The bundle must exist before indexing starts: a node that cannot serve its wallet stops before doing anything.
+    const web = await webApps;
     const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
     await indexer.start();
     cleanup.push(() => indexer.stop());
@@ -118,7 +120,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       status: () => indexer.status(),
       log,
       version: await packageVersion(),
-      web: await webApps,
+      web,
     });
     let server: HttpServer;
     try {

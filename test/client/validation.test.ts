@@ -165,7 +165,7 @@ describe("CLI argument validation", function () {
       const human = await runInProcess(["pay", PAYEE], { env });
       expect(human.code).to.equal(2);
       expect(human.stdout).to.equal("");
-      expect(human.stderr).to.match(/^error \[usage\]: missing argument <amount>/);
+      expect(human.stderr).to.match(/^error \[usage\]: pay needs <to> <amount> <currency>, or a payment request URI alone/);
     });
 
     it("--help works for every command, in English and Chinese, and exits 0", async function () {
