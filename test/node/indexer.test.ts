@@ -72,7 +72,7 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     }
 
     const net = await getJson(`${node.url}/v1/network`);
-    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens } });
+    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts }, relayer: null });
   });
 
   it("follows new blocks in real time", async function () {
