@@ -58,7 +58,7 @@ const unavailable = (method: string, e: unknown): OrioleError =>
   new OrioleError("chain_unavailable", `the chain's JSON-RPC failed (${method}): ${e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e)}`, { method }, { cause: e });
 
 /** eth_call at the latest block; a revert comes back decoded, any other failure throws `chain_unavailable`. */
-export async function ethCall(provider: JsonRpcProvider, tx: { from?: string; to: string; data: string }): Promise<CallOutcome> {
+export async function ethCall(provider: JsonRpcProvider, tx: { from?: string; to: string; data: string; gasLimit?: bigint }): Promise<CallOutcome> {
   try {
     return { ok: true, data: await provider.call(tx) };
   } catch (e) {

@@ -32,6 +32,8 @@ const BUMP_NUM = 125n;
 const BUMP_DEN = 100n;
 /** Gas limit = estimate × 1.3 + 30k: headroom for state that moves between estimate and inclusion. */
 const gasWithHeadroom = (estimate: bigint): bigint => (estimate * 13n) / 10n + 30_000n;
+/** Budget per account deployed by a batch, on top of its payments (a clone + initialize costs ~150k). */
+const DEPLOY_GAS = 250_000n;
 const IDLE_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
 
@@ -57,6 +59,8 @@ export class Sender {
   #nonceSuspect = false;
   #nonce = 0;
   #cap: number;
+  /** Most gas a relayed payment used so far (receipts); lets later batches skip eth_estimateGas's search. */
+  #gasPerPayment: bigint | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -184,6 +188,13 @@ export class Sender {
    */
   async #gasFor(call: RelayCall, batch: IntentRecord[], items: RelayItem[]): Promise<bigint | undefined> {
     const tx = { from: this.#address, to: call.to, data: call.data };
+    if (call.kind === "relay" && this.#gasPerPayment !== undefined) {
+      // A budget from past receipts, checked by one eth_call: enough gas iff no payment fails at that limit.
+      const deployments = BigInt(items.filter((i) => i.deployment).length);
+      const budget = (BigInt(items.length) * this.#gasPerPayment * 3n) / 2n + deployments * DEPLOY_GAS + 60_000n;
+      const r = await ethCall(this.#o.provider, { ...tx, gasLimit: budget });
+      if (r.ok && (relayInterface.decodeFunctionResult("relay", r.data)[0] as bigint) === 0n) return budget;
+    }
     const t0 = performance.now();
     const est = await estimateGas(this.#o.provider, tx);
     this.#log.debug("gas estimated", { kind: call.kind, items: items.length, ms: Math.round(performance.now() - t0), gas: est.ok ? est.gas : undefined });
@@ -346,6 +357,10 @@ export class Sender {
           const reason = decodeRevert(ev.args[3] as string);
           failed.set(Number(ev.args[0] as bigint), { code: reason.code === "reverted" ? "payment_failed" : reason.code, message: `the payment failed on-chain: ${reason.message}` });
         }
+      }
+      if (tx.kind === "relay" && failed.size === 0 && tx.ids.length > 0) {
+        const perPayment = receipt.gasUsed / BigInt(tx.ids.length);
+        if (this.#gasPerPayment === undefined || perPayment > this.#gasPerPayment) this.#gasPerPayment = perPayment;
       }
       updated = records.map((r) => {
         const error = failed.get(tx.ids.indexOf(r.id)) ?? null;
