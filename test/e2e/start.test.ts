@@ -79,6 +79,8 @@ describe("npm start (scripts/start.ts)", function () {
 
     const deployment = deploymentSchema.parse(JSON.parse(await readFile(path.join(dir, "deployments", "31337.json"), "utf8")));
     expect(deployment.contracts.tokens).to.deep.equal(net.contracts.tokens);
+    // The banner follows the node's first answer by up to one health poll.
+    for (const until = Date.now() + 10_000; !output.includes("Press Ctrl-C to stop.") && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
     expect(output).to.include(`http://127.0.0.1:${apiPort}`);
     // The web wallet is served (and printed with localhost, the host passkeys accept).
     expect(output).to.include(`http://localhost:${apiPort}/wallet/`);
