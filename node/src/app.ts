@@ -50,9 +50,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export async function startNode(config: NodeConfig, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
   log.info("starting", { rpc: redactUrl(config.rpcUrl), dataDir: config.dataDir });
-  // Bundled while the node connects; awaited (and any failure thrown) before serving.
+  // Bundled in the background (about 1.5 s): neither indexing nor the API waits for it; wallet
+  // requests do. A bundle that fails is a broken install: the node stops (onFatal) with web_build_failed.
   const webApps = buildWebApps();
-  webApps.catch(() => undefined);
+  webApps.catch((e: unknown) => {
+    const error = e instanceof OrioleError ? e : new OrioleError("web_build_failed", `the web wallet did not bundle: ${String(e)}`);
+    log.error("web wallet bundle failed", { code: error.code, error: error.message });
+    opts.onFatal?.(error);
+  });
 
   const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
   const cleanup: (() => Promise<void>)[] = [
@@ -80,8 +85,6 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
-    // The bundle must exist before indexing starts: a node that cannot serve its wallet stops before doing anything.
-    const web = await webApps;
     const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
     await indexer.start();
     cleanup.push(() => indexer.stop());
@@ -120,7 +123,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       status: () => indexer.status(),
       log,
       version: await packageVersion(),
-      web,
+      web: webApps,
     });
     let server: HttpServer;
     try {

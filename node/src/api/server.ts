@@ -30,8 +30,8 @@ export interface ApiContext {
   status: () => IndexerStatus;
   log: Logger;
   version: string;
-  /** The bundled browser apps (the wallet at /wallet); absent = API only. */
-  web?: WebApps;
+  /** The browser apps (the wallet at /wallet), bundled or being bundled; absent = API only. */
+  web?: WebApps | Promise<WebApps>;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;

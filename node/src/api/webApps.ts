@@ -130,14 +130,19 @@ async function bundle(walletDir: string): Promise<WebApps> {
   };
 }
 
-/** GET /wallet (redirects to /wallet/) and its files, with the page's security headers. */
-export function webAppsRouter(apps: WebApps): express.Router {
+/**
+ * GET /wallet (redirects to /wallet/) and its files, with the page's security
+ * headers. Given the bundle's promise, requests wait for it (the node starts
+ * serving the API while it is built).
+ */
+export function webAppsRouter(built: WebApps | Promise<WebApps>): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   router.get("/wallet", (req, res) => {
     const q = req.originalUrl.indexOf("?");
     res.redirect(301, `/wallet/${q >= 0 ? req.originalUrl.slice(q) : ""}`);
   });
-  const serve = (name: string, req: express.Request, res: express.Response, next: express.NextFunction): void => {
+  const serve = async (name: string, req: express.Request, res: express.Response, next: express.NextFunction): Promise<void> => {
+    const apps = await built;
     const asset = apps.wallet.get(name);
     if (!asset) {
       next();
@@ -161,11 +166,7 @@ export function webAppsRouter(apps: WebApps): express.Router {
       res.send(asset.body);
     }
   };
-  router.get("/wallet/", (req, res, next) => {
-    serve("", req, res, next);
-  });
-  router.get("/wallet/:file", (req, res, next) => {
-    serve(req.params.file, req, res, next);
-  });
+  router.get("/wallet/", (req, res, next) => serve("", req, res, next));
+  router.get("/wallet/:file", (req, res, next) => serve(req.params.file, req, res, next));
   return router;
 }
