@@ -9,6 +9,7 @@ import { writeDeployment } from "../../client/sdk/deployment.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { freePort } from "../devchain/hardhatNode.ts";
 import { percentile, type Metrics } from "./results.ts";
+import { waitReady } from "./ready.ts";
 
 /** Hardhat's default account #1: a well-known dev key, never a real one. */
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -76,18 +77,6 @@ export async function benchE2e(opts: E2eOptions): Promise<Metrics> {
   }
 }
 
-async function waitReady(apiUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${apiUrl}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the node at ${apiUrl} was not ready within 60 s`);
-}
 
 /** Polls the payee's newest payment every 5 ms until it is `txHash`. */
 async function waitVisible(apiUrl: string, account: string, txHash: string): Promise<void> {

@@ -14,6 +14,7 @@ import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { factoryInterface } from "../../node/src/relayer/contracts.ts";
 import { freePort } from "../devchain/hardhatNode.ts";
 import type { Metrics } from "./results.ts";
+import { waitReady } from "./ready.ts";
 
 export interface RelayerBenchOptions {
   root: string;
@@ -108,15 +109,3 @@ export async function benchRelayer(opts: RelayerBenchOptions): Promise<Metrics> 
   }
 }
 
-async function waitReady(apiUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${apiUrl}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the node at ${apiUrl} was not ready within 60 s`);
-}

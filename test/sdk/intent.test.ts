@@ -14,6 +14,7 @@ import {
   parsePaymentIntentJson,
   replaySafeHash,
 } from "../../client/sdk/account/intent.ts";
+import { codeOf } from "../helpers/orioleErrors.ts";
 
 const ACCOUNT = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const INTENT: PaymentIntent = {
@@ -39,16 +40,6 @@ function domainSeparator(chainId: bigint, account: string): string {
 }
 function digest(chainId: bigint, account: string, structHash: string): string {
   return keccak256(concat(["0x1901", domainSeparator(chainId, account), structHash]));
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).to.be.instanceOf(OrioleError);
-    return (e as OrioleError).code;
-  }
-  return "no error";
 }
 
 describe("sdk/intent", function () {

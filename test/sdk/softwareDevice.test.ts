@@ -1,21 +1,11 @@
 import { p256 } from "@noble/curves/nist.js";
 import { expect } from "chai";
 import { concat, getBytes, hexlify, keccak256, sha256, toUtf8Bytes } from "ethers";
-import { OrioleError } from "../../client/sdk/errors.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { base64UrlEncode, derToRS, encodePasskeySignature, P256_HALF_N, P256_N, verifyPasskeySignature } from "../../client/sdk/account/webauthn.ts";
+import { codeOf } from "../helpers/orioleErrors.ts";
 
 const CHALLENGE = keccak256(toUtf8Bytes("pay the merchant"));
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).to.be.instanceOf(OrioleError);
-    return (e as OrioleError).code;
-  }
-  return "no error";
-}
 
 describe("sdk/softwareDevice", function () {
   it("writes clientDataJSON in the browser's exact layout", function () {

@@ -2,7 +2,6 @@ import { p256 } from "@noble/curves/nist.js";
 import { expect } from "chai";
 import { concat, getBytes, hexlify, keccak256, sha256, toBeHex, toUtf8Bytes } from "ethers";
 import { generateKeyPairSync } from "node:crypto";
-import { OrioleError } from "../../client/sdk/errors.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import {
   base64UrlDecode,
@@ -16,19 +15,10 @@ import {
   publicKeyFromSpki,
   verifyPasskeySignature,
 } from "../../client/sdk/account/webauthn.ts";
+import { codeOf } from "../helpers/orioleErrors.ts";
 
 const CHALLENGE = keccak256(toUtf8Bytes("an intent"));
 const OTHER = keccak256(toUtf8Bytes("another intent"));
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).to.be.instanceOf(OrioleError);
-    return (e as OrioleError).code;
-  }
-  return "no error";
-}
 
 /** Minimal DER for (r, s) as an authenticator writes it. */
 function der(r: bigint, s: bigint): Uint8Array {
