@@ -1,4 +1,5 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAddress, Wallet } from "ethers";
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { redactUrl } from "../../client/sdk/jsonRpc.ts";
 import { NodeStore } from "./store/store.ts";
 import { IntentStore } from "./relayer/intentStore.ts";
+import { MerchantStore } from "./merchants/merchantStore.ts";
 import { Relayer } from "./relayer/relayer.ts";
 
 export interface RunningNode {
@@ -121,6 +123,11 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       log,
       version: await packageVersion(),
       web,
+      merchants: new MerchantStore(store.merchantSublevel()),
+      adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
+      corsOrigins: config.corsOrigins,
+      rateLimitPerKey: config.rateLimitPerKey,
+      rateLimitPerIp: config.rateLimitPerIp,
     });
     let server: HttpServer;
     try {
@@ -165,6 +172,27 @@ async function openStore(dir: string): Promise<NodeStore> {
     }
     throw e;
   }
+}
+
+export const ADMIN_TOKEN_FILE = "admin-token";
+
+/**
+ * The admin token kept in `<dataDir>/admin-token` (0600), created at first
+ * start. Only its path is ever logged.
+ */
+async function adminTokenFile(dataDir: string, log: Logger): Promise<string> {
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  try {
+    await writeFile(file, `${randomBytes(24).toString("base64url")}\n`, { flag: "wx", mode: 0o600 });
+    log.info("admin token created", { file });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const token = (await readFile(file, "utf8")).trim();
+  if (!/^[\x21-\x7e]{16,256}$/.test(token)) {
+    throw new OrioleError("invalid_config", `the admin token in ${file} must be 16 to 256 printable characters without spaces`, { file });
+  }
+  return token;
 }
 
 async function packageVersion(): Promise<string> {

@@ -37,6 +37,17 @@ export interface NodeConfig {
   relayerBatchSize: number;
   /** A relayer transaction not mined after this long is replaced (same nonce, higher fees). */
   relayerResendMs: number;
+  /**
+   * The admin token (creates merchants). Unset: read from, or created in,
+   * `<dataDir>/admin-token`. A secret: never log it.
+   */
+  adminToken?: string | undefined;
+  /** Origins allowed by CORS: "*" (any; no credentials are ever used) or a list. */
+  corsOrigins: "*" | string[];
+  /** Requests per second per merchant key, bursts up to twice that; 0 = no limit. */
+  rateLimitPerKey: number;
+  /** Requests per second per client IP without a merchant key, bursts up to twice that; 0 = no limit. */
+  rateLimitPerIp: number;
 }
 
 /** The relayer's default fee: 10000 base units = 0.01 of the currency. */
@@ -52,6 +63,8 @@ export const DEFAULTS = {
   logLevel: "info",
   relayerBatchSize: 50,
   relayerResendMs: 30_000,
+  rateLimitPerKey: 100,
+  rateLimitPerIp: 50,
 } as const;
 
 const defaultFees = (): Record<Currency, bigint> => Object.fromEntries(CURRENCIES.map((c) => [c, DEFAULT_RELAYER_FEE])) as Record<Currency, bigint>;
@@ -74,6 +87,10 @@ Options (environment variable in brackets):
                           [ORIOLE_RELAYER_FEE] (default ${DEFAULT_RELAYER_FEE.toString()} = 0.01)
   --relayer-batch-size N  most payments per relayer transaction [ORIOLE_RELAYER_BATCH_SIZE] (default ${DEFAULTS.relayerBatchSize})
   --relayer-resend-ms N   replace a relayer transaction not mined after N ms [ORIOLE_RELAYER_RESEND_MS] (default ${DEFAULTS.relayerResendMs})
+  --cors-origins LIST     origins allowed by CORS: * or a comma-separated list of URLs [ORIOLE_CORS_ORIGINS] (default *)
+  --rate-limit-key N      requests per second per merchant API key, 0 = none [ORIOLE_RATE_LIMIT_KEY] (default ${DEFAULTS.rateLimitPerKey})
+  --rate-limit-ip N       requests per second per IP without a key, 0 = none [ORIOLE_RATE_LIMIT_IP] (default ${DEFAULTS.rateLimitPerIp})
+                          (the admin token: ORIOLE_ADMIN_TOKEN, else <data dir>/admin-token, created at first start)
   -h, --help              show this help
 `;
 
@@ -119,6 +136,24 @@ const rawSchema = z.object({
     .default(defaultFees),
   relayerBatchSize: intString(1, 500).default(DEFAULTS.relayerBatchSize),
   relayerResendMs: intString(100, 3_600_000).default(DEFAULTS.relayerResendMs),
+  // The message never echoes the value: it is a secret.
+  adminToken: z.string().regex(/^[\x21-\x7e]{16,256}$/, "must be 16 to 256 printable characters without spaces").optional(),
+  corsOrigins: z
+    .string()
+    .transform((s, ctx): "*" | string[] => {
+      if (s.trim() === "*") return "*";
+      const origins = s.split(",").map((o) => o.trim());
+      for (const o of origins) {
+        if (!URL.canParse(o) || new URL(o).origin !== o) {
+          ctx.addIssue({ code: "custom", message: `"${o}" is not an origin (e.g. https://wallet.example.com)` });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    })
+    .default("*"),
+  rateLimitPerKey: intString(0, 1_000_000).default(DEFAULTS.rateLimitPerKey),
+  rateLimitPerIp: intString(0, 1_000_000).default(DEFAULTS.rateLimitPerIp),
 });
 
 /** "10000" (every currency) or "USD=10000,EUR=12000" (the others keep the default); an error sentence otherwise. */
@@ -163,6 +198,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "relayer-fee": { type: "string" },
         "relayer-batch-size": { type: "string" },
         "relayer-resend-ms": { type: "string" },
+        "cors-origins": { type: "string" },
+        "rate-limit-key": { type: "string" },
+        "rate-limit-ip": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -186,6 +224,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     relayerFees: values["relayer-fee"] ?? nonEmpty(env.ORIOLE_RELAYER_FEE),
     relayerBatchSize: values["relayer-batch-size"] ?? nonEmpty(env.ORIOLE_RELAYER_BATCH_SIZE),
     relayerResendMs: values["relayer-resend-ms"] ?? nonEmpty(env.ORIOLE_RELAYER_RESEND_MS),
+    adminToken: nonEmpty(env.ORIOLE_ADMIN_TOKEN?.trim()),
+    corsOrigins: values["cors-origins"] ?? nonEmpty(env.ORIOLE_CORS_ORIGINS),
+    rateLimitPerKey: values["rate-limit-key"] ?? nonEmpty(env.ORIOLE_RATE_LIMIT_KEY),
+    rateLimitPerIp: values["rate-limit-ip"] ?? nonEmpty(env.ORIOLE_RATE_LIMIT_IP),
   };
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
@@ -210,6 +252,10 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   relayerFees: "--relayer-fee / ORIOLE_RELAYER_FEE",
   relayerBatchSize: "--relayer-batch-size / ORIOLE_RELAYER_BATCH_SIZE",
   relayerResendMs: "--relayer-resend-ms / ORIOLE_RELAYER_RESEND_MS",
+  adminToken: "ORIOLE_ADMIN_TOKEN",
+  corsOrigins: "--cors-origins / ORIOLE_CORS_ORIGINS",
+  rateLimitPerKey: "--rate-limit-key / ORIOLE_RATE_LIMIT_KEY",
+  rateLimitPerIp: "--rate-limit-ip / ORIOLE_RATE_LIMIT_IP",
 };
 
 /** The key from a file (not the command line: `ps` shows arguments). */
@@ -233,6 +279,10 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     relayerFees: defaultFees(),
     relayerBatchSize: DEFAULTS.relayerBatchSize,
     relayerResendMs: DEFAULTS.relayerResendMs,
+    corsOrigins: "*",
+    // Tests and benches hammer one node from one IP: no limit unless they ask for one.
+    rateLimitPerKey: 0,
+    rateLimitPerIp: 0,
     ...fields,
   };
 }

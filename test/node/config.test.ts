@@ -37,6 +37,10 @@ describe("node: config", function () {
       relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
       relayerBatchSize: 50,
       relayerResendMs: 30_000,
+      adminToken: undefined,
+      corsOrigins: "*",
+      rateLimitPerKey: 100,
+      rateLimitPerIp: 50,
     });
   });
 
@@ -66,6 +70,10 @@ describe("node: config", function () {
       relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
       relayerBatchSize: 50,
       relayerResendMs: 30_000,
+      adminToken: undefined,
+      corsOrigins: "*",
+      rateLimitPerKey: 100,
+      rateLimitPerIp: 50,
     });
     const c = config(["--rpc", "https://rpc.example/v3/KEY", "--port", "0", "--data", "d2", "--poll-ms", "20", "--deployment", "x.json"], env);
     expect(c).to.include({ rpcUrl: "https://rpc.example/v3/KEY", port: 0, dataDir: "d2", pollMs: 20, deploymentFile: "x.json" });
@@ -73,6 +81,9 @@ describe("node: config", function () {
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "0" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_PORT: "" }).port).to.equal(DEFAULTS.port);
+    expect(config(["--cors-origins", "https://a.example, http://localhost:5173"]).corsOrigins).to.deep.equal(["https://a.example", "http://localhost:5173"]);
+    expect(config(["--rate-limit-key", "5", "--rate-limit-ip", "0"])).to.include({ rateLimitPerKey: 5, rateLimitPerIp: 0 });
+    expect(config([], { ORIOLE_ADMIN_TOKEN: " 0123456789abcdef-token " }).adminToken).to.equal("0123456789abcdef-token");
   });
 
   it("rejects bad values and unknown flags with invalid_config naming the option", function () {
@@ -90,6 +101,9 @@ describe("node: config", function () {
       [["--nope"], {}, /nope/],
       [["positional"], {}, /positional/],
       [["--port"], {}, /port/],
+      [["--cors-origins", "https://a.example/path"], {}, /--cors-origins/],
+      [["--rate-limit-ip", "-3"], {}, /--rate-limit-ip/],
+      [[], { ORIOLE_ADMIN_TOKEN: "short" }, /ORIOLE_ADMIN_TOKEN/],
     ];
     for (const [argv, env, re] of cases) {
       const e = configError(argv, env);

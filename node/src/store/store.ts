@@ -107,6 +107,7 @@ export class NodeStore {
   readonly #payments: Sub;
   readonly #byReference: Sub;
   readonly #relayer: Sub;
+  readonly #merchants: Sub;
 
   private constructor(db: Level) {
     this.#db = db;
@@ -116,6 +117,7 @@ export class NodeStore {
     this.#payments = db.sublevel("pay");
     this.#byReference = db.sublevel("ref");
     this.#relayer = db.sublevel("rly");
+    this.#merchants = db.sublevel("mer");
   }
 
   static async open(dir: string): Promise<NodeStore> {
@@ -158,12 +160,15 @@ export class NodeStore {
   }
 
   /**
-   * Deletes everything. The identity goes first, so an interrupted wipe
-   * leaves a store without identity, which startup wipes again.
+   * Deletes everything but the merchants (sublevel `mer`: accounts of
+   * people, not facts of a chain). The identity goes first, so an
+   * interrupted wipe leaves a store without identity, which startup wipes again.
    */
   async wipe(): Promise<void> {
     await this.#meta.del("identity");
-    await this.#db.clear();
+    // Sublevel keys are "!name!key": everything before "!mer!" and from "!mer\"" ('"' follows '!') on.
+    await this.#db.clear({ lt: "!mer!" });
+    await this.#db.clear({ gte: '!mer"' });
   }
 
   /**
@@ -179,6 +184,11 @@ export class NodeStore {
   /** The relayer's part of the store (intents and its transactions), outside derived state. */
   relayerSublevel(): StoreSublevel {
     return this.#relayer;
+  }
+
+  /** The merchants' part of the store (sublevel `mer`): kept by wipeDerived and wipe. */
+  merchantSublevel(): StoreSublevel {
+    return this.#merchants;
   }
 
   /** Current balances of some (account, currency) pairs, zero when absent. */
