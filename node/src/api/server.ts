@@ -31,6 +31,7 @@ import {
 } from "./params.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
+import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -57,6 +58,8 @@ export interface ApiContext {
   /** Requests per second per merchant key / per IP without one; 0 = unlimited. */
   rateLimitPerKey: number;
   rateLimitPerIp: number;
+  /** SSE streams and webhooks; absent = those endpoints are not served. */
+  notify?: NotifyServices;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
@@ -349,6 +352,8 @@ export function createApi(ctx: ApiContext): express.Express {
     const page = await ctx.store.read((r) => r.paymentsByReference(reference, { limit, before }));
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
+
+  if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 
