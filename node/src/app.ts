@@ -26,6 +26,8 @@ export interface RunningNode {
   /** The relayer, when the node has a relayer key. */
   relayer: Relayer | null;
   status(): IndexerStatus;
+  /** The indexer's notifications: "committed" (lastSeq: number) after each commit or rollback, "reorg" (ReorgInfo). */
+  events: Indexer["events"];
   /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
   /** Stops polling, closes the API and the store. Idempotent. */
@@ -54,7 +56,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
   const webApps = buildWebApps();
   webApps.catch(() => undefined);
 
-  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
+  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs, fallbackUrl: config.rpcFallbackUrl });
   const cleanup: (() => Promise<void>)[] = [
     () => {
       client.destroy();
@@ -76,13 +78,13 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     const identity = await chainIdentity(client, deployment);
 
     await mkdir(config.dataDir, { recursive: true });
-    const store = await openStore(config.dataDir);
+    const store = await openStore(config.dataDir, config.confirmations);
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
     // The bundle must exist before indexing starts: a node that cannot serve its wallet stops before doing anything.
     const web = await webApps;
-    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal });
     await indexer.start();
     cleanup.push(() => indexer.stop());
 
@@ -139,6 +141,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       store,
       relayer,
       status: () => indexer.status(),
+      events: indexer.events,
       waitForIndexed: (block, timeoutMs) => indexer.waitForIndexed(block, timeoutMs),
       stop: () => {
         stopping ??= (async () => {
@@ -155,9 +158,9 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
   }
 }
 
-async function openStore(dir: string): Promise<NodeStore> {
+async function openStore(dir: string, confirmations: number): Promise<NodeStore> {
   try {
-    return await NodeStore.open(dir);
+    return await NodeStore.open(dir, { confirmations });
   } catch (e) {
     const cause = (e as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") {
