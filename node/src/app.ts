@@ -18,6 +18,8 @@ import { NodeStore } from "./store/store.ts";
 import { IntentStore } from "./relayer/intentStore.ts";
 import { MerchantStore } from "./merchants/merchantStore.ts";
 import { Relayer } from "./relayer/relayer.ts";
+import { SseHub } from "./notify/sse.ts";
+import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -28,6 +30,8 @@ export interface RunningNode {
   /** The relayer, when the node has a relayer key. */
   relayer: Relayer | null;
   status(): IndexerStatus;
+  /** The indexer's notifications: "committed" (lastSeq: number) after each commit or rollback, "reorg" (ReorgInfo). */
+  events: Indexer["events"];
   /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
   /** Stops polling, closes the API and the store. Idempotent. */
@@ -38,6 +42,8 @@ export interface StartOptions {
   log?: Logger;
   /** Called if the indexer stops on an error it cannot retry (e.g. reorg_detected). */
   onFatal?: (error: OrioleError) => void;
+  /** Webhook retry policy and per-attempt timeout (tests shorten them). */
+  webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -56,7 +62,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
   const webApps = buildWebApps();
   webApps.catch(() => undefined);
 
-  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
+  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs, fallbackUrl: config.rpcFallbackUrl });
   const cleanup: (() => Promise<void>)[] = [
     () => {
       client.destroy();
@@ -78,13 +84,25 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     const identity = await chainIdentity(client, deployment);
 
     await mkdir(config.dataDir, { recursive: true });
-    const store = await openStore(config.dataDir);
+    const store = await openStore(config.dataDir, config.confirmations);
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
     // The bundle must exist before indexing starts: a node that cannot serve its wallet stops before doing anything.
     const web = await webApps;
-    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal });
+    // Notifications follow the outbox from its current head; each commit wakes them.
+    const merchants = new MerchantStore(store.merchantSublevel());
+    const hub = new SseHub({ source: store, log });
+    await hub.start();
+    cleanup.push(() => hub.close());
+    const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, ...opts.webhooks });
+    await webhooks.start();
+    cleanup.push(() => webhooks.stop());
+    indexer.events.on("committed", () => {
+      hub.notify();
+      webhooks.notify();
+    });
     await indexer.start();
     cleanup.push(() => indexer.stop());
 
@@ -123,7 +141,8 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       log,
       version: await packageVersion(),
       web,
-      merchants: new MerchantStore(store.merchantSublevel()),
+      merchants,
+      notify: { hub, webhooks },
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,
@@ -146,6 +165,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       store,
       relayer,
       status: () => indexer.status(),
+      events: indexer.events,
       waitForIndexed: (block, timeoutMs) => indexer.waitForIndexed(block, timeoutMs),
       stop: () => {
         stopping ??= (async () => {
@@ -162,9 +182,9 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
   }
 }
 
-async function openStore(dir: string): Promise<NodeStore> {
+async function openStore(dir: string, confirmations: number): Promise<NodeStore> {
   try {
-    return await NodeStore.open(dir);
+    return await NodeStore.open(dir, { confirmations });
   } catch (e) {
     const cause = (e as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") {

@@ -10,6 +10,8 @@ import { isLogLevel, type LogLevel } from "./log.ts";
 export interface NodeConfig {
   /** JSON-RPC URL of the chain. May carry an API key: never log it as is. */
   rpcUrl: string;
+  /** A second JSON-RPC URL of the same chain, used while the first fails. Never log it as is. */
+  rpcFallbackUrl?: string | undefined;
   /** Deployment file; undefined means `deployments/<chainId>.json` of the RPC's chain. */
   deploymentFile?: string | undefined;
   /** A deployment given in-process (tests, bench); wins over `deploymentFile`. */
@@ -25,6 +27,10 @@ export interface NodeConfig {
   reindexOnReset: boolean;
   /** Largest block range of one eth_getLogs call (hosted RPCs often cap it). */
   maxBlockRange: number;
+  /** Depth at which a payment shows as confirmed (1: once in a block). */
+  confirmations: number;
+  /** Deepest chain reorganisation rolled back; a deeper one stops the indexer (`reorg_too_deep`). */
+  reorgDepth: number;
   logLevel: LogLevel;
   /**
    * Private key of the relayer's EOA (pays gas, receives the fees). Unset:
@@ -60,6 +66,8 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   pollMs: 100,
   maxBlockRange: 2000,
+  confirmations: 1,
+  reorgDepth: 64,
   logLevel: "info",
   relayerBatchSize: 50,
   relayerResendMs: 30_000,
@@ -73,12 +81,15 @@ export const USAGE = `Usage: node node/src/main.ts [options]
 
 Options (environment variable in brackets):
   --rpc URL               chain JSON-RPC URL [ORIOLE_RPC_URL] (default ${DEFAULTS.rpcUrl})
+  --rpc-fallback URL      a second JSON-RPC URL of the same chain, used while the first fails [ORIOLE_RPC_FALLBACK_URL]
   --deployment FILE       deployment file [ORIOLE_DEPLOYMENT] (default deployments/<chainId>.json)
   --data DIR              LevelDB folder [ORIOLE_DATA_DIR] (default ${DEFAULTS.dataDir})
   --port N                API port, 0 for any free one [ORIOLE_PORT] (default ${DEFAULTS.port})
   --host HOST             API host [ORIOLE_HOST] (default ${DEFAULTS.host})
   --poll-ms N             head polling interval in ms [ORIOLE_POLL_MS] (default ${DEFAULTS.pollMs})
   --max-block-range N     largest eth_getLogs block range [ORIOLE_MAX_BLOCK_RANGE] (default ${DEFAULTS.maxBlockRange})
+  --confirmations N       depth at which a payment is confirmed [ORIOLE_CONFIRMATIONS] (default ${DEFAULTS.confirmations})
+  --reorg-depth N         deepest reorganisation rolled back; deeper stops the node [ORIOLE_REORG_DEPTH] (default ${DEFAULTS.reorgDepth})
   --reindex-on-reset      wipe and re-index when the data belongs to another chain [ORIOLE_REINDEX_ON_RESET=1]
   --log-level LEVEL       debug, info, warn or error [ORIOLE_LOG_LEVEL] (default ${DEFAULTS.logLevel})
   --relayer-key-file FILE file holding the relayer's private key (0x and 64 hex digits)
@@ -109,12 +120,15 @@ const flag = z.enum(["1", "true", "yes", "0", "false", "no", ""]).transform((s) 
 
 const rawSchema = z.object({
   rpcUrl: httpUrl.default(DEFAULTS.rpcUrl),
+  rpcFallbackUrl: httpUrl.optional(),
   deploymentFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   port: intString(0, 65535).default(DEFAULTS.port),
   host: z.string().min(1).default(DEFAULTS.host),
   pollMs: intString(10, 60_000).default(DEFAULTS.pollMs),
   maxBlockRange: intString(1, 1_000_000).default(DEFAULTS.maxBlockRange),
+  confirmations: intString(1, 1_000).default(DEFAULTS.confirmations),
+  reorgDepth: intString(1, 10_000).default(DEFAULTS.reorgDepth),
   reindexOnReset: z.union([z.boolean(), flag]).default(false),
   logLevel: z.custom<LogLevel>((s) => typeof s === "string" && isLogLevel(s), "must be debug, info, warn or error").default(DEFAULTS.logLevel),
   // The message never echoes the value: it is a secret.
@@ -186,6 +200,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       allowPositionals: false,
       options: {
         rpc: { type: "string" },
+        "rpc-fallback": { type: "string" },
+        confirmations: { type: "string" },
+        "reorg-depth": { type: "string" },
         deployment: { type: "string" },
         data: { type: "string" },
         port: { type: "string" },
@@ -212,6 +229,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === "" ? undefined : s);
   const raw = {
     rpcUrl: values.rpc ?? nonEmpty(env.ORIOLE_RPC_URL),
+    rpcFallbackUrl: values["rpc-fallback"] ?? nonEmpty(env.ORIOLE_RPC_FALLBACK_URL),
+    confirmations: values.confirmations ?? nonEmpty(env.ORIOLE_CONFIRMATIONS),
+    reorgDepth: values["reorg-depth"] ?? nonEmpty(env.ORIOLE_REORG_DEPTH),
     deploymentFile: values.deployment ?? nonEmpty(env.ORIOLE_DEPLOYMENT),
     dataDir: values.data ?? nonEmpty(env.ORIOLE_DATA_DIR),
     port: values.port ?? nonEmpty(env.ORIOLE_PORT),
@@ -240,6 +260,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 
 const OPTION_NAMES: Readonly<Record<string, string>> = {
   rpcUrl: "--rpc / ORIOLE_RPC_URL",
+  rpcFallbackUrl: "--rpc-fallback / ORIOLE_RPC_FALLBACK_URL",
+  confirmations: "--confirmations / ORIOLE_CONFIRMATIONS",
+  reorgDepth: "--reorg-depth / ORIOLE_REORG_DEPTH",
   deploymentFile: "--deployment / ORIOLE_DEPLOYMENT",
   dataDir: "--data / ORIOLE_DATA_DIR",
   port: "--port / ORIOLE_PORT",
@@ -274,6 +297,8 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     host: DEFAULTS.host,
     pollMs: DEFAULTS.pollMs,
     maxBlockRange: DEFAULTS.maxBlockRange,
+    confirmations: DEFAULTS.confirmations,
+    reorgDepth: DEFAULTS.reorgDepth,
     reindexOnReset: false,
     logLevel: DEFAULTS.logLevel,
     relayerFees: defaultFees(),

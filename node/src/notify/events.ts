@@ -3,41 +3,11 @@
  * written in the same atomic batch as the state change that caused each
  * event). See /work/issue5-spec.md "Events outbox".
  */
-import type { Payment } from "../store/store.ts";
+import type { NodeEvent } from "../store/store.ts";
 
-export const EVENT_TYPES = [
-  "payment.pending",
-  "payment.confirmed",
-  "payment.dropped",
-  "admin.mint",
-  "admin.burn",
-  "admin.freeze",
-  "admin.unfreeze",
-  "admin.pause",
-  "admin.unpause",
-] as const;
-export type NodeEventType = (typeof EVENT_TYPES)[number];
+export type { NodeEvent, NodeEventType } from "../store/store.ts";
 
-/** A payment as the API serves it, with its confirmation status. */
-export type EventPayment = Payment & { status?: "pending" | "confirmed" };
-
-export interface NodeEvent {
-  /** Outbox position: monotonic, never reused (the SSE `id:`). */
-  seq: number;
-  /** `0x` + sha256 of type, chain, block hash, tx hash and log index: the same fact always has the same id. */
-  id: string;
-  type: NodeEventType;
-  chainId: number;
-  blockNumber: number;
-  blockHash: string;
-  txHash: string;
-  logIndex: number;
-  /** Lowercase addresses concerned (payer, payee). */
-  accounts: string[];
-  payment?: EventPayment;
-}
-
-/** Reads the outbox in seq order. NodeStore implements it once the indexer writes events. */
+/** Reads the outbox in seq order. NodeStore implements it. */
 export interface EventSource {
   /** Events with seq > `seq`, ascending, at most `limit`. */
   eventsAfter(seq: number, limit: number): Promise<NodeEvent[]>;

@@ -143,7 +143,10 @@ export class WebhookService {
 
   async start(): Promise<void> {
     // A fresh store starts at the outbox head: webhooks are for events after their URL is set.
-    if ((await this.#sub.get("cur")) === undefined) await this.#sub.put("cur", String(await this.#source.lastEventSeq()));
+    const head = await this.#source.lastEventSeq();
+    const cur = await this.#sub.get("cur");
+    // Past the head: the outbox was wiped under us (chain reset); follow the new one from its head.
+    if (cur === undefined || Number(cur) > head) await this.#sub.put("cur", String(head));
     this.#stopped = false;
     this.#loop = this.#run();
   }
