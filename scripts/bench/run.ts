@@ -48,7 +48,7 @@ try {
   step(`indexer backfill: ${transfers.toLocaleString("en-US")} transfers…`);
   Object.assign(metrics, await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: step }));
   const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
-  step(`end-to-end: ${payments} payments, signing → mined → indexed → visible in the API…`);
+  step(`end-to-end: ${payments} payments, signing → mined → indexed → on the merchant's SSE stream…`);
   Object.assign(metrics, await benchE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, payments, log: step }));
   const intents = Number(process.env.ORIOLE_BENCH_INTENTS ?? 200);
   step(`relayer: ${intents} passkey intents from 20 accounts, submitted at once → all confirmed…`);
