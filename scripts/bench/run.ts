@@ -11,6 +11,7 @@ import { benchPasskeyGas } from "./passkeyGas.ts";
 import { benchBackfill } from "./backfill.ts";
 import { benchE2e } from "./e2e.ts";
 import { benchRelayer } from "./relayer.ts";
+import { benchApiRead } from "./apiRead.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -53,6 +54,9 @@ try {
   const intents = Number(process.env.ORIOLE_BENCH_INTENTS ?? 200);
   step(`relayer: ${intents} passkey intents from 20 accounts, submitted at once → all confirmed…`);
   Object.assign(metrics, await benchRelayer({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, intents, accounts: 20, log: step }));
+  const rate = Number(process.env.ORIOLE_BENCH_API_RATE ?? 500);
+  step(`API reads: balances and payment pages at ${rate.toString()} requests/s (autocannon)…`);
+  Object.assign(metrics, await benchApiRead({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, rate, durationSec: Number(process.env.ORIOLE_BENCH_API_SECONDS ?? 20), log: step }));
   await connection.close();
 } finally {
   await chain.stop();

@@ -7,6 +7,7 @@ import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { createLogger, silentLogger } from "../../node/src/log.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
+import { errorCodeOf, jsonOf, runInProcess, runProcess } from "../client/cliHarness.ts";
 
 interface MerchantBody {
   id: string;
@@ -86,6 +87,33 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     expect(page2.items).to.have.length(1);
     expect(page2.nextCursor).to.equal(null);
     expect([page1.items[0]?.id, page2.items[0]?.id].sort()).to.deep.equal([merchant.id, b.merchant.id].sort());
+  });
+
+  it("CLI: oriole merchant create prints the key once (token from the data dir's file or ORIOLE_ADMIN_TOKEN); refusals have codes", async function () {
+    const tokenFile = path.join(dataDir, "admin-token");
+    const run = await runProcess(["merchant", "create", "--name", "CLI shop", "--payout", ACCOUNTS[4], "--api", node.url, "--admin-token-file", tokenFile, "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    const out = jsonOf(run) as { merchant: MerchantBody; apiKey: string };
+    expect(out.merchant).to.include({ name: "CLI shop", payout: ACCOUNTS[4] });
+    expect((await call("/v1/merchants/me", bearer(out.apiKey))).body).to.deep.equal(out.merchant);
+
+    // ORIOLE_HOME/node-data/admin-token is the default, as npm start keeps it.
+    const home = path.dirname(dataDir);
+    const viaHome = await runInProcess(["merchant", "create", "--name", "Home", "--payout", ACCOUNTS[4], "--api", node.url, "--json"], { env: { ORIOLE_HOME: path.join(home, "nowhere") } });
+    expect(errorCodeOf(viaHome)).to.equal("admin_token_missing");
+    const text = await runInProcess(["merchant", "create", "--name", "Env", "--payout", ACCOUNTS[4], "--api", node.url, "--lang", "zh"], { env: { ORIOLE_ADMIN_TOKEN: admin } });
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stdout).to.match(/商户已创建：mer_[0-9a-f]{16}（Env）/).and.match(/ok_live_[0-9a-f]{32}/);
+
+    expect(errorCodeOf(await runInProcess(["merchant", "create", "--name", "X", "--payout", ACCOUNTS[4], "--api", node.url, "--json"], { env: { ORIOLE_ADMIN_TOKEN: "wrong-token-0123456789" } }))).to.equal("unauthorized");
+    expect(errorCodeOf(await runInProcess(["merchant", "create", "--name", "X", "--payout", "0x1234", "--api", node.url, "--json"], { env: { ORIOLE_ADMIN_TOKEN: admin } }))).to.equal("invalid_address");
+    const missing = await runInProcess(["merchant", "create", "--payout", ACCOUNTS[4], "--json"]);
+    expect(missing.code).to.equal(2);
+    expect(errorCodeOf(missing)).to.equal("usage");
+    const help = await runInProcess(["merchant", "--help"]);
+    expect(help.stdout).to.include("merchant create --name N --payout ADDRESS");
+    // The key never reaches stderr nor the node's logs.
+    expect(logLines.join("")).to.not.include(out.apiKey);
   });
 
   it("merchants survive a re-index of derived state", async function () {

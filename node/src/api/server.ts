@@ -391,16 +391,39 @@ export function createApi(ctx: ApiContext): express.Express {
 
 const MAX_BODY_BYTES = 16 * 1024;
 
+/** How much of an oversized body is read and dropped so the client gets its 413 rather than a reset connection. */
+const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
+
 /** Reads and parses a JSON request body of at most `limit` bytes; 400/413 invalid_request otherwise. */
 async function readJsonBody(req: Request, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError(413, "invalid_request", `the body is larger than ${limit / 1024} kB`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const tooLarge = (): ApiError => new ApiError(413, "invalid_request", `the body is larger than ${(limit / 1024).toString()} kB`);
+  const declared = Number(req.get("content-length") ?? "0");
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (e: ApiError): void => {
+      failed = true;
+      reject(e);
+    };
+    if (declared > limit) fail(tooLarge());
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (failed) {
+        // Drop the rest (the answer is already on its way); a client that keeps sending is cut off.
+        if (size > limit + MAX_DRAIN_BYTES) req.destroy();
+        return;
+      }
+      if (size > limit) fail(tooLarge());
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", (e) => {
+      if (!failed) fail(new ApiError(400, "invalid_request", `the body could not be read: ${e.message}`));
+    });
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
