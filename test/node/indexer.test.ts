@@ -13,7 +13,8 @@ import { spawnNode } from "../helpers/nodeProcess.ts";
 import { startRpcProxy } from "./rpcProxy.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
 
-describe("node: indexing transfers (in-process, hardhat node)", function () {
+// The same suite on both dev chains: the indexer must not depend on one client's quirks.
+for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing transfers (in-process, ${chainKind === "hardhat" ? "hardhat node" : "anvil"})`, function () {
   let devnet: Devnet;
   let dataDir: string;
   let node: RunningNode | undefined;
@@ -22,7 +23,7 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
 
   before(async function () {
-    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3) });
+    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3), chain: chainKind });
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-"));
     const { ethers } = devnet.connection;
     // Some traffic in every currency, a self-transfer and a burn.
