@@ -40,7 +40,7 @@ export interface RunningNode {
 
 export interface StartOptions {
   log?: Logger;
-  /** Called if the indexer stops on an error it cannot retry (e.g. reorg_detected). */
+  /** Called if the indexer stops on an error it cannot retry (e.g. reorg_too_deep). */
   onFatal?: (error: OrioleError) => void;
   /** Webhook retry policy and per-attempt timeout (tests shorten them). */
   webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };

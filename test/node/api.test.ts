@@ -73,8 +73,8 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const page = await get(`/v1/accounts/${ACCOUNTS[1].toUpperCase().replace("0X", "0x")}/payments?limit=2`);
     const body = page.body as { items: Record<string, unknown>[]; nextCursor: string | null };
     expect(body.items).to.have.length(2);
-    expect(body.items[0]).to.have.all.keys("txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind");
-    expect(body.items[0]).to.include({ from: ACCOUNTS[0], to: ACCOUNTS[1], currency: "USD", amount: "104", reference: null, fee: "0", kind: "transfer" });
+    expect(body.items[0]).to.have.all.keys("txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind", "status");
+    expect(body.items[0]).to.include({ from: ACCOUNTS[0], to: ACCOUNTS[1], currency: "USD", amount: "104", reference: null, fee: "0", kind: "transfer", status: "confirmed" });
     expect(body.items[0]!.timestamp).to.be.a("number").greaterThan(1_600_000_000);
     expect(body.nextCursor).to.be.a("string").and.match(/^[A-Za-z0-9_-]+$/);
 

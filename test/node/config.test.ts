@@ -25,6 +25,9 @@ describe("node: config", function () {
   it("has the documented defaults", function () {
     expect(config([])).to.deep.equal({
       rpcUrl: "http://127.0.0.1:8545",
+      rpcFallbackUrl: undefined,
+      confirmations: 1,
+      reorgDepth: 64,
       deploymentFile: undefined,
       dataDir: ".oriole/node-data",
       port: 8787,
@@ -55,9 +58,15 @@ describe("node: config", function () {
       ORIOLE_REINDEX_ON_RESET: "1",
       ORIOLE_MAX_BLOCK_RANGE: "500",
       ORIOLE_LOG_LEVEL: "warn",
+      ORIOLE_RPC_FALLBACK_URL: "http://10.0.0.2:8545",
+      ORIOLE_CONFIRMATIONS: "12",
+      ORIOLE_REORG_DEPTH: "100",
     };
     expect(config([], env)).to.deep.equal({
       rpcUrl: "http://10.0.0.1:8545",
+      rpcFallbackUrl: "http://10.0.0.2:8545",
+      confirmations: 12,
+      reorgDepth: 100,
       deploymentFile: "d.json",
       dataDir: "/tmp/x",
       port: 9000,
@@ -98,6 +107,9 @@ describe("node: config", function () {
       [[], { ORIOLE_REINDEX_ON_RESET: "maybe" }, /REINDEX/],
       [[], { ORIOLE_LOG_LEVEL: "loud" }, /LOG_LEVEL/],
       [["--max-block-range", "0"], {}, /--max-block-range/],
+      [["--confirmations", "0"], {}, /--confirmations/],
+      [["--reorg-depth", "x"], {}, /--reorg-depth/],
+      [["--rpc-fallback", "ftp://x"], {}, /--rpc-fallback/],
       [["--nope"], {}, /nope/],
       [["positional"], {}, /positional/],
       [["--port"], {}, /port/],

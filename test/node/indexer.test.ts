@@ -11,9 +11,11 @@ import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { spawnNode } from "../helpers/nodeProcess.ts";
 import { startRpcProxy } from "./rpcProxy.ts";
+import { startHardhatNode } from "../../scripts/devchain/hardhatNode.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
 
-describe("node: indexing transfers (in-process, hardhat node)", function () {
+// The same suite on both dev chains: the indexer must not depend on one client's quirks.
+for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing transfers (in-process, ${chainKind === "hardhat" ? "hardhat node" : "anvil"})`, function () {
   let devnet: Devnet;
   let dataDir: string;
   let node: RunningNode | undefined;
@@ -22,7 +24,7 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
 
   before(async function () {
-    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3) });
+    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3), chain: chainKind });
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-"));
     const { ethers } = devnet.connection;
     // Some traffic in every currency, a self-transfer and a burn.
@@ -172,6 +174,49 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
       await viaProxy.stop();
       await proxy.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps indexing through --rpc-fallback while the first RPC fails, and never uses a fallback of another chain", async function () {
+    if (!node) this.skip();
+    const proxy = await startRpcProxy(devnet.chain.rpcUrl);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fallback-"));
+    const viaFallback = await startNode(configWith({ rpcUrl: proxy.url, rpcFallbackUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    try {
+      const { ethers } = devnet.connection;
+      await viaFallback.waitForIndexed(await ethers.provider.getBlockNumber());
+      proxy.mode = "fail";
+      const cny = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.CNY, await ethers.getSigner(ACCOUNTS[0]));
+      const r = await (await cny.transfer(ACCOUNTS[1], 9n)).wait();
+      await viaFallback.waitForIndexed(r!.blockNumber, 5_000);
+      expect(viaFallback.status().failure).to.equal(null);
+    } finally {
+      await viaFallback.stop();
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // A fallback serving another chain (same chain id 31337, another genesis) is refused on first use: the node waits for its own chain.
+    const other = await startHardhatNode();
+    const proxy2 = await startRpcProxy(devnet.chain.rpcUrl);
+    const dir2 = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fallback-"));
+    const lines: string[] = [];
+    const wrong = await startNode(configWith({ rpcUrl: proxy2.url, rpcFallbackUrl: other.rpcUrl, deployment: devnet.deployment, dataDir: dir2, pollMs: 20 }), { log: createLogger({ write: (l) => lines.push(l) }) });
+    try {
+      await wrong.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
+      const before = wrong.status().indexedBlock;
+      proxy2.mode = "fail";
+      const { ethers } = devnet.connection;
+      const cny = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.CNY, await ethers.getSigner(ACCOUNTS[0]));
+      await (await cny.transfer(ACCOUNTS[1], 10n)).wait();
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(wrong.status().indexedBlock).to.equal(before);
+      expect(lines.some((l) => l.includes("rpc_fallback_mismatch"))).to.equal(true);
+    } finally {
+      await wrong.stop();
+      await proxy2.close();
+      await other.stop();
+      await rm(dir2, { recursive: true, force: true });
     }
   });
 

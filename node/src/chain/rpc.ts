@@ -1,7 +1,7 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { z } from "zod";
 import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
-import { fetchChainId } from "../../../client/sdk/jsonRpc.ts";
+import { fetchChainId, jsonRpcRequest } from "../../../client/sdk/jsonRpc.ts";
 
 /** The parts of a block header the node uses. */
 export interface BlockHeader {
@@ -62,7 +62,9 @@ export class ChainClient {
   static async connect(url: string, opts: { pollingIntervalMs?: number; fallbackUrl?: string | undefined } = {}): Promise<ChainClient> {
     const chainId = await fetchChainId(url);
     const network = Network.from(chainId);
-    const provider = new NativeFetchJsonRpcProvider(url, opts.fallbackUrl, chainId, network, {
+    // The fallback must serve the same chain: same chain id AND genesis (dev chains share ids).
+    const genesis = opts.fallbackUrl === undefined ? "" : await genesisHash(url);
+    const provider = new NativeFetchJsonRpcProvider(url, opts.fallbackUrl, { chainId, genesis }, network, {
       staticNetwork: network,
       batchStallTime: 0,
       pollingInterval: opts.pollingIntervalMs ?? 100,
@@ -123,16 +125,16 @@ const PRIMARY_RETRY_MS = 30_000;
  */
 class NativeFetchJsonRpcProvider extends JsonRpcProvider {
   readonly #urls: string[];
-  readonly #chainId: number;
+  readonly #chain: { chainId: number; genesis: string };
   readonly #abort = new AbortController();
   #current = 0;
   #failedOverAt = 0;
   #fallbackChecked = false;
 
-  constructor(url: string, fallbackUrl: string | undefined, chainId: number, network: Network, options: ConstructorParameters<typeof JsonRpcProvider>[2]) {
+  constructor(url: string, fallbackUrl: string | undefined, chain: { chainId: number; genesis: string }, network: Network, options: ConstructorParameters<typeof JsonRpcProvider>[2]) {
     super(url, network, options);
     this.#urls = fallbackUrl === undefined ? [url] : [url, fallbackUrl];
-    this.#chainId = chainId;
+    this.#chain = chain;
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
@@ -161,9 +163,13 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
   async #sendTo(index: number, payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const url = this.#urls[index] ?? "";
     if (index > 0 && !this.#fallbackChecked) {
-      const chainId = await fetchChainId(url);
-      if (chainId !== this.#chainId) {
-        throw new OrioleError("rpc_fallback_mismatch", `the fallback RPC serves chain ${chainId.toString()}, not ${this.#chainId.toString()}: it is not used`, { chainId, expected: this.#chainId });
+      const [chainId, genesis] = await Promise.all([fetchChainId(url), genesisHash(url)]);
+      if (chainId !== this.#chain.chainId || genesis !== this.#chain.genesis) {
+        throw new OrioleError("rpc_fallback_mismatch", `the fallback RPC serves another chain (chain ${chainId.toString()}, genesis ${genesis}) than the first RPC (chain ${this.#chain.chainId.toString()}, genesis ${this.#chain.genesis}): it is not used`, {
+          chainId,
+          genesis,
+          expected: this.#chain,
+        });
       }
       this.#fallbackChecked = true;
     }
@@ -186,6 +192,11 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
     this.#abort.abort();
     super.destroy();
   }
+}
+
+async function genesisHash(url: string): Promise<string> {
+  const block = headerSchema.parse(await jsonRpcRequest(url, "eth_getBlockByNumber", ["0x0", false], 10_000));
+  return block.hash.toLowerCase();
 }
 
 /** A failure to get an answer at all (retry elsewhere or later), as opposed to an answer that is an error. */
