@@ -1,6 +1,7 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
+import { notifyPaths } from "../notify/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -246,6 +247,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           },
         },
       },
+      ...notifyPaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
