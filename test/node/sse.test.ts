@@ -38,7 +38,7 @@ describe("notify: SSE hub (real HTTP, real LevelDB outbox)", function () {
         res.writeHead(400).end();
         return;
       }
-      hub.subscribe(req, res, { filter: (e) => concernsAccount(e, account), after });
+      void hub.subscribe(req, res, { filter: (e) => concernsAccount(e, account), after });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port.toString()}`;

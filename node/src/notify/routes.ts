@@ -78,10 +78,10 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
   only("/v1/accounts/:address/events", {
     get: [
       query([]),
-      (req, res) => {
+      async (req, res) => {
         const address = parseAddress(req.params.address);
         const after = lastEventId(req);
-        deps.hub.subscribe(req, res, { filter: (e) => concernsAccount(e, address), after });
+        await deps.hub.subscribe(req, res, { filter: (e) => concernsAccount(e, address), after });
       },
     ],
   });
@@ -90,10 +90,10 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
     get: [
       query([]),
       requireMerchant(deps.merchants),
-      (req, res) => {
+      async (req, res) => {
         const after = lastEventId(req);
         const payout = merchant(res).payout;
-        deps.hub.subscribe(req, res, { filter: (e) => concernsMerchant(e, payout), after });
+        await deps.hub.subscribe(req, res, { filter: (e) => concernsMerchant(e, payout), after });
       },
     ],
   });

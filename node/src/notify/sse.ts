@@ -135,11 +135,16 @@ export class SseHub {
    * `after` is given), then live events, until the client goes away or
    * the hub closes.
    */
-  subscribe(req: IncomingMessage, res: ServerResponse, opts: SubscribeOptions): void {
+  async subscribe(req: IncomingMessage, res: ServerResponse, opts: SubscribeOptions): Promise<void> {
     if (this.#closed) {
       res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "shutting_down", message: "the node is stopping" } }));
       return;
     }
+    // The store's head, not the hub's (which may lag a commit by a moment): a
+    // Last-Event-ID just issued is never replayed, and one past the head
+    // (another node, a wiped store) resumes from the head.
+    const head = await this.#source.lastEventSeq();
+    const after = opts.after === undefined ? head : Math.min(opts.after, head);
     req.socket.setTimeout(0);
     req.socket.setNoDelay(true);
     res.writeHead(200, {
@@ -150,8 +155,6 @@ export class SseHub {
       "x-accel-buffering": "no",
     });
     res.write(`retry: ${this.#retryMs}\n: connected\n\n`);
-    // A Last-Event-ID past the head (another node, a wiped store) resumes from the head.
-    const after = opts.after === undefined ? this.#head : Math.min(opts.after, this.#head);
     const sub: Subscriber = { res, filter: opts.filter, seq: after, pumping: false, again: false, blockedSince: 0, closed: false };
     this.#subs.add(sub);
     res.on("close", () => {
