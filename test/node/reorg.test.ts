@@ -140,7 +140,7 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     const usd = devnet.deployment.contracts.tokens.USD;
     const admin = ((await rpc("eth_accounts")) as string[])[0]!;
     // The full StableToken ABI (the SDK's holds only what wallets call).
-    const full = (await devnet.connection.ethers.getContractAt("StableToken", usd)).interface;
+    const full = new Interface((await devnet.connection.ethers.getContractAt("StableToken", usd)).interface.fragments);
     const call = async (fn: string, args: unknown[]): Promise<void> => {
       await rpc("eth_sendTransaction", [{ from: admin, to: usd, data: full.encodeFunctionData(fn, args) }]);
     };
