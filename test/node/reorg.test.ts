@@ -136,6 +136,24 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     });
   }
 
+  it("rolls back to a shorter chain (anvil_rollback): a head below the cursor for a few polls is a reorganisation, not a lagging RPC", async function () {
+    for (let i = 0; i < 3; i++) await rpc("eth_sendTransaction", [payTx(ACCOUNTS[0], 1_000n + BigInt(i))]);
+    const old = await waitForHead(node);
+    const reorgs = node.status().reorgs;
+    await rpc("anvil_rollback", [3]);
+    await rpc("eth_sendTransaction", [payTx(ACCOUNTS[1], 5n)]);
+    const now = await waitForHead(node);
+    expect(now.number).to.equal(old.number - 2);
+    expect(node.status().reorgs).to.equal(reorgs + 1);
+    const fresh = await start(await tmp());
+    try {
+      await waitForHead(fresh);
+      expect(await node.store.dump()).to.deep.equal(await fresh.store.dump());
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("records and reports admin events (mint, burn, freeze, unfreeze, pause, unpause), rolled back with the rest", async function () {
     const usd = devnet.deployment.contracts.tokens.USD;
     const admin = ((await rpc("eth_accounts")) as string[])[0]!;
