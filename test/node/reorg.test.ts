@@ -136,6 +136,73 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     });
   }
 
+  it("rolls back to a shorter chain (anvil_rollback): a head below the cursor for a few polls is a reorganisation, not a lagging RPC", async function () {
+    for (let i = 0; i < 3; i++) await rpc("eth_sendTransaction", [payTx(ACCOUNTS[0], 1_000n + BigInt(i))]);
+    const old = await waitForHead(node);
+    const reorgs = node.status().reorgs;
+    await rpc("anvil_rollback", [3]);
+    await rpc("eth_sendTransaction", [payTx(ACCOUNTS[1], 5n)]);
+    const now = await waitForHead(node);
+    expect(now.number).to.equal(old.number - 2);
+    expect(node.status().reorgs).to.equal(reorgs + 1);
+    const fresh = await start(await tmp());
+    try {
+      await waitForHead(fresh);
+      expect(await node.store.dump()).to.deep.equal(await fresh.store.dump());
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it("records and reports admin events (mint, burn, freeze, unfreeze, pause, unpause), rolled back with the rest", async function () {
+    const usd = devnet.deployment.contracts.tokens.USD;
+    const admin = ((await rpc("eth_accounts")) as string[])[0]!;
+    // The full StableToken ABI (the SDK's holds only what wallets call).
+    const full = new Interface((await devnet.connection.ethers.getContractAt("StableToken", usd)).interface.fragments);
+    const call = async (fn: string, args: unknown[]): Promise<void> => {
+      await rpc("eth_sendTransaction", [{ from: admin, to: usd, data: full.encodeFunctionData(fn, args) }]);
+    };
+    const seq = await node.store.lastEventSeq();
+    await call("mint", [admin, 500n]);
+    await call("burn", [200n]);
+    await call("freeze", [ACCOUNTS[4]]);
+    await call("unfreeze", [ACCOUNTS[4]]);
+    await call("pause", []);
+    await call("unpause", []);
+    await waitForHead(node);
+    const events = (await node.store.eventsAfter(seq, 100)).filter((e) => e.type.startsWith("admin."));
+    expect(events.map((e) => [e.type, e.admin?.amount ?? null])).to.deep.equal([
+      ["admin.mint", "500"],
+      ["admin.burn", "200"],
+      ["admin.freeze", null],
+      ["admin.unfreeze", null],
+      ["admin.pause", null],
+      ["admin.unpause", null],
+    ]);
+    expect(events[2]!.accounts).to.deep.equal([ACCOUNTS[4].toLowerCase()]);
+    expect(events[0]!.accounts).to.deep.equal([admin.toLowerCase()]);
+    const records = Object.values((await node.store.dump()).admin);
+    expect(records.slice(-6).map((r) => r.kind)).to.deep.equal(["mint", "burn", "freeze", "unfreeze", "pause", "unpause"]);
+    const supplyBefore = (await node.store.supplyOf()).USD;
+
+    // The last five blocks (burn … unpause) leave the chain; a mint of 1 takes the burn's place.
+    await rpc("anvil_reorg", [5, [[{ from: admin, to: usd, data: full.encodeFunctionData("mint", [admin, 1n]) }, 0]]]);
+    await waitForHead(node);
+    expect((await node.store.supplyOf()).USD).to.equal(supplyBefore + 200n + 1n);
+    const fresh = await start(await tmp());
+    try {
+      await waitForHead(fresh);
+      const [a, b] = [await node.store.dump(), await fresh.store.dump()];
+      expect(a).to.deep.equal(b);
+      expect(Object.values(a.admin).slice(-2).map((r) => [r.kind, r.amount])).to.deep.equal([
+        ["mint", "500"],
+        ["mint", "1"],
+      ]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("stops with reorg_too_deep, writing nothing, on a reorg deeper than --reorg-depth", async function () {
     const shallow = await start(await tmp(), { reorgDepth: 4, maxBlockRange: 1 });
     try {
