@@ -45,7 +45,7 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
 try {
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });
   const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
-  const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 20_000);
+  const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 100_000);
   step(`indexer backfill: ${transfers.toLocaleString("en-US")} transfers…`);
   Object.assign(metrics, await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: step }));
   const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
