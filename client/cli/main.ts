@@ -24,6 +24,9 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   reference: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
+  name: { type: "string" },
+  payout: { type: "string" },
+  "admin-token-file": { type: "string" },
 };
 const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
 
@@ -84,10 +87,23 @@ const COMMANDS: readonly CommandSpec[] = [
       return (await import("./commands/history.ts")).history(ctx, { address: a[0], limit, cursor: stringOption(p, "cursor") });
     },
   },
+  {
+    words: ["merchant", "create"],
+    help: "help.merchant.create",
+    options: ["name", "payout", "admin-token-file"],
+    args: [],
+    run: async (ctx, _a, p) => {
+      const name = stringOption(p, "name");
+      const payout = stringOption(p, "payout");
+      if (name === undefined) throw usageError("usage.missingOption", { option: "--name", command: "merchant create" });
+      if (payout === undefined) throw usageError("usage.missingOption", { option: "--payout", command: "merchant create" });
+      return (await import("./commands/merchantCreate.ts")).merchantCreate(ctx, { name, payout, adminTokenFile: stringOption(p, "admin-token-file") });
+    },
+  },
 ];
 
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
-const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet" };
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant" };
 
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 

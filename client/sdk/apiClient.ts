@@ -108,6 +108,8 @@ export interface RequestOptions {
   method?: "GET" | "POST";
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as `Authorization: Bearer <token>` (admin token or merchant API key). */
+  bearer?: string;
   /** Default 10 s. */
   timeoutMs?: number;
 }
@@ -125,11 +127,13 @@ export function nodeBaseUrl(url: string): string {
  */
 export async function requestJson<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions = {}): Promise<T> {
   const base = nodeBaseUrl(baseUrl);
-  const init: RequestInit = { method: opts.method ?? "GET", headers: { accept: "application/json" }, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };
+  const headers: Record<string, string> = { accept: "application/json" };
+  const init: RequestInit = { method: opts.method ?? "GET", headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };
   if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);
-    init.headers = { accept: "application/json", "content-type": "application/json" };
+    headers["content-type"] = "application/json";
   }
+  if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
   let res: Response;
   try {
     res = await fetch(`${base}${pathAndQuery}`, init);

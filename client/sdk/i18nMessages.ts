@@ -33,6 +33,10 @@ export const MESSAGES_EN = {
   "error.tx_rejected": "the token contract would reject this transfer ({reason}); nothing was sent",
   "error.rpc_error": "the chain's JSON-RPC at {url} failed: {reason}",
   "error.internal": "unexpected error: {message}",
+  "error.admin_token_missing": "no admin token: set ORIOLE_ADMIN_TOKEN or pass --admin-token-file (none readable at {file})",
+  "error.unauthorized": "the node refused the credentials: check the admin token (or API key)",
+  "error.forbidden": "the node refused: these credentials may not do this",
+  "error.rate_limited": "the node is rate limiting these requests; retry in a moment",
 
   "usage.unknownCommand": "unknown command \"{command}\" (see oriole --help)",
   "usage.missingCommand": "missing command (see {help})",
@@ -46,6 +50,7 @@ export const MESSAGES_EN = {
   "usage.invalidUrl": "{option} must be an http(s) URL, not \"{value}\"",
   "usage.invalidLang": "--lang must be en or zh, not \"{value}\"",
   "usage.privateKeyArgument": "a private key is never taken from the command line: set ORIOLE_PRIVATE_KEY or type it when asked",
+  "usage.missingOption": "missing option {option} (see oriole {command} --help)",
 
   "prompt.pin": "PIN: ",
   "prompt.newPin": "New PIN (at least {min} characters): ",
@@ -58,6 +63,7 @@ export const MESSAGES_EN = {
   "wallet.createdPasskeyOffline": "Passkey wallet created; its device key (P-256) is encrypted in {file}.\nThe node could not be reached: run `oriole wallet address` to see the account's address.",
   "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
   "balance.header": "Balances of {address} (indexed to block {block}):",
+  "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
   "pay.checking": "Checking the balance and the network…",
   "pay.sending": "Sending {amount} {currency} to {to}…",
   "pay.done": "Paid {amount} {currency} to {to}\nTransaction: {txHash}\nBlock: {block}",
@@ -82,13 +88,23 @@ export const MESSAGES_EN = {
     "  wallet address          show the wallet's address\n" +
     "  balance [address]       show balances per currency\n" +
     "  pay <to> <amount> <currency>   send a payment\n" +
-    "  history [address]       show payments, newest first\n\n" +
+    "  history [address]       show payments, newest first\n" +
+    "  merchant create         create a merchant on the node (admin)\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
     "  create    create a new wallet (a key encrypted with a PIN)\n" +
     "  import    import an existing private key\n" +
     "  address   show the wallet's address",
+  "help.merchant": "Usage: oriole merchant create --name N --payout ADDRESS [options]\n\n  create    create a merchant and print its API key once (admin)",
+  "help.merchant.create":
+    "Usage: oriole merchant create --name N --payout ADDRESS [--admin-token-file FILE] [options]\n\n" +
+    "Creates a merchant on the node and prints its API key. The key is shown\n" +
+    "this once (the node stores only its hash): store it now.\n\n" +
+    "  --name N                 the merchant's name (1 to 100 characters)\n" +
+    "  --payout ADDRESS         the address the merchant is paid to\n" +
+    "  --admin-token-file FILE  the node's admin token (default: ORIOLE_ADMIN_TOKEN,\n" +
+    "                           else .oriole/node-data/admin-token, where npm start keeps it)",
   "help.wallet.create":
     "Usage: oriole wallet create [--passkey] [--force] [options]\n\n" +
     "Generates a new key and stores it encrypted with a PIN\n" +
@@ -156,6 +172,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "error.invalid_amount": "“{amount}”不是有效金额：请输入大于 0、最多 6 位小数的数字，例如 12.5",
   "error.insufficient_funds": "余额不足：余额为 {balance} {currency}，付款金额为 {amount} {currency}；未发送任何交易",
   "error.insufficient_gas": "{address} 的原生币不足以支付网络手续费；未发送任何交易",
+  "error.admin_token_missing": "没有管理员令牌：请设置 ORIOLE_ADMIN_TOKEN 或使用 --admin-token-file（{file} 不可读）",
+  "error.unauthorized": "节点拒绝了凭据：请检查管理员令牌（或 API 密钥）",
+  "error.forbidden": "节点拒绝：这些凭据无权执行此操作",
+  "error.rate_limited": "节点正在限制请求频率；请稍后重试",
   "error.node_unreachable": "无法连接 Oriole 节点 {url}",
   "error.rpc_unreachable": "无法连接链的 JSON-RPC {url}",
   "error.chain_mismatch": "节点服务的是链 {nodeChainId}，而 RPC 是链 {rpcChainId}；未发送任何交易",
@@ -178,6 +198,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "usage.invalidUrl": "{option} 必须是 http(s) URL，而不是“{value}”",
   "usage.invalidLang": "--lang 只能是 en 或 zh，而不是“{value}”",
   "usage.privateKeyArgument": "私钥绝不从命令行读取：请设置 ORIOLE_PRIVATE_KEY 或在提示时输入",
+  "usage.missingOption": "缺少选项 {option}（参见 oriole {command} --help）",
 
   "prompt.pin": "PIN：",
   "prompt.newPin": "新 PIN（至少 {min} 个字符）：",
@@ -193,6 +214,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "pay.checking": "正在检查余额和网络……",
   "pay.sending": "正在向 {to} 发送 {amount} {currency}……",
   "pay.done": "已向 {to} 支付 {amount} {currency}\n交易：{txHash}\n区块：{block}",
+  "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",
   "history.in": "收入",
@@ -214,13 +236,23 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  wallet address          显示钱包地址\n" +
     "  balance [地址]          按币种显示余额\n" +
     "  pay <收款地址> <金额> <币种>   付款\n" +
-    "  history [地址]          显示付款记录（最新的在前）\n\n" +
+    "  history [地址]          显示付款记录（最新的在前）\n" +
+    "  merchant create         在节点上创建商户（管理员）\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +
     "  create    创建新钱包（用 PIN 加密的密钥）\n" +
     "  import    导入已有私钥\n" +
     "  address   显示钱包地址",
+  "help.merchant": "用法：oriole merchant create --name N --payout 地址 [选项]\n\n  create    创建商户并显示一次其 API 密钥（管理员）",
+  "help.merchant.create":
+    "用法：oriole merchant create --name N --payout 地址 [--admin-token-file 文件] [选项]\n\n" +
+    "在节点上创建商户并显示其 API 密钥。密钥只显示这一次\n" +
+    "（节点只保存其哈希）：请立即保存。\n\n" +
+    "  --name N                 商户名称（1 到 100 个字符）\n" +
+    "  --payout 地址            商户的收款地址\n" +
+    "  --admin-token-file 文件  节点的管理员令牌（默认：ORIOLE_ADMIN_TOKEN，\n" +
+    "                           否则 .oriole/node-data/admin-token，即 npm start 保存之处）",
   "help.wallet.create":
     "用法：oriole wallet create [--passkey] [--force] [选项]\n\n" +
     "生成新密钥，并用 PIN 加密保存\n" +

@@ -1,4 +1,5 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAddress, Wallet } from "ethers";
@@ -15,7 +16,10 @@ import { createLogger, type Logger } from "./log.ts";
 import { redactUrl } from "../../client/sdk/jsonRpc.ts";
 import { NodeStore } from "./store/store.ts";
 import { IntentStore } from "./relayer/intentStore.ts";
+import { MerchantStore } from "./merchants/merchantStore.ts";
 import { Relayer } from "./relayer/relayer.ts";
+import { SseHub } from "./notify/sse.ts";
+import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -26,6 +30,8 @@ export interface RunningNode {
   /** The relayer, when the node has a relayer key. */
   relayer: Relayer | null;
   status(): IndexerStatus;
+  /** The indexer's notifications: "committed" (lastSeq: number) after each commit or rollback, "reorg" (ReorgInfo). */
+  events: Indexer["events"];
   /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
   /** Stops polling, closes the API and the store. Idempotent. */
@@ -34,8 +40,10 @@ export interface RunningNode {
 
 export interface StartOptions {
   log?: Logger;
-  /** Called if the indexer stops on an error it cannot retry (e.g. reorg_detected). */
+  /** Called if the indexer stops on an error it cannot retry (e.g. reorg_too_deep). */
   onFatal?: (error: OrioleError) => void;
+  /** Webhook retry policy and per-attempt timeout (tests shorten them). */
+  webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -59,7 +67,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     opts.onFatal?.(error);
   });
 
-  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs });
+  const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs, fallbackUrl: config.rpcFallbackUrl });
   const cleanup: (() => Promise<void>)[] = [
     () => {
       client.destroy();
@@ -81,11 +89,23 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     const identity = await chainIdentity(client, deployment);
 
     await mkdir(config.dataDir, { recursive: true });
-    const store = await openStore(config.dataDir);
+    const store = await openStore(config.dataDir, config.confirmations);
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
-    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, onFatal: opts.onFatal });
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal });
+    // Notifications follow the outbox from its current head; each commit wakes them.
+    const merchants = new MerchantStore(store.merchantSublevel());
+    const hub = new SseHub({ source: store, log });
+    await hub.start();
+    cleanup.push(() => hub.close());
+    const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, ...opts.webhooks });
+    await webhooks.start();
+    cleanup.push(() => webhooks.stop());
+    indexer.events.on("committed", () => {
+      hub.notify();
+      webhooks.notify();
+    });
     await indexer.start();
     cleanup.push(() => indexer.stop());
 
@@ -124,6 +144,12 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       log,
       version: await packageVersion(),
       web: webApps,
+      merchants,
+      notify: { hub, webhooks },
+      adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
+      corsOrigins: config.corsOrigins,
+      rateLimitPerKey: config.rateLimitPerKey,
+      rateLimitPerIp: config.rateLimitPerIp,
     });
     let server: HttpServer;
     try {
@@ -142,6 +168,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       store,
       relayer,
       status: () => indexer.status(),
+      events: indexer.events,
       waitForIndexed: (block, timeoutMs) => indexer.waitForIndexed(block, timeoutMs),
       stop: () => {
         stopping ??= (async () => {
@@ -158,9 +185,9 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
   }
 }
 
-async function openStore(dir: string): Promise<NodeStore> {
+async function openStore(dir: string, confirmations: number): Promise<NodeStore> {
   try {
-    return await NodeStore.open(dir);
+    return await NodeStore.open(dir, { confirmations });
   } catch (e) {
     const cause = (e as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") {
@@ -168,6 +195,27 @@ async function openStore(dir: string): Promise<NodeStore> {
     }
     throw e;
   }
+}
+
+export const ADMIN_TOKEN_FILE = "admin-token";
+
+/**
+ * The admin token kept in `<dataDir>/admin-token` (0600), created at first
+ * start. Only its path is ever logged.
+ */
+async function adminTokenFile(dataDir: string, log: Logger): Promise<string> {
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  try {
+    await writeFile(file, `${randomBytes(24).toString("base64url")}\n`, { flag: "wx", mode: 0o600 });
+    log.info("admin token created", { file });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const token = (await readFile(file, "utf8")).trim();
+  if (!/^[\x21-\x7e]{16,256}$/.test(token)) {
+    throw new OrioleError("invalid_config", `the admin token in ${file} must be 16 to 256 printable characters without spaces`, { file });
+  }
+  return token;
 }
 
 async function packageVersion(): Promise<string> {

@@ -10,6 +10,8 @@ import { isLogLevel, type LogLevel } from "./log.ts";
 export interface NodeConfig {
   /** JSON-RPC URL of the chain. May carry an API key: never log it as is. */
   rpcUrl: string;
+  /** A second JSON-RPC URL of the same chain, used while the first fails. Never log it as is. */
+  rpcFallbackUrl?: string | undefined;
   /** Deployment file; undefined means `deployments/<chainId>.json` of the RPC's chain. */
   deploymentFile?: string | undefined;
   /** A deployment given in-process (tests, bench); wins over `deploymentFile`. */
@@ -25,6 +27,10 @@ export interface NodeConfig {
   reindexOnReset: boolean;
   /** Largest block range of one eth_getLogs call (hosted RPCs often cap it). */
   maxBlockRange: number;
+  /** Depth at which a payment shows as confirmed (1: once in a block). */
+  confirmations: number;
+  /** Deepest chain reorganisation rolled back; a deeper one stops the indexer (`reorg_too_deep`). */
+  reorgDepth: number;
   logLevel: LogLevel;
   /**
    * Private key of the relayer's EOA (pays gas, receives the fees). Unset:
@@ -37,6 +43,17 @@ export interface NodeConfig {
   relayerBatchSize: number;
   /** A relayer transaction not mined after this long is replaced (same nonce, higher fees). */
   relayerResendMs: number;
+  /**
+   * The admin token (creates merchants). Unset: read from, or created in,
+   * `<dataDir>/admin-token`. A secret: never log it.
+   */
+  adminToken?: string | undefined;
+  /** Origins allowed by CORS: "*" (any; no credentials are ever used) or a list. */
+  corsOrigins: "*" | string[];
+  /** Requests per second per merchant key, bursts up to twice that; 0 = no limit. */
+  rateLimitPerKey: number;
+  /** Requests per second per client IP without a merchant key, bursts up to twice that; 0 = no limit. */
+  rateLimitPerIp: number;
 }
 
 /** The relayer's default fee: 10000 base units = 0.01 of the currency. */
@@ -49,9 +66,13 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   pollMs: 100,
   maxBlockRange: 2000,
+  confirmations: 1,
+  reorgDepth: 64,
   logLevel: "info",
   relayerBatchSize: 50,
   relayerResendMs: 30_000,
+  rateLimitPerKey: 100,
+  rateLimitPerIp: 50,
 } as const;
 
 const defaultFees = (): Record<Currency, bigint> => Object.fromEntries(CURRENCIES.map((c) => [c, DEFAULT_RELAYER_FEE])) as Record<Currency, bigint>;
@@ -60,12 +81,15 @@ export const USAGE = `Usage: node node/src/main.ts [options]
 
 Options (environment variable in brackets):
   --rpc URL               chain JSON-RPC URL [ORIOLE_RPC_URL] (default ${DEFAULTS.rpcUrl})
+  --rpc-fallback URL      a second JSON-RPC URL of the same chain, used while the first fails [ORIOLE_RPC_FALLBACK_URL]
   --deployment FILE       deployment file [ORIOLE_DEPLOYMENT] (default deployments/<chainId>.json)
   --data DIR              LevelDB folder [ORIOLE_DATA_DIR] (default ${DEFAULTS.dataDir})
   --port N                API port, 0 for any free one [ORIOLE_PORT] (default ${DEFAULTS.port})
   --host HOST             API host [ORIOLE_HOST] (default ${DEFAULTS.host})
   --poll-ms N             head polling interval in ms [ORIOLE_POLL_MS] (default ${DEFAULTS.pollMs})
   --max-block-range N     largest eth_getLogs block range [ORIOLE_MAX_BLOCK_RANGE] (default ${DEFAULTS.maxBlockRange})
+  --confirmations N       depth at which a payment is confirmed [ORIOLE_CONFIRMATIONS] (default ${DEFAULTS.confirmations})
+  --reorg-depth N         deepest reorganisation rolled back; deeper stops the node [ORIOLE_REORG_DEPTH] (default ${DEFAULTS.reorgDepth})
   --reindex-on-reset      wipe and re-index when the data belongs to another chain [ORIOLE_REINDEX_ON_RESET=1]
   --log-level LEVEL       debug, info, warn or error [ORIOLE_LOG_LEVEL] (default ${DEFAULTS.logLevel})
   --relayer-key-file FILE file holding the relayer's private key (0x and 64 hex digits)
@@ -74,6 +98,10 @@ Options (environment variable in brackets):
                           [ORIOLE_RELAYER_FEE] (default ${DEFAULT_RELAYER_FEE.toString()} = 0.01)
   --relayer-batch-size N  most payments per relayer transaction [ORIOLE_RELAYER_BATCH_SIZE] (default ${DEFAULTS.relayerBatchSize})
   --relayer-resend-ms N   replace a relayer transaction not mined after N ms [ORIOLE_RELAYER_RESEND_MS] (default ${DEFAULTS.relayerResendMs})
+  --cors-origins LIST     origins allowed by CORS: * or a comma-separated list of URLs [ORIOLE_CORS_ORIGINS] (default *)
+  --rate-limit-key N      requests per second per merchant API key, 0 = none [ORIOLE_RATE_LIMIT_KEY] (default ${DEFAULTS.rateLimitPerKey})
+  --rate-limit-ip N       requests per second per IP without a key, 0 = none [ORIOLE_RATE_LIMIT_IP] (default ${DEFAULTS.rateLimitPerIp})
+                          (the admin token: ORIOLE_ADMIN_TOKEN, else <data dir>/admin-token, created at first start)
   -h, --help              show this help
 `;
 
@@ -92,12 +120,15 @@ const flag = z.enum(["1", "true", "yes", "0", "false", "no", ""]).transform((s) 
 
 const rawSchema = z.object({
   rpcUrl: httpUrl.default(DEFAULTS.rpcUrl),
+  rpcFallbackUrl: httpUrl.optional(),
   deploymentFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   port: intString(0, 65535).default(DEFAULTS.port),
   host: z.string().min(1).default(DEFAULTS.host),
   pollMs: intString(10, 60_000).default(DEFAULTS.pollMs),
   maxBlockRange: intString(1, 1_000_000).default(DEFAULTS.maxBlockRange),
+  confirmations: intString(1, 1_000).default(DEFAULTS.confirmations),
+  reorgDepth: intString(1, 10_000).default(DEFAULTS.reorgDepth),
   reindexOnReset: z.union([z.boolean(), flag]).default(false),
   logLevel: z.custom<LogLevel>((s) => typeof s === "string" && isLogLevel(s), "must be debug, info, warn or error").default(DEFAULTS.logLevel),
   // The message never echoes the value: it is a secret.
@@ -119,6 +150,24 @@ const rawSchema = z.object({
     .default(defaultFees),
   relayerBatchSize: intString(1, 500).default(DEFAULTS.relayerBatchSize),
   relayerResendMs: intString(100, 3_600_000).default(DEFAULTS.relayerResendMs),
+  // The message never echoes the value: it is a secret.
+  adminToken: z.string().regex(/^[\x21-\x7e]{16,256}$/, "must be 16 to 256 printable characters without spaces").optional(),
+  corsOrigins: z
+    .string()
+    .transform((s, ctx): "*" | string[] => {
+      if (s.trim() === "*") return "*";
+      const origins = s.split(",").map((o) => o.trim());
+      for (const o of origins) {
+        if (!URL.canParse(o) || new URL(o).origin !== o) {
+          ctx.addIssue({ code: "custom", message: `"${o}" is not an origin (e.g. https://wallet.example.com)` });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    })
+    .default("*"),
+  rateLimitPerKey: intString(0, 1_000_000).default(DEFAULTS.rateLimitPerKey),
+  rateLimitPerIp: intString(0, 1_000_000).default(DEFAULTS.rateLimitPerIp),
 });
 
 /** "10000" (every currency) or "USD=10000,EUR=12000" (the others keep the default); an error sentence otherwise. */
@@ -151,6 +200,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       allowPositionals: false,
       options: {
         rpc: { type: "string" },
+        "rpc-fallback": { type: "string" },
+        confirmations: { type: "string" },
+        "reorg-depth": { type: "string" },
         deployment: { type: "string" },
         data: { type: "string" },
         port: { type: "string" },
@@ -163,6 +215,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "relayer-fee": { type: "string" },
         "relayer-batch-size": { type: "string" },
         "relayer-resend-ms": { type: "string" },
+        "cors-origins": { type: "string" },
+        "rate-limit-key": { type: "string" },
+        "rate-limit-ip": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -174,6 +229,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === "" ? undefined : s);
   const raw = {
     rpcUrl: values.rpc ?? nonEmpty(env.ORIOLE_RPC_URL),
+    rpcFallbackUrl: values["rpc-fallback"] ?? nonEmpty(env.ORIOLE_RPC_FALLBACK_URL),
+    confirmations: values.confirmations ?? nonEmpty(env.ORIOLE_CONFIRMATIONS),
+    reorgDepth: values["reorg-depth"] ?? nonEmpty(env.ORIOLE_REORG_DEPTH),
     deploymentFile: values.deployment ?? nonEmpty(env.ORIOLE_DEPLOYMENT),
     dataDir: values.data ?? nonEmpty(env.ORIOLE_DATA_DIR),
     port: values.port ?? nonEmpty(env.ORIOLE_PORT),
@@ -186,6 +244,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     relayerFees: values["relayer-fee"] ?? nonEmpty(env.ORIOLE_RELAYER_FEE),
     relayerBatchSize: values["relayer-batch-size"] ?? nonEmpty(env.ORIOLE_RELAYER_BATCH_SIZE),
     relayerResendMs: values["relayer-resend-ms"] ?? nonEmpty(env.ORIOLE_RELAYER_RESEND_MS),
+    adminToken: nonEmpty(env.ORIOLE_ADMIN_TOKEN?.trim()),
+    corsOrigins: values["cors-origins"] ?? nonEmpty(env.ORIOLE_CORS_ORIGINS),
+    rateLimitPerKey: values["rate-limit-key"] ?? nonEmpty(env.ORIOLE_RATE_LIMIT_KEY),
+    rateLimitPerIp: values["rate-limit-ip"] ?? nonEmpty(env.ORIOLE_RATE_LIMIT_IP),
   };
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
@@ -198,6 +260,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 
 const OPTION_NAMES: Readonly<Record<string, string>> = {
   rpcUrl: "--rpc / ORIOLE_RPC_URL",
+  rpcFallbackUrl: "--rpc-fallback / ORIOLE_RPC_FALLBACK_URL",
+  confirmations: "--confirmations / ORIOLE_CONFIRMATIONS",
+  reorgDepth: "--reorg-depth / ORIOLE_REORG_DEPTH",
   deploymentFile: "--deployment / ORIOLE_DEPLOYMENT",
   dataDir: "--data / ORIOLE_DATA_DIR",
   port: "--port / ORIOLE_PORT",
@@ -210,6 +275,10 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   relayerFees: "--relayer-fee / ORIOLE_RELAYER_FEE",
   relayerBatchSize: "--relayer-batch-size / ORIOLE_RELAYER_BATCH_SIZE",
   relayerResendMs: "--relayer-resend-ms / ORIOLE_RELAYER_RESEND_MS",
+  adminToken: "ORIOLE_ADMIN_TOKEN",
+  corsOrigins: "--cors-origins / ORIOLE_CORS_ORIGINS",
+  rateLimitPerKey: "--rate-limit-key / ORIOLE_RATE_LIMIT_KEY",
+  rateLimitPerIp: "--rate-limit-ip / ORIOLE_RATE_LIMIT_IP",
 };
 
 /** The key from a file (not the command line: `ps` shows arguments). */
@@ -228,11 +297,17 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     host: DEFAULTS.host,
     pollMs: DEFAULTS.pollMs,
     maxBlockRange: DEFAULTS.maxBlockRange,
+    confirmations: DEFAULTS.confirmations,
+    reorgDepth: DEFAULTS.reorgDepth,
     reindexOnReset: false,
     logLevel: DEFAULTS.logLevel,
     relayerFees: defaultFees(),
     relayerBatchSize: DEFAULTS.relayerBatchSize,
     relayerResendMs: DEFAULTS.relayerResendMs,
+    corsOrigins: "*",
+    // Tests and benches hammer one node from one IP: no limit unless they ask for one.
+    rateLimitPerKey: 0,
+    rateLimitPerIp: 0,
     ...fields,
   };
 }

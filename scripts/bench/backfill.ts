@@ -7,16 +7,20 @@ import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { startNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import { silentLogger, type Logger } from "../../node/src/log.ts";
 import type { Metrics } from "./results.ts";
 
 export interface BackfillOptions {
   connection: NetworkConnection<"l1">;
   rpcUrl: string;
   deployment: Deployment;
-  /** Transfers to generate (the issue asks for at least 20,000). */
+  /** Transfers to generate (issue 5 asks for at least 100,000). */
   transfers: number;
   log: (line: string) => void;
+  /** The node's logger (default: silent); a debug one shows where a range's time goes. */
+  nodeLog?: Logger;
+  /** Index the same chain this many times, each into a fresh store; the best run counts (default 1). */
+  runs?: number;
 }
 
 const PER_TX = 250;
@@ -62,21 +66,31 @@ export async function benchBackfill(opts: BackfillOptions): Promise<Metrics> {
   ])) as unknown[];
   opts.log(`  chain holds ${events.length.toLocaleString("en-US")} Transfer events up to block ${head}; indexing from an empty store…`);
 
+  let best: Metrics | undefined;
+  for (let run = 0; run < (opts.runs ?? 1); run++) {
+    const m = await indexOnce(opts, head, events.length);
+    if (!best || (m["indexer.backfill.eventsPerSec"] ?? 0) > (best["indexer.backfill.eventsPerSec"] ?? 0)) best = m;
+  }
+  if (!best) throw new Error("no run");
+  return best;
+}
+
+async function indexOnce(opts: BackfillOptions, head: number, events: number): Promise<Metrics> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-backfill-"));
   try {
     const t0 = performance.now();
     const node = await startNode(
       configWith({ rpcUrl: opts.rpcUrl, dataDir, deployment: opts.deployment, port: 0, pollMs: 20 }),
-      { log: silentLogger },
+      { log: opts.nodeLog ?? silentLogger },
     );
     try {
       await node.waitForIndexed(head, 600_000);
       const secs = (performance.now() - t0) / 1000;
-      opts.log(`  indexed ${events.length.toLocaleString("en-US")} events in ${secs.toFixed(2)} s`);
+      opts.log(`  indexed ${events.toLocaleString("en-US")} events in ${secs.toFixed(2)} s`);
       return {
-        "indexer.backfill.events": events.length,
+        "indexer.backfill.events": events,
         "indexer.backfill.seconds": Number(secs.toFixed(3)),
-        "indexer.backfill.eventsPerSec": Math.round(events.length / secs),
+        "indexer.backfill.eventsPerSec": Math.round(events / secs),
       };
     } finally {
       await node.stop();

@@ -11,6 +11,7 @@ import { benchPasskeyGas } from "./passkeyGas.ts";
 import { benchBackfill } from "./backfill.ts";
 import { benchE2e } from "./e2e.ts";
 import { benchRelayer } from "./relayer.ts";
+import { benchApiRead } from "./apiRead.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -44,15 +45,18 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
 try {
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });
   const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
-  const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 20_000);
+  const transfers = Number(process.env.ORIOLE_BENCH_TRANSFERS ?? 100_000);
   step(`indexer backfill: ${transfers.toLocaleString("en-US")} transfers…`);
   Object.assign(metrics, await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: step }));
   const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
-  step(`end-to-end: ${payments} payments, signing → mined → indexed → visible in the API…`);
+  step(`end-to-end: ${payments} payments, signing → mined → indexed → on the merchant's SSE stream…`);
   Object.assign(metrics, await benchE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, payments, log: step }));
   const intents = Number(process.env.ORIOLE_BENCH_INTENTS ?? 200);
   step(`relayer: ${intents} passkey intents from 20 accounts, submitted at once → all confirmed…`);
   Object.assign(metrics, await benchRelayer({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, intents, accounts: 20, log: step }));
+  const rate = Number(process.env.ORIOLE_BENCH_API_RATE ?? 500);
+  step(`API reads: balances and payment pages at ${rate.toString()} requests/s (autocannon)…`);
+  Object.assign(metrics, await benchApiRead({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, rate, durationSec: Number(process.env.ORIOLE_BENCH_API_SECONDS ?? 20), log: step }));
   await connection.close();
 } finally {
   await chain.stop();

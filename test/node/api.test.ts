@@ -73,8 +73,8 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const page = await get(`/v1/accounts/${ACCOUNTS[1].toUpperCase().replace("0X", "0x")}/payments?limit=2`);
     const body = page.body as { items: Record<string, unknown>[]; nextCursor: string | null };
     expect(body.items).to.have.length(2);
-    expect(body.items[0]).to.have.all.keys("txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind");
-    expect(body.items[0]).to.include({ from: ACCOUNTS[0], to: ACCOUNTS[1], currency: "USD", amount: "104", reference: null, fee: "0", kind: "transfer" });
+    expect(body.items[0]).to.have.all.keys("txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind", "status");
+    expect(body.items[0]).to.include({ from: ACCOUNTS[0], to: ACCOUNTS[1], currency: "USD", amount: "104", reference: null, fee: "0", kind: "transfer", status: "confirmed" });
     expect(body.items[0]!.timestamp).to.be.a("number").greaterThan(1_600_000_000);
     expect(body.nextCursor).to.be.a("string").and.match(/^[A-Za-z0-9_-]+$/);
 
@@ -171,12 +171,14 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).to.equal("3.1.0");
     expect(doc.info.version).to.be.a("string");
-    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json"]);
+    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/v1/merchants", "/v1/merchants/me", "/v1/merchants/{id}", "/v1/accounts/{address}/events", "/v1/merchants/me/events", "/v1/merchants/me/webhook", "/v1/merchants/me/webhook/deliveries"]);
     for (const [p, item] of Object.entries(doc.paths)) {
-      const op = item.get ?? item.post;
-      expect(op, p).to.be.an("object");
-      expect(op!.responses, p).to.have.property(p === "/v1/intents" ? "202" : "200");
+      const ops = Object.values(item);
+      expect(ops.length, p).to.be.greaterThan(0);
+      for (const op of ops) expect(Object.keys(op.responses).some((s) => /^2\d\d$/.test(s)), p).to.equal(true);
     }
+    expect(doc.paths["/v1/intents"]!.post!.responses).to.have.property("202");
+    expect(doc.paths["/v1/merchants"]!.post!.responses).to.include.keys("201", "401", "403", "429");
     expect(doc.paths["/readyz"]!.get!.responses).to.have.property("503");
     expect(doc.paths["/v1/accounts/{address}/payments"]!.get!.responses).to.have.property("400");
     expect(doc.components.schemas).to.include.keys("Error", "Network", "Balances", "Payment", "PaymentPage", "IntentSubmission", "Intent");

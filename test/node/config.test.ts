@@ -25,6 +25,9 @@ describe("node: config", function () {
   it("has the documented defaults", function () {
     expect(config([])).to.deep.equal({
       rpcUrl: "http://127.0.0.1:8545",
+      rpcFallbackUrl: undefined,
+      confirmations: 1,
+      reorgDepth: 64,
       deploymentFile: undefined,
       dataDir: ".oriole/node-data",
       port: 8787,
@@ -37,6 +40,10 @@ describe("node: config", function () {
       relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
       relayerBatchSize: 50,
       relayerResendMs: 30_000,
+      adminToken: undefined,
+      corsOrigins: "*",
+      rateLimitPerKey: 100,
+      rateLimitPerIp: 50,
     });
   });
 
@@ -51,9 +58,15 @@ describe("node: config", function () {
       ORIOLE_REINDEX_ON_RESET: "1",
       ORIOLE_MAX_BLOCK_RANGE: "500",
       ORIOLE_LOG_LEVEL: "warn",
+      ORIOLE_RPC_FALLBACK_URL: "http://10.0.0.2:8545",
+      ORIOLE_CONFIRMATIONS: "12",
+      ORIOLE_REORG_DEPTH: "100",
     };
     expect(config([], env)).to.deep.equal({
       rpcUrl: "http://10.0.0.1:8545",
+      rpcFallbackUrl: "http://10.0.0.2:8545",
+      confirmations: 12,
+      reorgDepth: 100,
       deploymentFile: "d.json",
       dataDir: "/tmp/x",
       port: 9000,
@@ -66,6 +79,10 @@ describe("node: config", function () {
       relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
       relayerBatchSize: 50,
       relayerResendMs: 30_000,
+      adminToken: undefined,
+      corsOrigins: "*",
+      rateLimitPerKey: 100,
+      rateLimitPerIp: 50,
     });
     const c = config(["--rpc", "https://rpc.example/v3/KEY", "--port", "0", "--data", "d2", "--poll-ms", "20", "--deployment", "x.json"], env);
     expect(c).to.include({ rpcUrl: "https://rpc.example/v3/KEY", port: 0, dataDir: "d2", pollMs: 20, deploymentFile: "x.json" });
@@ -73,6 +90,9 @@ describe("node: config", function () {
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "0" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_PORT: "" }).port).to.equal(DEFAULTS.port);
+    expect(config(["--cors-origins", "https://a.example, http://localhost:5173"]).corsOrigins).to.deep.equal(["https://a.example", "http://localhost:5173"]);
+    expect(config(["--rate-limit-key", "5", "--rate-limit-ip", "0"])).to.include({ rateLimitPerKey: 5, rateLimitPerIp: 0 });
+    expect(config([], { ORIOLE_ADMIN_TOKEN: " 0123456789abcdef-token " }).adminToken).to.equal("0123456789abcdef-token");
   });
 
   it("rejects bad values and unknown flags with invalid_config naming the option", function () {
@@ -87,9 +107,15 @@ describe("node: config", function () {
       [[], { ORIOLE_REINDEX_ON_RESET: "maybe" }, /REINDEX/],
       [[], { ORIOLE_LOG_LEVEL: "loud" }, /LOG_LEVEL/],
       [["--max-block-range", "0"], {}, /--max-block-range/],
+      [["--confirmations", "0"], {}, /--confirmations/],
+      [["--reorg-depth", "x"], {}, /--reorg-depth/],
+      [["--rpc-fallback", "ftp://x"], {}, /--rpc-fallback/],
       [["--nope"], {}, /nope/],
       [["positional"], {}, /positional/],
       [["--port"], {}, /port/],
+      [["--cors-origins", "https://a.example/path"], {}, /--cors-origins/],
+      [["--rate-limit-ip", "-3"], {}, /--rate-limit-ip/],
+      [[], { ORIOLE_ADMIN_TOKEN: "short" }, /ORIOLE_ADMIN_TOKEN/],
     ];
     for (const [argv, env, re] of cases) {
       const e = configError(argv, env);

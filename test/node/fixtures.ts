@@ -4,7 +4,7 @@ import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import type { Devnet } from "../helpers/devnet.ts";
-import type { Payment } from "../../node/src/store/store.ts";
+import type { PaymentItem as Payment } from "../../node/src/store/store.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
 /** Hardhat's default accounts 1..5 (account 0 deploys and mints). */
@@ -110,6 +110,8 @@ export async function chainTruth(devnet: Devnet, deployment: Deployment, toBlock
       reference: null,
       fee: "0",
       kind: "transfer",
+      // Every block of the truth is at least 1 deep: confirmed at the default --confirmations 1.
+      status: "confirmed",
     };
     byPosition.set(`${blockNumber}:${p.logIndex}`, p);
     all.push(p);

@@ -11,9 +11,11 @@ import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { spawnNode } from "../helpers/nodeProcess.ts";
 import { startRpcProxy } from "./rpcProxy.ts";
+import { startHardhatNode } from "../../scripts/devchain/hardhatNode.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
 
-describe("node: indexing transfers (in-process, hardhat node)", function () {
+// The same suite on both dev chains: the indexer must not depend on one client's quirks.
+for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing transfers (in-process, ${chainKind === "hardhat" ? "hardhat node" : "anvil"})`, function () {
   let devnet: Devnet;
   let dataDir: string;
   let node: RunningNode | undefined;
@@ -22,7 +24,7 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
 
   before(async function () {
-    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3) });
+    devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3), chain: chainKind });
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-"));
     const { ethers } = devnet.connection;
     // Some traffic in every currency, a self-transfer and a burn.
@@ -154,7 +156,8 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
 
       proxy.mode = "fail";
       const r1 = await (await cny.transfer(ACCOUNTS[1], 3n)).wait();
-      await new Promise((r) => setTimeout(r, 300));
+      // Longer than the client's own retries (100 + 200 + 400 ms): the indexer sees the failure.
+      await new Promise((r) => setTimeout(r, 1_500));
       expect(viaProxy.status().indexedBlock).to.be.lessThan(r1!.blockNumber);
       expect(viaProxy.status().failure).to.equal(null);
       proxy.mode = "pass";
@@ -174,7 +177,50 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     }
   });
 
-  it("stops with reorg_detected, without writing, when an indexed block is replaced (same height, then a longer fork)", async function () {
+  it("keeps indexing through --rpc-fallback while the first RPC fails, and never uses a fallback of another chain", async function () {
+    if (!node) this.skip();
+    const proxy = await startRpcProxy(devnet.chain.rpcUrl);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fallback-"));
+    const viaFallback = await startNode(configWith({ rpcUrl: proxy.url, rpcFallbackUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    try {
+      const { ethers } = devnet.connection;
+      await viaFallback.waitForIndexed(await ethers.provider.getBlockNumber());
+      proxy.mode = "fail";
+      const cny = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.CNY, await ethers.getSigner(ACCOUNTS[0]));
+      const r = await (await cny.transfer(ACCOUNTS[1], 9n)).wait();
+      await viaFallback.waitForIndexed(r!.blockNumber, 5_000);
+      expect(viaFallback.status().failure).to.equal(null);
+    } finally {
+      await viaFallback.stop();
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // A fallback serving another chain (same chain id 31337, another genesis) is refused on first use: the node waits for its own chain.
+    const other = await startHardhatNode();
+    const proxy2 = await startRpcProxy(devnet.chain.rpcUrl);
+    const dir2 = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fallback-"));
+    const lines: string[] = [];
+    const wrong = await startNode(configWith({ rpcUrl: proxy2.url, rpcFallbackUrl: other.rpcUrl, deployment: devnet.deployment, dataDir: dir2, pollMs: 20 }), { log: createLogger({ write: (l) => lines.push(l) }) });
+    try {
+      await wrong.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
+      const before = wrong.status().indexedBlock;
+      proxy2.mode = "fail";
+      const { ethers } = devnet.connection;
+      const cny = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.CNY, await ethers.getSigner(ACCOUNTS[0]));
+      await (await cny.transfer(ACCOUNTS[1], 10n)).wait();
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(wrong.status().indexedBlock).to.equal(before);
+      expect(lines.some((l) => l.includes("rpc_fallback_mismatch"))).to.equal(true);
+    } finally {
+      await wrong.stop();
+      await proxy2.close();
+      await other.stop();
+      await rm(dir2, { recursive: true, force: true });
+    }
+  });
+
+  it("rolls back a replaced block (same height) and a longer fork, ending equal to a from-scratch index", async function () {
     if (!node) this.skip();
     const { ethers } = devnet.connection;
     const rpc = devnet.chain.rpcUrl;
@@ -182,32 +228,80 @@ describe("node: indexing transfers (in-process, hardhat node)", function () {
     const snapshot = await jsonRpcRequest(rpc, "evm_snapshot");
     const r1 = await (await usd.transfer(ACCOUNTS[3], 1n)).wait();
     await node.waitForIndexed(r1!.blockNumber);
-    const before = await node.store.dump();
+    const reorgs = node.status().reorgs;
 
     // Replace block r1 by another one at the same height.
     await jsonRpcRequest(rpc, "evm_revert", [snapshot]);
     const r2 = await (await usd.transfer(ACCOUNTS[4], 2n)).wait();
     expect(r2!.blockNumber).to.equal(r1!.blockNumber);
-    const failed = await node.waitForIndexed(r1!.blockNumber + 1, 10_000).catch((e: unknown) => e);
-    expect(failed).to.have.property("code", "reorg_detected");
-    expect(node.status().failure?.code).to.equal("reorg_detected");
-    const ready = await getJson(`${node.url}/readyz`);
-    expect(ready.status).to.equal(503);
-    expect(ready.body).to.include({ status: "failed" });
-    expect(await node.store.dump()).to.deep.equal(before);
+    const waitFor = async (cond: () => Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 200 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    const topTx = async (account: string): Promise<string | undefined> =>
+      ((await getJson(`${node!.url}/v1/accounts/${account}/payments?limit=1`)).body as { items: { txHash: string }[] }).items[0]?.txHash;
+    await waitFor(async () => (await topTx(ACCOUNTS[4])) === r2!.hash);
+    expect(node.status().failure).to.equal(null);
+    expect(node.status().reorgs).to.be.greaterThan(reorgs);
+    expect(await topTx(ACCOUNTS[4])).to.equal(r2!.hash);
+    expect(await topTx(ACCOUNTS[3])).to.not.equal(r1!.hash);
+
+    // A longer fork: two blocks replaced by three.
+    const snap2 = await jsonRpcRequest(rpc, "evm_snapshot");
+    await (await usd.transfer(ACCOUNTS[3], 5n)).wait();
+    const r3 = await (await usd.transfer(ACCOUNTS[3], 6n)).wait();
+    await node.waitForIndexed(r3!.blockNumber);
+    await jsonRpcRequest(rpc, "evm_revert", [snap2]);
+    for (const v of [7n, 8n, 9n]) await (await usd.transfer(ACCOUNTS[2], v)).wait();
+    const head = await ethers.provider.getBlockNumber();
+    await node.waitForIndexed(head);
+    await waitFor(async () => (await node!.store.cursor())?.blockHash === (await ethers.provider.getBlock(head))?.hash);
+    expect(node.status().failure).to.equal(null);
+
+    const freshDir = await mkdtemp(path.join(os.tmpdir(), "oriole-node-fresh-"));
+    const fresh = await start(freshDir);
+    try {
+      await fresh.waitForIndexed(head);
+      const [a, b] = await Promise.all([node.store.dump(), fresh.store.dump()]);
+      expect(a).to.deep.equal(b);
+    } finally {
+      await fresh.stop();
+      await rm(freshDir, { recursive: true, force: true });
+    }
+    const truth = await chainTruth(devnet, devnet.deployment, head);
+    for (const account of truth.accounts) expect(await allPayments(node.url, account, 50)).to.deep.equal(truth.payments.get(account));
+  });
+
+  it("stops with reorg_too_deep, without writing, when a reorganisation is deeper than --reorg-depth (CLI exits 2)", async function () {
+    if (!node) this.skip();
     await node.stop();
     node = undefined;
+    const { ethers } = devnet.connection;
+    const rpc = devnet.chain.rpcUrl;
+    const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await ethers.getSigner(ACCOUNTS[0]));
+    const snapshot = await jsonRpcRequest(rpc, "evm_snapshot");
+    for (const v of [11n, 12n, 13n]) await (await usd.transfer(ACCOUNTS[3], v)).wait();
+    const args = ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0", "--poll-ms", "20", "--reorg-depth", "2", "--max-block-range", "1"];
+    const first = await spawnNode({ args });
+    const head = await ethers.provider.getBlockNumber();
+    await first.waitForIndexed(head);
+    await first.kill("SIGTERM");
+    let store = await NodeStore.open(dataDir);
+    const before = await store.dump();
+    const beforeSeq = await store.lastEventSeq();
+    await store.close();
 
-    // The fork grows past the cursor: the CLI sees the broken parent link at once and exits 2.
-    await jsonRpcRequest(rpc, "hardhat_mine", ["0x1"]);
-    const cli = await spawnNode({ args: ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0"], waitUntilServing: false });
+    // Three blocks replaced: deeper than --reorg-depth 2.
+    await jsonRpcRequest(rpc, "evm_revert", [snapshot]);
+    for (const v of [21n, 22n, 23n, 24n]) await (await usd.transfer(ACCOUNTS[4], v)).wait();
+    const cli = await spawnNode({ args, waitUntilServing: false });
     const exit = await cli.exited;
     expect(exit.code, cli.output()).to.equal(2);
     const line = cli.logs().find((l) => l.msg === "indexer stopped");
-    expect(line?.error).to.include({ code: "reorg_detected" });
-    const store = await NodeStore.open(dataDir);
+    expect(line?.error).to.include({ code: "reorg_too_deep" });
+    store = await NodeStore.open(dataDir);
     try {
       expect(await store.dump()).to.deep.equal(before);
+      expect(await store.lastEventSeq()).to.equal(beforeSeq);
     } finally {
       await store.close();
     }

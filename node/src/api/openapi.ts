@@ -1,6 +1,7 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
+import { notifyPaths } from "../notify/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -18,6 +19,12 @@ const errorResponse = (description: string): Record<string, unknown> => ({
 
 const requestIdHeader = {
   "x-request-id": { description: "Identifies the request in the node's logs; echoes a valid incoming x-request-id.", schema: { type: "string" } },
+};
+
+const rateLimited = {
+  description: "rate_limited: too many requests for this API key (or from this IP without one); see Retry-After",
+  headers: { "retry-after": { description: "Seconds to wait", schema: { type: "integer" } } },
+  content: { "application/json": { schema: ref("Error") } },
 };
 
 const ok = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({
@@ -58,7 +65,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       title: "Oriole settlement node API",
       version: opts.version,
       description:
-        "API of an Oriole settlement node: the chain it follows, balances and payments it indexed, and its relayer of passkey payment intents. Amounts are integers in base units (6 decimals) as decimal strings. Every error has the shape {\"error\": {\"code\", \"message\"}} with a stable code.",
+        "API of an Oriole settlement node: the chain it follows, balances and payments it indexed, its relayer of passkey payment intents, and merchants. Amounts are integers in base units (6 decimals) as decimal strings. Every error has the shape {\"error\": {\"code\", \"message\", \"requestId\"}} with a stable code. Lists are paginated with limit and an opaque cursor (nextCursor). Requests are rate limited per merchant API key, or per IP without one (429 rate_limited with Retry-After). CORS: the node's --cors-origins (default any origin; no credentials are used).",
     },
     paths: {
       "/v1/network": {
@@ -183,9 +190,114 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           responses: { "200": ok("OpenAPI 3.1 document", { type: "object" }) },
         },
       },
+      "/docs": {
+        get: {
+          operationId: "docs",
+          summary: "This document as a readable HTML page (no scripts; strict Content-Security-Policy)",
+          responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
+        },
+      },
+      "/metrics": {
+        get: {
+          operationId: "metrics",
+          summary:
+            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
+      "/v1/merchants": {
+        post: {
+          operationId: "createMerchant",
+          summary: "Create a merchant (admin token). The answer carries its API key: shown this once, only its hash is stored",
+          security: [{ adminToken: [] }],
+          requestBody: { required: true, content: { "application/json": { schema: ref("NewMerchant") } } },
+          responses: {
+            "201": ok("Created", ref("CreatedMerchant")),
+            "400": errorResponse("invalid_request (not JSON, not an object, bad name), invalid_address (payout), unknown_field or unknown_parameter"),
+            "401": errorResponse("unauthorized: no or a wrong admin token"),
+            "403": errorResponse("forbidden: a merchant API key instead of the admin token"),
+            "413": errorResponse("invalid_request: body over 16 kB"),
+            "429": rateLimited,
+          },
+        },
+        get: {
+          operationId: "listMerchants",
+          summary: "Every merchant (admin token), in id order",
+          security: [{ adminToken: [] }],
+          parameters: [limitParam, cursorParam],
+          responses: {
+            "200": ok("A page of merchants", ref("MerchantPage")),
+            "400": errorResponse("invalid_limit, invalid_cursor or unknown_parameter"),
+            "401": errorResponse("unauthorized"),
+            "403": errorResponse("forbidden: a merchant API key"),
+            "429": rateLimited,
+          },
+        },
+      },
+      "/v1/merchants/me": {
+        get: {
+          operationId: "getMyMerchant",
+          summary: "The merchant of the API key",
+          security: [{ merchantKey: [] }],
+          responses: {
+            "200": ok("The merchant", ref("Merchant")),
+            "400": errorResponse("unknown_parameter"),
+            "401": errorResponse("unauthorized: no or a wrong API key"),
+            "429": rateLimited,
+          },
+        },
+      },
+      ...notifyPaths,
+      "/v1/merchants/{id}": {
+        get: {
+          operationId: "getMerchant",
+          summary: "One merchant: the admin sees any, a merchant's key only its own",
+          security: [{ adminToken: [] }, { merchantKey: [] }],
+          parameters: [{ name: "id", in: "path", required: true, description: "mer_ and 16 hex digits", schema: { type: "string", pattern: "^mer_[0-9a-f]{16}$" } }],
+          responses: {
+            "200": ok("The merchant", ref("Merchant")),
+            "400": errorResponse("invalid_merchant_id or unknown_parameter"),
+            "401": errorResponse("unauthorized"),
+            "403": errorResponse("forbidden: another merchant's key"),
+            "404": errorResponse("merchant_not_found (admin only)"),
+            "429": rateLimited,
+          },
+        },
+      },
     },
     components: {
+      securitySchemes: {
+        adminToken: { type: "http", scheme: "bearer", description: "The node's admin token: ORIOLE_ADMIN_TOKEN, else the file <data dir>/admin-token created at first start" },
+        merchantKey: { type: "http", scheme: "bearer", description: "A merchant's API key, ok_live_ and 32 hex digits, shown once when the merchant is created" },
+      },
       schemas: {
+        NewMerchant: {
+          type: "object",
+          additionalProperties: false,
+          required: ["name", "payout"],
+          properties: { name: { type: "string", minLength: 1, maxLength: 100 }, payout: { ...ref("Address"), description: "Where the merchant is paid" } },
+        },
+        Merchant: {
+          type: "object",
+          additionalProperties: false,
+          required: ["id", "name", "payout", "createdAt"],
+          properties: {
+            id: { type: "string", pattern: "^mer_[0-9a-f]{16}$" },
+            name: { type: "string" },
+            payout: ref("Address"),
+            createdAt: { type: "string", format: "date-time" },
+          },
+        },
+        CreatedMerchant: {
+          type: "object",
+          required: ["merchant", "apiKey"],
+          properties: { merchant: ref("Merchant"), apiKey: { type: "string", pattern: "^ok_live_[0-9a-f]{32}$", description: "Shown this once; store it" } },
+        },
+        MerchantPage: {
+          type: "object",
+          required: ["items", "nextCursor"],
+          properties: { items: { type: "array", items: ref("Merchant") }, nextCursor: { type: ["string", "null"] } },
+        },
         Address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "EIP-55 checksummed in responses" },
         BaseUnits: { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Integer amount in base units (6 decimals), as a decimal string" },
         Currency: { type: "string", enum: [...CURRENCIES] },
@@ -212,10 +324,18 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                     "method_not_allowed",
                     "bad_request",
                     "internal_error",
+                    "unauthorized",
+                    "forbidden",
+                    "rate_limited",
+                    "unknown_field",
+                    "invalid_merchant_id",
+                    "merchant_not_found",
+                    "cors_forbidden",
                     ...Object.keys(RELAYER_ERROR_STATUS),
                   ],
                 },
                 message: { type: "string", description: "Human-readable explanation" },
+                requestId: { type: "string", description: "The request's x-request-id, to find it in the node's logs" },
               },
             },
           },

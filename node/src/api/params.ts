@@ -112,3 +112,48 @@ export function checkQueryParams(query: Record<string, unknown>, allowed: readon
 function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
+
+/** A merchant id: "mer_" and 16 hex digits. */
+export function parseMerchantId(value: unknown): string {
+  if (typeof value !== "string" || !/^mer_[0-9a-f]{16}$/.test(value)) {
+    throw new ApiError(400, "invalid_merchant_id", `"${clip(String(value))}" is not a merchant id: mer_ followed by 16 hex digits`);
+  }
+  return value;
+}
+
+/** The merchants list's cursor: base64url of "m1:<id of the last merchant served>". */
+export function encodeMerchantCursor(id: string): string {
+  return Buffer.from(`m1:${id}`, "utf8").toString("base64url");
+}
+
+export function parseMerchantCursor(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw bad;
+  const text = Buffer.from(value, "base64url").toString("utf8");
+  const m = /^m1:(mer_[0-9a-f]{16})$/.exec(text);
+  if (!m?.[1] || encodeMerchantCursor(m[1]) !== value) throw bad;
+  return m[1];
+}
+
+const newMerchantSchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(100, "must be at most 100 characters")
+    .refine((s) => !/\p{Cc}/u.test(s), "must not contain control characters"),
+  payout: z.string(),
+});
+
+/** The body of POST /v1/merchants: {name, payout}, nothing else. */
+export function parseNewMerchant(body: unknown): { name: string; payout: string } {
+  const r = newMerchantSchema.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${clip(k)}"`).join(", ")}; allowed: name, payout`);
+    const field = issue?.path.join(".") ?? "";
+    throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {name, payout}" : `${field} ${issue?.message ?? "is invalid"}`);
+  }
+  return { name: r.data.name, payout: parseAddress(r.data.payout) };
+}

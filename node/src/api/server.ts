@@ -10,10 +10,28 @@ import { isOrioleError } from "../../../client/sdk/errors.ts";
 import { isRelayerErrorCode, RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import type { Relayer } from "../relayer/relayer.ts";
 import type { AccountContracts } from "../relayer/validate.ts";
+import { publicMerchant, type Merchant, type MerchantStore } from "../merchants/merchantStore.ts";
+import { merchantOf, requireAdmin, requireAdminOrMerchant, requireMerchant } from "./auth.ts";
+import { DOCS_CSP, renderDocs } from "./docs.ts";
 import { ApiError, errorBody } from "./errors.ts";
+import { RequestHistogram, scalar } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
-import { checkQueryParams, encodeCursor, parseAddress, parseCursor, parseIntentId, parseLimit, parseReference } from "./params.ts";
+import {
+  checkQueryParams,
+  encodeCursor,
+  encodeMerchantCursor,
+  parseAddress,
+  parseCursor,
+  parseIntentId,
+  parseLimit,
+  parseMerchantCursor,
+  parseMerchantId,
+  parseNewMerchant,
+  parseReference,
+} from "./params.ts";
+import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
+import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -32,7 +50,23 @@ export interface ApiContext {
   version: string;
   /** The browser apps (the wallet at /wallet), bundled or being bundled; absent = API only. */
   web?: WebApps | Promise<WebApps>;
+  merchants: MerchantStore;
+  /** Bearer token of the admin endpoints. A secret: never logged. */
+  adminToken: string;
+  /** Origins CORS allows: "*" or a list of exact origins. */
+  corsOrigins: "*" | readonly string[];
+  /** Requests per second per merchant key / per IP without one; 0 = unlimited. */
+  rateLimitPerKey: number;
+  rateLimitPerIp: number;
+  /** SSE streams and webhooks; absent = those endpoints are not served. */
+  notify?: NotifyServices;
 }
+
+/** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
+const CORS_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+const CORS_HEADERS = "authorization, content-type, x-request-id, last-event-id";
+/** Paths that are never rate limited: probes and scrapers poll them. */
+const UNLIMITED = new Set(["/healthz", "/readyz", "/metrics"]);
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -49,6 +83,7 @@ export function createApi(ctx: ApiContext): express.Express {
   const log = ctx.log.child({ component: "api" });
   const openapi = openApiDocument({ version: ctx.version });
 
+  const latency = new RequestHistogram();
   app.use((req, res, next) => {
     const incoming = req.get("x-request-id");
     const id = incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -57,10 +92,79 @@ export function createApi(ctx: ApiContext): express.Express {
     res.set("cache-control", "no-store");
     const t0 = performance.now();
     res.on("finish", () => {
-      log.debug("request", { requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) });
+      const seconds = (performance.now() - t0) / 1000;
+      // The route's pattern, not the path: one series per endpoint, not per address.
+      const routePath = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof routePath === "string" ? routePath : "unmatched";
+      latency.observe(route, req.method, res.statusCode, seconds);
+      const merchant = res.locals.merchant as Merchant | null | undefined;
+      log.debug("request", { requestId: id, method: req.method, path: req.path, route, status: res.statusCode, ms: Math.round(seconds * 1000), merchant: merchant?.id });
     });
     next();
   });
+
+  // CORS: the web wallet may live on another origin. No cookies are ever used (keys travel in Authorization), so "*" is safe.
+  app.use((req, res, next) => {
+    const origin = req.get("origin");
+    if (origin !== undefined) {
+      const allowed = ctx.corsOrigins === "*" ? "*" : ctx.corsOrigins.includes(origin) ? origin : undefined;
+      if (ctx.corsOrigins !== "*") res.vary("origin");
+      if (allowed !== undefined) {
+        res.set("access-control-allow-origin", allowed);
+        res.set("access-control-expose-headers", "x-request-id, retry-after, www-authenticate");
+        if (req.method === "OPTIONS") {
+          res.set("access-control-allow-methods", CORS_METHODS);
+          res.set("access-control-allow-headers", CORS_HEADERS);
+          res.set("access-control-max-age", "600");
+          res.status(204).end();
+          return;
+        }
+      } else if (req.method === "OPTIONS") {
+        throw new ApiError(403, "cors_forbidden", "this origin is not allowed (see the node's --cors-origins)");
+      }
+    }
+    next();
+  });
+
+  const perKey = new RateLimiter({ perSecond: ctx.rateLimitPerKey });
+  const perIp = new RateLimiter({ perSecond: ctx.rateLimitPerIp });
+  app.use(async (req, res, next) => {
+    if (UNLIMITED.has(req.path)) {
+      next();
+      return;
+    }
+    // Only a valid key gets its own bucket: random keys must not escape the IP's.
+    const merchant = ctx.rateLimitPerKey > 0 ? await merchantOf(req, res, ctx.merchants) : undefined;
+    const wait = merchant ? perKey.take(`m:${merchant.id}`) : perIp.take(`ip:${req.socket.remoteAddress ?? "?"}`);
+    if (wait > 0) {
+      res.set("retry-after", wait.toString());
+      throw new ApiError(429, "rate_limited", `too many requests ${merchant ? "for this API key" : "from this address"}; retry after ${wait.toString()} s`);
+    }
+    next();
+  });
+
+  type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
+  /** An endpoint: its methods' handler chains, and 405 method_not_allowed for any other method. */
+  const endpoint = (path: string, methods: Partial<Record<"get" | "post", Handler[]>>): void => {
+    const r = app.route(path);
+    const allow = Object.keys(methods).map((m) => m.toUpperCase());
+    if (methods.get) r.get(...methods.get);
+    if (methods.post) r.post(...methods.post);
+    r.all((req, res) => {
+      res.set("allow", [...allow, ...(allow.includes("GET") ? ["HEAD"] : [])].join(", "));
+      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use ${allow.join(" or ")}`);
+    });
+  };
+  const query =
+    (allowed: readonly string[]): Handler =>
+    (req, _res, next) => {
+      checkQueryParams(req.query, allowed);
+      next();
+    };
+  const jsonBody: Handler = (req, _res, next) => {
+    if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+    next();
+  };
 
   const route = (path: string, allowedParams: readonly string[], handler: (req: Request, res: Response) => Promise<void> | void): void => {
     app
@@ -103,6 +207,79 @@ export function createApi(ctx: ApiContext): express.Express {
 
   route("/openapi.json", [], (_req, res) => {
     res.json(openapi);
+  });
+
+  const docsHtml = renderDocs(openapi);
+  route("/docs", [], (_req, res) => {
+    res.set("content-security-policy", DOCS_CSP);
+    res.set("x-content-type-options", "nosniff");
+    res.type("html").send(docsHtml);
+  });
+
+  route("/metrics", [], (_req, res) => {
+    const s = ctx.status();
+    const reorgs = (s as { reorgs?: unknown }).reorgs;
+    const text = [
+      scalar("oriole_indexed_block", "gauge", "Last block whose effects are committed.", s.indexedBlock),
+      scalar("oriole_head_block", "gauge", "Chain head as last seen (0 before the first poll).", s.headBlock ?? 0),
+      scalar("oriole_indexer_lag_blocks", "gauge", "Head minus indexed block.", s.headBlock === null ? 0 : Math.max(0, s.headBlock - s.indexedBlock)),
+      scalar("oriole_reorgs_total", "counter", "Chain reorganisations the indexer rolled back.", typeof reorgs === "number" ? reorgs : 0),
+      scalar("oriole_indexer_failed", "gauge", "1 when the indexer stopped on an error it cannot retry.", s.failure ? 1 : 0),
+      scalar("oriole_relayer_queue_length", "gauge", "Payment intents queued by the relayer, not yet sent.", ctx.relayer?.queued ?? 0),
+      latency.render("oriole_http_request_duration_seconds", "API request latency by route, method and status."),
+    ].join("\n");
+    res.type("text/plain; version=0.0.4; charset=utf-8").send(`${text}\n`);
+  });
+
+  // Merchants. The admin creates them; a merchant's key reads only its own.
+  endpoint("/v1/merchants", {
+    post: [
+      query([]),
+      requireAdmin(ctx.adminToken, ctx.merchants),
+      jsonBody,
+      async (req, res) => {
+        const input = parseNewMerchant(await readJsonBody(req, MAX_BODY_BYTES));
+        const { merchant, apiKey } = await ctx.merchants.create(input);
+        log.info("merchant created", { requestId: res.locals.requestId, merchant: merchant.id });
+        res.status(201).json({ merchant: publicMerchant(merchant), apiKey });
+      },
+    ],
+    get: [
+      query(["limit", "cursor"]),
+      requireAdmin(ctx.adminToken, ctx.merchants),
+      async (req, res) => {
+        const limit = parseLimit(req.query.limit);
+        const after = parseMerchantCursor(req.query.cursor);
+        const page = await ctx.merchants.list({ limit, ...(after === undefined ? {} : { after }) });
+        res.json({ items: page.items.map(publicMerchant), nextCursor: page.next === null ? null : encodeMerchantCursor(page.next) });
+      },
+    ],
+  });
+
+  endpoint("/v1/merchants/me", {
+    get: [
+      query([]),
+      requireMerchant(ctx.merchants),
+      (_req, res) => {
+        res.json(publicMerchant(res.locals.merchant as Merchant));
+      },
+    ],
+  });
+
+  endpoint("/v1/merchants/:id", {
+    get: [
+      query([]),
+      requireAdminOrMerchant(ctx.adminToken, ctx.merchants),
+      async (req, res) => {
+        const id = parseMerchantId(req.params.id);
+        const self = res.locals.merchant as Merchant | null | undefined;
+        // A merchant learns nothing about others, not even whether the id exists.
+        if (res.locals.admin !== true && self?.id !== id) throw new ApiError(403, "forbidden", "this API key belongs to another merchant");
+        const m = await ctx.merchants.get(id);
+        if (!m) throw new ApiError(404, "merchant_not_found", `no merchant ${id}`);
+        res.json(publicMerchant(m));
+      },
+    ],
   });
 
   route("/v1/network", [], (_req, res) => {
@@ -176,6 +353,8 @@ export function createApi(ctx: ApiContext): express.Express {
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
+  if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 
   app.use((req) => {
@@ -203,8 +382,8 @@ export function createApi(ctx: ApiContext): express.Express {
       res.destroy();
       return;
     }
-    if (status === 405) res.set("allow", req.path === "/v1/intents" ? "POST" : "GET, HEAD");
-    res.status(status).json(errorBody(code, message));
+    if (status === 405 && !res.get("allow")) res.set("allow", req.path === "/v1/intents" ? "POST" : "GET, HEAD");
+    res.status(status).json({ error: { ...errorBody(code, message).error, requestId } });
   });
 
   return app;
@@ -212,16 +391,39 @@ export function createApi(ctx: ApiContext): express.Express {
 
 const MAX_BODY_BYTES = 16 * 1024;
 
+/** How much of an oversized body is read and dropped so the client gets its 413 rather than a reset connection. */
+const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
+
 /** Reads and parses a JSON request body of at most `limit` bytes; 400/413 invalid_request otherwise. */
 async function readJsonBody(req: Request, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError(413, "invalid_request", `the body is larger than ${limit / 1024} kB`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const tooLarge = (): ApiError => new ApiError(413, "invalid_request", `the body is larger than ${(limit / 1024).toString()} kB`);
+  const declared = Number(req.get("content-length") ?? "0");
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (e: ApiError): void => {
+      failed = true;
+      reject(e);
+    };
+    if (declared > limit) fail(tooLarge());
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (failed) {
+        // Drop the rest (the answer is already on its way); a client that keeps sending is cut off.
+        if (size > limit + MAX_DRAIN_BYTES) req.destroy();
+        return;
+      }
+      if (size > limit) fail(tooLarge());
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", (e) => {
+      if (!failed) fail(new ApiError(400, "invalid_request", `the body could not be read: ${e.message}`));
+    });
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

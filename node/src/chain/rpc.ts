@@ -1,7 +1,7 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { z } from "zod";
-import { OrioleError } from "../../../client/sdk/errors.ts";
-import { fetchChainId } from "../../../client/sdk/jsonRpc.ts";
+import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
+import { fetchChainId, jsonRpcRequest } from "../../../client/sdk/jsonRpc.ts";
 
 /** The parts of a block header the node uses. */
 export interface BlockHeader {
@@ -59,10 +59,12 @@ export class ChainClient {
   }
 
   /** Asks the RPC for its chain id, then builds a provider bound to it. */
-  static async connect(url: string, opts: { pollingIntervalMs?: number } = {}): Promise<ChainClient> {
+  static async connect(url: string, opts: { pollingIntervalMs?: number; fallbackUrl?: string | undefined } = {}): Promise<ChainClient> {
     const chainId = await fetchChainId(url);
     const network = Network.from(chainId);
-    const provider = new NativeFetchJsonRpcProvider(url, network, {
+    // The fallback must serve the same chain: same chain id AND genesis (dev chains share ids).
+    const genesis = opts.fallbackUrl === undefined ? "" : await genesisHash(url);
+    const provider = new NativeFetchJsonRpcProvider(url, opts.fallbackUrl, { chainId, genesis }, network, {
       staticNetwork: network,
       batchStallTime: 0,
       pollingInterval: opts.pollingIntervalMs ?? 100,
@@ -103,23 +105,75 @@ export class ChainClient {
   }
 }
 
+/** Transport attempts per request before the error goes to the caller (whose own loop backs off further). */
+const SEND_ATTEMPTS = 3;
+const SEND_BACKOFF_MS = 100;
+/** After a failover, the primary URL is tried again this long later. */
+const PRIMARY_RETRY_MS = 30_000;
+
 /**
  * ethers' JsonRpcProvider (batching, error mapping) with Node's own fetch
  * and TextDecoder as transport. ethers decodes response bodies with a
  * JavaScript UTF-8 decoder: on a 12 MB eth_getLogs answer (20k logs) that
  * alone took ~1.5 s, against ~0.4 s for the whole native round trip.
+ *
+ * Transport failures (no connection, timeout, HTTP 429/5xx) are retried
+ * with backoff, on the fallback URL when there is one; the fallback must
+ * serve the same chain id (checked on first use), so two chains never mix.
+ * JSON-RPC errors (e.g. "too many results") are answers, not failures: they
+ * go back to the caller at once.
  */
 class NativeFetchJsonRpcProvider extends JsonRpcProvider {
-  readonly #url: string;
+  readonly #urls: string[];
+  readonly #chain: { chainId: number; genesis: string };
   readonly #abort = new AbortController();
+  #current = 0;
+  #failedOverAt = 0;
+  #fallbackChecked = false;
 
-  constructor(url: string, network: Network, options: ConstructorParameters<typeof JsonRpcProvider>[2]) {
+  constructor(url: string, fallbackUrl: string | undefined, chain: { chainId: number; genesis: string }, network: Network, options: ConstructorParameters<typeof JsonRpcProvider>[2]) {
     super(url, network, options);
-    this.#url = url;
+    this.#urls = fallbackUrl === undefined ? [url] : [url, fallbackUrl];
+    this.#chain = chain;
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const res = await fetch(this.#url, {
+    if (this.#current !== 0 && Date.now() - this.#failedOverAt > PRIMARY_RETRY_MS) this.#current = 0;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < SEND_ATTEMPTS * this.#urls.length; attempt++) {
+      if (this.#abort.signal.aborted) break;
+      const index = (this.#current + attempt) % this.#urls.length;
+      try {
+        const result = await this.#sendTo(index, payload);
+        if (index !== this.#current) {
+          this.#current = index;
+          this.#failedOverAt = Date.now();
+        }
+        return result;
+      } catch (e) {
+        if (!isTransportError(e)) throw e;
+        lastError = e;
+        // Back off once every URL has failed in this round.
+        if ((attempt + 1) % this.#urls.length === 0) await new Promise((r) => setTimeout(r, SEND_BACKOFF_MS * 2 ** Math.floor(attempt / this.#urls.length)));
+      }
+    }
+    throw lastError;
+  }
+
+  async #sendTo(index: number, payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const url = this.#urls[index] ?? "";
+    if (index > 0 && !this.#fallbackChecked) {
+      const [chainId, genesis] = await Promise.all([fetchChainId(url), genesisHash(url)]);
+      if (chainId !== this.#chain.chainId || genesis !== this.#chain.genesis) {
+        throw new OrioleError("rpc_fallback_mismatch", `the fallback RPC serves another chain (chain ${chainId.toString()}, genesis ${genesis}) than the first RPC (chain ${this.#chain.chainId.toString()}, genesis ${this.#chain.genesis}): it is not used`, {
+          chainId,
+          genesis,
+          expected: this.#chain,
+        });
+      }
+      this.#fallbackChecked = true;
+    }
+    const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(payload),
@@ -140,3 +194,20 @@ class NativeFetchJsonRpcProvider extends JsonRpcProvider {
   }
 }
 
+async function genesisHash(url: string): Promise<string> {
+  const block = headerSchema.parse(await jsonRpcRequest(url, "eth_getBlockByNumber", ["0x0", false], 10_000));
+  return block.hash.toLowerCase();
+}
+
+/** A failure to get an answer at all (retry elsewhere or later), as opposed to an answer that is an error. */
+function isTransportError(e: unknown): boolean {
+  if (isOrioleError(e)) {
+    if (e.code === "rpc_http_error") {
+      const status = e.details.status;
+      return typeof status === "number" && (status === 429 || status >= 500);
+    }
+    return e.code === "rpc_error" || e.code === "rpc_unreachable" || e.code === "timeout";
+  }
+  // fetch: TypeError("fetch failed") for refused connections; TimeoutError/AbortError; a cut body: SyntaxError.
+  return e instanceof TypeError || e instanceof SyntaxError || (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError"));
+}

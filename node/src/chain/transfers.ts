@@ -1,3 +1,4 @@
+import { id } from "ethers";
 import { PAYMENT_TOPIC, TRANSFER_TOPIC } from "../../../client/sdk/abi.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
 import type { BlockHeader, ChainClient, RpcLog } from "./rpc.ts";
@@ -37,6 +38,74 @@ export interface PaymentLog {
   fee: bigint;
 }
 
+/** The token's administrative events the node records (StableToken.sol, TokenRoles.sol). */
+export type AdminKind = "mint" | "burn" | "freeze" | "unfreeze" | "pause" | "unpause";
+
+/** One administrative event of a StableToken, decoded. */
+export interface AdminLog {
+  kind: AdminKind;
+  blockNumber: number;
+  blockHash: string;
+  logIndex: number;
+  txHash: string;
+  /** Token contract, lowercase. */
+  token: string;
+  /** The account concerned (lowercase): minted to, burnt by, frozen, or who paused. */
+  account: string;
+  /** Mint and burn: base units; otherwise null. */
+  amount: bigint | null;
+}
+
+/** topic0 of each admin event: Mint(address,address,uint256), Burn(address,uint256), Frozen/Unfrozen(address), Paused/Unpaused(address). */
+export const ADMIN_TOPICS: Readonly<Record<AdminKind, string>> = {
+  mint: id("Mint(address,address,uint256)"),
+  burn: id("Burn(address,uint256)"),
+  freeze: id("Frozen(address)"),
+  unfreeze: id("Unfrozen(address)"),
+  pause: id("Paused(address)"),
+  unpause: id("Unpaused(address)"),
+};
+const ADMIN_KIND_OF = new Map(Object.entries(ADMIN_TOPICS).map(([k, t]) => [t, k as AdminKind]));
+const ALL_TOPICS = [TRANSFER_TOPIC, PAYMENT_TOPIC, ...Object.values(ADMIN_TOPICS)];
+
+/**
+ * Decodes an admin event: Mint (topics minter, to; data amount), Burn
+ * (topic burner; data amount), Frozen/Unfrozen (topic account), Paused/
+ * Unpaused (data account, not indexed). Undefined for anything else.
+ */
+export function decodeAdminLog(log: RpcLog): AdminLog | undefined {
+  const t0 = log.topics[0]?.toLowerCase();
+  const kind = t0 === undefined ? undefined : ADMIN_KIND_OF.get(t0);
+  if (!kind) return undefined;
+  const word = (w: string | undefined): string | undefined => (w !== undefined && WORD_ADDRESS_RE.test(w) ? `0x${w.slice(26).toLowerCase()}` : undefined);
+  let account: string | undefined;
+  let amount: bigint | null = null;
+  if (kind === "mint") {
+    account = log.topics.length === 3 ? word(log.topics[2]) : undefined;
+    if (!WORD_RE.test(log.data)) return undefined;
+    amount = BigInt(log.data);
+  } else if (kind === "burn") {
+    account = log.topics.length === 2 ? word(log.topics[1]) : undefined;
+    if (!WORD_RE.test(log.data)) return undefined;
+    amount = BigInt(log.data);
+  } else if (kind === "freeze" || kind === "unfreeze") {
+    account = log.topics.length === 2 ? word(log.topics[1]) : undefined;
+  } else {
+    account = log.topics.length === 1 ? word(log.data) : undefined;
+  }
+  if (account === undefined) return undefined;
+  return {
+    kind,
+    blockNumber: Number(log.blockNumber),
+    blockHash: log.blockHash.toLowerCase(),
+    logIndex: Number(log.logIndex),
+    txHash: log.transactionHash.toLowerCase(),
+    token: log.address.toLowerCase(),
+    account,
+    amount,
+  };
+}
+
 /** Transfers (and the Payment events next to them) of a contiguous block range, with the headers that bound it. */
 export interface FetchedRange {
   fromBlock: number;
@@ -49,6 +118,8 @@ export interface FetchedRange {
   transfers: TransferLog[];
   /** Ordered by (blockNumber, logIndex). */
   payments: PaymentLog[];
+  /** Admin events (mint, burn, freeze, pause...), ordered by (blockNumber, logIndex). */
+  admin: AdminLog[];
   /** Time the RPC round trips and decoding took. */
   fetchMs: number;
 }
@@ -122,7 +193,7 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
   const { fromBlock, toBlock } = opts;
   const t0 = performance.now();
   const [logs, first, last] = await Promise.all([
-    client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: [TRANSFER_TOPIC, PAYMENT_TOPIC] }),
+    client.logs({ fromBlock, toBlock, addresses: opts.tokens, topic0: ALL_TOPICS }),
     client.header(fromBlock),
     fromBlock === toBlock ? undefined : client.header(toBlock),
   ]);
@@ -140,6 +211,7 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
 
   const transfers: TransferLog[] = [];
   const payments: PaymentLog[] = [];
+  const admin: AdminLog[] = [];
   let sorted = true;
   let paymentsSorted = true;
   for (const log of logs) {
@@ -157,7 +229,11 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
     const t = decodeTransferLog(log, timestamp);
     if (!t) {
       const p = decodePaymentLog(log);
-      if (!p) continue;
+      if (!p) {
+        const a = decodeAdminLog(log);
+        if (a) admin.push(a);
+        continue;
+      }
       const prevP = payments.at(-1);
       if (prevP && byLogOrder(prevP, p) >= 0) paymentsSorted = false;
       payments.push(p);
@@ -169,7 +245,8 @@ export async function fetchTransfers(client: ChainClient, opts: { fromBlock: num
   }
   if (!sorted) transfers.sort(byLogOrder);
   if (!paymentsSorted) payments.sort(byLogOrder);
-  return { fromBlock, toBlock, first, last: lastHeader, transfers, payments, fetchMs: Math.round(performance.now() - t0) };
+  admin.sort(byLogOrder);
+  return { fromBlock, toBlock, first, last: lastHeader, transfers, payments, admin, fetchMs: Math.round(performance.now() - t0) };
 }
 
 /** Whether an RPC error means "ask for less" (result count, response size or block range limits). */

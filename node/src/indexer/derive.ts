@@ -2,7 +2,7 @@ import { getAddress, ZeroAddress } from "ethers";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
 import type { PaymentLog, TransferLog } from "../chain/transfers.ts";
-import type { Payment, PaymentKind, StateChanges } from "../store/store.ts";
+import type { Payment, PaymentKind, SeenPayment, StateChanges } from "../store/store.ts";
 import { balanceKey } from "../store/keys.ts";
 
 /**
@@ -119,6 +119,7 @@ export function applyTransfers(opts: {
   const supply = new Map<Currency, bigint>();
   const payments: { account: string; payment: Payment }[] = [];
   const byReference: Payment[] = [];
+  const seen: SeenPayment[] = [];
   const links = opts.payments && opts.payments.length > 0 ? linkPayments(opts.transfers, opts.payments) : undefined;
 
   const adjust = (account: string, currency: Currency, delta: bigint, t: TransferLog): void => {
@@ -172,8 +173,10 @@ export function applyTransfers(opts: {
     }
     if (t.from !== ZERO) payments.push({ account: t.from, payment });
     if (t.to !== ZERO && t.to !== t.from) payments.push({ account: t.to, payment });
+    // Mints and burns are reported as admin events (Mint, Burn), not as payments.
+    if (t.from !== ZERO && t.to !== ZERO) seen.push({ blockHash: t.blockHash, accounts: t.from === t.to ? [t.from] : [t.from, t.to], payment });
   }
-  return { balances, supply, payments, byReference };
+  return { balances, supply, payments, byReference, seen };
 }
 
 const CHECKSUM_CACHE_MAX = 100_000;

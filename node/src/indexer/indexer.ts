@@ -1,11 +1,12 @@
+import { EventEmitter } from "node:events";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
 import type { BlockHeader, ChainClient } from "../chain/rpc.ts";
 import { fetchNextRange, RangeSizer, type FetchedRange } from "../chain/transfers.ts";
 import type { Logger } from "../log.ts";
-import type { ChainIdentity, Cursor, NodeStore } from "../store/store.ts";
-import { applyTransfers, touchedBalances } from "./derive.ts";
+import type { AdminRecord, ChainIdentity, Cursor, NodeStore, PaymentStatus, SeenPayment, UndoRecord } from "../store/store.ts";
+import { applyTransfers, checksum, touchedBalances } from "./derive.ts";
 import { balanceKey } from "../store/keys.ts";
 
 export interface IndexerStatus {
@@ -17,6 +18,20 @@ export interface IndexerStatus {
   caughtUp: boolean;
   /** The error that stopped the indexer, if one did. */
   failure: OrioleError | null;
+  /** Reorganisations rolled back since start. */
+  reorgs: number;
+}
+
+/** What a rollback did: emitted as "reorg" on Indexer.events. */
+export interface ReorgInfo {
+  /** The indexed block before the rollback. */
+  from: Cursor;
+  /** The common ancestor (a commit boundary at or below it) the state was rolled back to. */
+  to: Cursor;
+  /** Commits undone. */
+  commits: number;
+  /** Payments reported as dropped. */
+  dropped: number;
 }
 
 export interface IndexerOptions {
@@ -26,12 +41,21 @@ export interface IndexerOptions {
   log: Logger;
   pollMs: number;
   maxBlockRange: number;
+  /** Depth at which a payment is confirmed (1: once in a block). */
+  confirmations?: number;
+  /** Deepest reorganisation rolled back; a deeper one stops the indexer with `reorg_too_deep`. */
+  reorgDepth?: number;
+  /** Called after each commit (and rollback) with the outbox's last sequence number. */
+  onCommit?: (lastSeq: number) => void;
   /** Called once if the indexer stops on an error it cannot retry (reorg, broken invariant). */
   onFatal?: (error: OrioleError) => void;
 }
 
 /** Errors that retrying cannot fix: the indexer stops and reports them. */
-const FATAL_CODES = new Set(["reorg_detected", "state_invariant"]);
+const FATAL_CODES = new Set(["reorg_too_deep", "state_invariant"]);
+export const DEFAULT_REORG_DEPTH = 64;
+/** Polls in a row with the head below the cursor before the shorter chain is taken as a reorganisation (not a lagging RPC). */
+const HEAD_BEHIND_POLLS = 3;
 const MAX_BACKOFF_MS = 5_000;
 const STOP_GRACE_MS = 1_000;
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -51,7 +75,13 @@ interface Waiter {
  * last commit with no gap and no duplicate.
  */
 export class Indexer {
+  /** "committed" (lastSeq: number) after each commit or rollback; "reorg" (ReorgInfo). */
+  readonly events = new EventEmitter();
   readonly #opts: IndexerOptions;
+  readonly #confirmations: number;
+  readonly #reorgDepth: number;
+  #reorgs = 0;
+  #headBehind = 0;
   readonly #log: Logger;
   readonly #currencyOf: ReadonlyMap<string, Currency>;
   readonly #tokens: readonly string[];
@@ -62,7 +92,7 @@ export class Indexer {
   #failure: OrioleError | null = null;
   #stopped = false;
   #loop: Promise<void> | undefined;
-  #committing: Promise<void> | undefined;
+  #committing: Promise<boolean> | undefined;
   #wake: (() => void) | undefined;
   #waiters: Waiter[] = [];
   #caughtUpOnce = false;
@@ -75,6 +105,8 @@ export class Indexer {
     this.#currencyOf = new Map(CURRENCIES.map((c) => [opts.identity.tokens[c], c]));
     this.#tokens = CURRENCIES.map((c) => opts.identity.tokens[c]);
     this.#sizer = new RangeSizer(opts.maxBlockRange);
+    this.#confirmations = opts.confirmations ?? 1;
+    this.#reorgDepth = opts.reorgDepth ?? DEFAULT_REORG_DEPTH;
   }
 
   /** Loads the cursor (or starts just before the deployment block) and starts following. */
@@ -100,6 +132,7 @@ export class Indexer {
       headBlock: this.#head,
       caughtUp: this.#head !== null && indexedBlock >= this.#head,
       failure: this.#failure,
+      reorgs: this.#reorgs,
     };
   }
 
@@ -170,7 +203,10 @@ export class Indexer {
     const latest = await client.header("latest");
     const head = latest.number;
     this.#head = head;
-    this.#checkHead(latest);
+    if (!(await this.#checkHead(latest))) {
+      await this.#rollback();
+      return this.#catchUp();
+    }
     let pending: Promise<FetchedRange> | undefined;
     const fetchFrom = (fromBlock: number): Promise<FetchedRange> => {
       const p = fetchNextRange(client, this.#sizer, { fromBlock, maxToBlock: head, tokens: this.#tokens });
@@ -182,11 +218,16 @@ export class Indexer {
       if (this.#isStopped()) return;
       // Fetch the next range while this one is derived and written.
       pending = range.toBlock < head ? fetchFrom(range.toBlock + 1) : undefined;
-      this.#committing = this.#commitRange(range);
+      this.#committing = this.#commitRange(range, head);
+      let extended: boolean;
       try {
-        await this.#committing;
+        extended = await this.#committing;
       } finally {
         this.#committing = undefined;
+      }
+      if (!extended) {
+        pending = undefined;
+        await this.#rollback();
       }
     }
     this.#reportProgress(head);
@@ -199,26 +240,101 @@ export class Indexer {
 
   /**
    * With no new block, the head must still be the indexed block: a head at
-   * the same height with another hash is a reorganisation. A head below the
-   * cursor is retried (a lagging RPC behind a load balancer, or a chain
-   * that was reset under the node) and reported.
+   * the same height with another hash is a reorganisation (returns false).
+   * A head below the cursor is retried (a lagging RPC behind a load
+   * balancer) and, after a few polls in a row, taken as a reorganisation to
+   * a shorter chain.
    */
-  #checkHead(latest: BlockHeader): void {
+  async #checkHead(latest: BlockHeader): Promise<boolean> {
     const cursor = this.#cursor;
-    if (!cursor) return;
-    if (latest.number === cursor.blockNumber && latest.hash !== cursor.blockHash) {
-      throw new OrioleError(
-        "reorg_detected",
-        `chain reorganisation detected: block ${latest.number} is now ${latest.hash}, but the indexed one is ${cursor.blockHash}; stopping without writing`,
-        { blockNumber: latest.number, hash: latest.hash, indexedHash: cursor.blockHash },
-      );
-    }
+    if (!cursor) return true;
+    if (latest.number === cursor.blockNumber && latest.hash !== cursor.blockHash) return false;
     if (latest.number < cursor.blockNumber) {
+      if (++this.#headBehind >= HEAD_BEHIND_POLLS && !(await this.#isCanonical(cursor))) {
+        this.#headBehind = 0;
+        return false;
+      }
       throw new OrioleError("head_behind", `the chain head ${latest.number} is behind the indexed block ${cursor.blockNumber} (lagging RPC, or a reset chain: restart with --reindex-on-reset)`, {
         headBlock: latest.number,
         indexedBlock: cursor.blockNumber,
       });
     }
+    this.#headBehind = 0;
+    return true;
+  }
+
+  /** Whether the chain still has `c` (false when it has no block at that height). */
+  async #isCanonical(c: Cursor): Promise<boolean> {
+    if (c.blockNumber < 0) return true;
+    try {
+      return (await this.#opts.client.header(c.blockNumber)).hash === c.blockHash;
+    } catch (e) {
+      if (isOrioleError(e) && e.code === "block_not_found") return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Rolls derived state back to the newest commit boundary the chain still
+   * has, through the undo records (one atomic batch per commit undone). The
+   * ancestor is found before anything is written: if the records do not
+   * reach it (a reorganisation deeper than --reorg-depth), the indexer stops
+   * with `reorg_too_deep` and the store keeps the state it had. Payments of
+   * the undone commits whose block the chain no longer has are reported
+   * `payment.dropped`; the canonical chain is then indexed again from the
+   * ancestor.
+   */
+  async #rollback(): Promise<void> {
+    const from = this.#cursor;
+    if (!from) throw new Error("indexer not started");
+    const records = await this.#opts.store.undoRecords();
+    const undo: UndoRecord[] = [];
+    let at = from;
+    while (!(await this.#isCanonical(at))) {
+      const r = records[undo.length];
+      if (r?.toBlock !== at.blockNumber) {
+        throw new OrioleError(
+          "reorg_too_deep",
+          `chain reorganisation deeper than --reorg-depth ${this.#reorgDepth.toString()}: block ${at.blockNumber.toString()} (${at.blockHash}) is no longer on the chain and no undo record reaches further back; stopping without writing (re-index with a fresh data dir)`,
+          { indexedBlock: from.blockNumber, indexedHash: from.blockHash, reorgDepth: this.#reorgDepth, unreachedBlock: at.blockNumber },
+        );
+      }
+      undo.push(r);
+      at = r.prevCursor;
+    }
+    if (undo.length === 0) return; // the chain changed back meanwhile
+    const canonicalHash = new Map<number, boolean>();
+    const stillThere = async (n: number, hash: string): Promise<boolean> => {
+      let ok = canonicalHash.get(n);
+      if (ok === undefined) {
+        ok = n <= at.blockNumber || (await this.#isCanonical({ blockNumber: n, blockHash: hash }));
+        canonicalHash.set(n, ok);
+      }
+      return ok;
+    };
+    let dropped = 0;
+    for (const r of undo) {
+      const gone: { seen: SeenPayment; status: PaymentStatus }[] = [];
+      for (const seen of r.payments) {
+        if (await stillThere(seen.payment.blockNumber, seen.blockHash)) continue;
+        gone.push({ seen, status: from.blockNumber - seen.payment.blockNumber + 1 >= this.#confirmations ? "confirmed" : "pending" });
+      }
+      await this.#opts.store.rollback(r, gone, this.#opts.identity.chainId);
+      dropped += gone.length;
+      this.#cursor = r.prevCursor;
+    }
+    this.#supply = await this.#opts.store.supplyOf();
+    this.#reorgs++;
+    const info: ReorgInfo = { from, to: at, commits: undo.length, dropped };
+    this.#log.warn("chain reorganisation rolled back", { ...info });
+    this.events.emit("reorg", info);
+    await this.#notifyCommitted();
+  }
+
+  async #notifyCommitted(): Promise<void> {
+    const lastSeq = await this.#opts.store.lastEventSeq();
+    this.#opts.onCommit?.(lastSeq);
+    this.events.emit("committed", lastSeq);
   }
 
   #cursorBlock(): number {
@@ -226,11 +342,12 @@ export class Indexer {
     return this.#cursor.blockNumber;
   }
 
-  async #commitRange(range: FetchedRange): Promise<void> {
+  /** Returns false, writing nothing, when the range does not extend the indexed chain (a reorganisation). */
+  async #commitRange(range: FetchedRange, head: number): Promise<boolean> {
     const cursor = this.#cursor;
     const supply = this.#supply;
     if (!cursor || !supply) throw new Error("indexer not started");
-    await this.#checkExtends(cursor, range);
+    if (!(await this.#checkExtends(cursor, range))) return false;
 
     const t0 = performance.now();
     const refs = touchedBalances(range.transfers, this.#currencyOf);
@@ -238,9 +355,24 @@ export class Indexer {
     const t1 = performance.now();
     const priorBalances = new Map(refs.map((r, i) => [balanceKey(r.account, r.currency), values[i] ?? 0n]));
     const changes = applyTransfers({ transfers: range.transfers, payments: range.payments, currencyOf: this.#currencyOf, priorBalances, priorSupply: supply });
+    const admin: { blockHash: string; record: AdminRecord }[] = [];
+    for (const a of range.admin) {
+      const currency = this.#currencyOf.get(a.token);
+      if (!currency) continue;
+      admin.push({ blockHash: a.blockHash, record: { kind: a.kind, currency, account: checksum(a.account), amount: a.amount === null ? null : a.amount.toString(), blockNumber: a.blockNumber, logIndex: a.logIndex, txHash: a.txHash } });
+    }
     const next: Cursor = { blockNumber: range.last.number, blockHash: range.last.hash };
     const t2 = performance.now();
-    await this.#opts.store.commit(changes, next);
+    await this.#opts.store.commit({ ...changes, admin: admin.map((a) => a.record) }, next, {
+      chainId: this.#opts.identity.chainId,
+      confirmations: this.#confirmations,
+      prevCursor: cursor,
+      payments: changes.seen ?? [],
+      admin,
+      // Only commits a reorganisation within --reorg-depth of the head can reach need undoing.
+      undo: range.toBlock > head - this.#reorgDepth,
+      pruneThrough: next.blockNumber - this.#reorgDepth,
+    });
     const t3 = performance.now();
 
     this.#cursor = next;
@@ -257,20 +389,20 @@ export class Indexer {
       writeMs: Math.round(t3 - t2),
     });
     this.#settleWaiters();
+    await this.#notifyCommitted();
     if (Date.now() - this.#progress.at >= PROGRESS_EVERY_MS) this.#reportProgress(this.#head ?? next.blockNumber);
+    return true;
   }
 
   /**
    * The range must extend the stored chain: its first block's parent is the
-   * cursor block. If not, the chain reorganised below the cursor. For now the
-   * indexer stops without writing; rolling back to the common ancestor with
-   * an undo log goes here.
+   * cursor block. If not, the chain reorganised below the cursor (false).
    *
    * Hardhat's `hardhat_mine` of many blocks at once reports a zero
    * parentHash for the blocks it reserves: no real block has that parent,
    * so then the check asks whether the cursor block is still canonical.
    */
-  async #checkExtends(cursor: Cursor, range: FetchedRange): Promise<void> {
+  async #checkExtends(cursor: Cursor, range: FetchedRange): Promise<boolean> {
     if (range.first.number !== cursor.blockNumber + 1) {
       throw new OrioleError("indexer_error", `range starts at ${range.first.number}, expected ${cursor.blockNumber + 1}`);
     }
@@ -279,12 +411,10 @@ export class Indexer {
       parentHash = (await this.#opts.client.header(cursor.blockNumber)).hash;
     }
     if (parentHash !== cursor.blockHash) {
-      throw new OrioleError(
-        "reorg_detected",
-        `chain reorganisation detected: block ${range.first.number} has parent ${parentHash}, but the indexed block ${cursor.blockNumber} is ${cursor.blockHash}; stopping without writing`,
-        { blockNumber: range.first.number, parentHash, indexedBlock: cursor.blockNumber, indexedHash: cursor.blockHash },
-      );
+      this.#log.warn("chain reorganisation detected", { blockNumber: range.first.number, parentHash, indexedBlock: cursor.blockNumber, indexedHash: cursor.blockHash });
+      return false;
     }
+    return true;
   }
 
   #reportProgress(head: number): void {

@@ -3,7 +3,7 @@ import { Level } from "level";
 // Types only: abstract-level is the interface `level` implements (not re-exported by it).
 import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
-import { balanceKey, paymentKey, paymentRange, type LogPosition } from "./keys.ts";
+import { BLOCK_WIDTH, balanceKey, paymentKey, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
  * What a transfer is: a plain ERC-20 transfer (mints and burns included),
@@ -31,6 +31,88 @@ export interface Payment {
   kind: PaymentKind;
 }
 
+/** Depth reached: "pending" while the payment's block is fewer than `confirmations` blocks deep. */
+export type PaymentStatus = "pending" | "confirmed";
+
+/** A payment as the API serves it: with its status at the store's cursor. */
+export type PaymentItem = Payment & { status: PaymentStatus };
+
+/** An administrative event of a token, as stored (sublevel `adm`). */
+export interface AdminRecord {
+  kind: "mint" | "burn" | "freeze" | "unfreeze" | "pause" | "unpause";
+  currency: Currency;
+  /** Checksummed: minted to, burnt by, frozen or unfrozen, or who paused. */
+  account: string;
+  /** Mint and burn: base units, decimal; otherwise null. */
+  amount: string | null;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+}
+
+export type NodeEventType =
+  | "payment.pending"
+  | "payment.confirmed"
+  | "payment.dropped"
+  | "admin.mint"
+  | "admin.burn"
+  | "admin.freeze"
+  | "admin.unfreeze"
+  | "admin.pause"
+  | "admin.unpause";
+
+/** One entry of the events outbox (sublevel `evt`), see /work/issue5-spec.md. */
+export interface NodeEvent {
+  /** Monotonic, never reused (a rollback appends `payment.dropped`, it deletes nothing). */
+  seq: number;
+  /** 0x + sha256(`${type}:${chainId}:${blockHash}:${txHash}:${logIndex}`): the same fact always has the same id. */
+  id: string;
+  type: NodeEventType;
+  chainId: number;
+  blockNumber: number;
+  blockHash: string;
+  txHash: string;
+  logIndex: number;
+  /** Lowercase addresses concerned (payer and payee; the admin event's account). */
+  accounts: string[];
+  payment?: PaymentItem;
+  admin?: AdminRecord;
+}
+
+/** A payment seen in a block and not confirmed yet (sublevel `pcf`), or one being reported. */
+export interface SeenPayment {
+  blockHash: string;
+  /** Lowercase, without the zero address. */
+  accounts: string[];
+  payment: Payment;
+}
+
+/** What the indexer tells a commit besides the state: the facts to report and the undo policy. */
+export interface CommitOptions {
+  chainId: number;
+  confirmations: number;
+  /** The block the cursor was at before this range (restored by the undo record). */
+  prevCursor: Cursor;
+  /** Payments first seen in this range (mints and burns excluded: they are admin events), in log order. */
+  payments: readonly SeenPayment[];
+  /** Admin events of this range, in log order, with their block hashes. */
+  admin: readonly { blockHash: string; record: AdminRecord }[];
+  /** Keep an undo record (the range reaches into the reorg window). */
+  undo: boolean;
+  /** Undo records of commits ending at or below this block are deleted. */
+  pruneThrough: number;
+}
+
+/** The previous value (null: absent) of every key a commit changed, and what it reported. */
+export interface UndoRecord {
+  toBlock: number;
+  prevCursor: Cursor;
+  entries: [SubName, string, string | null][];
+  payments: SeenPayment[];
+}
+
+type SubName = "bal" | "sup" | "pay" | "ref" | "adm" | "pcf";
+
 /** The last block whose effects are fully in the store. */
 export interface Cursor {
   blockNumber: number;
@@ -54,10 +136,14 @@ export interface StateChanges {
   payments: readonly { account: string; payment: Payment }[];
   /** One entry per payment with a reference (its kind "payment" transfer), for lookups by reference. */
   byReference?: readonly Payment[];
+  /** Admin events of the range. */
+  admin?: readonly AdminRecord[];
+  /** The payments of the range to report (one per log, mints and burns excluded), in log order. */
+  seen?: readonly SeenPayment[];
 }
 
 export interface PaymentPage {
-  items: Payment[];
+  items: PaymentItem[];
   /** Position of the last item when more items follow, else null. */
   next: LogPosition | null;
 }
@@ -68,16 +154,29 @@ export interface StateDump {
   supply: Record<string, string>;
   payments: Record<string, Payment>;
   byReference: Record<string, Payment>;
+  admin: Record<string, AdminRecord>;
+  /** Payments not yet at confirmation depth. */
+  unconfirmed: Record<string, SeenPayment>;
   /** sha256 over all the entries above, in key order. */
   digest: string;
 }
 
 /**
  * Layout version of derived state. 2: payment entries carry reference, fee
- * and kind; 3: payments indexed by reference. A store of another version is
- * re-indexed from the chain.
+ * and kind; 3: payments indexed by reference; 4: undo log, admin events,
+ * unconfirmed payments. A store of another version is re-indexed from the
+ * chain (the events outbox is kept: its sequence numbers are never reused).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+const SEQ_WIDTH = 16;
+const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
+const blockKey = (n: number): string => String(n).padStart(BLOCK_WIDTH, "0");
+
+/** The outbox id of a fact: see NodeEvent.id. */
+export function eventId(type: NodeEventType, chainId: number, blockHash: string, txHash: string, logIndex: number): string {
+  return `0x${createHash("sha256").update(`${type}:${chainId.toString()}:${blockHash}:${txHash}:${logIndex.toString()}`).digest("hex")}`;
+}
 
 type Snapshot = ReturnType<Level["snapshot"]>;
 type Sub = AbstractSublevel<Level, string | Buffer | Uint8Array, string, string>;
@@ -107,21 +206,46 @@ export class NodeStore {
   readonly #payments: Sub;
   readonly #byReference: Sub;
   readonly #relayer: Sub;
+  readonly #merchants: Sub;
+  readonly #webhooks: Sub;
+  readonly #admin: Sub;
+  readonly #unconfirmed: Sub;
+  readonly #undo: Sub;
+  readonly #events: Sub;
+  readonly #subs: Record<SubName, Sub>;
+  readonly #confirmations: number;
+  #lastSeq = 0;
 
-  private constructor(db: Level) {
+  private constructor(db: Level, confirmations: number) {
     this.#db = db;
+    this.#confirmations = confirmations;
+    this.#admin = db.sublevel("adm");
+    this.#unconfirmed = db.sublevel("pcf");
+    this.#undo = db.sublevel("und");
+    this.#events = db.sublevel("evt");
     this.#meta = db.sublevel("meta");
     this.#balances = db.sublevel("bal");
     this.#supply = db.sublevel("sup");
     this.#payments = db.sublevel("pay");
     this.#byReference = db.sublevel("ref");
     this.#relayer = db.sublevel("rly");
+    this.#merchants = db.sublevel("mer");
+    this.#webhooks = db.sublevel("whk");
+    this.#subs = { bal: this.#balances, sup: this.#supply, pay: this.#payments, ref: this.#byReference, adm: this.#admin, pcf: this.#unconfirmed };
   }
 
-  static async open(dir: string): Promise<NodeStore> {
+  /** `confirmations`: the depth at which a payment reads as confirmed (1: once in a block). */
+  static async open(dir: string, opts: { confirmations?: number } = {}): Promise<NodeStore> {
     const db = new Level(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
     await db.open();
-    return new NodeStore(db);
+    const store = new NodeStore(db, opts.confirmations ?? 1);
+    const [last] = await store.#events.keys({ reverse: true, limit: 1 }).all();
+    store.#lastSeq = last === undefined ? 0 : Number(last);
+    return store;
+  }
+
+  get confirmations(): number {
+    return this.#confirmations;
   }
 
   async close(): Promise<void> {
@@ -158,12 +282,16 @@ export class NodeStore {
   }
 
   /**
-   * Deletes everything. The identity goes first, so an interrupted wipe
-   * leaves a store without identity, which startup wipes again.
+   * Deletes everything but the merchants (sublevel `mer`: accounts of
+   * people, not facts of a chain). The identity goes first, so an
+   * interrupted wipe leaves a store without identity, which startup wipes again.
    */
   async wipe(): Promise<void> {
     await this.#meta.del("identity");
-    await this.#db.clear();
+    // Sublevel keys are "!name!key": everything before "!mer!" and from "!mer\"" ('"' follows '!') on.
+    await this.#db.clear({ lt: "!mer!" });
+    await this.#db.clear({ gte: '!mer"' });
+    this.#lastSeq = 0;
   }
 
   /**
@@ -173,12 +301,22 @@ export class NodeStore {
    */
   async wipeDerived(): Promise<void> {
     await this.#meta.del("identity");
-    for (const sub of [this.#balances, this.#supply, this.#payments, this.#byReference, this.#meta]) await sub.clear();
+    for (const sub of [...Object.values(this.#subs), this.#undo, this.#meta]) await sub.clear();
   }
 
   /** The relayer's part of the store (intents and its transactions), outside derived state. */
   relayerSublevel(): StoreSublevel {
     return this.#relayer;
+  }
+
+  /** Webhook settings and deliveries (sublevel `whk`): kept by wipeDerived (not derived from the chain). */
+  webhookSublevel(): StoreSublevel {
+    return this.#webhooks;
+  }
+
+  /** The merchants' part of the store (sublevel `mer`): kept by wipeDerived and wipe. */
+  merchantSublevel(): StoreSublevel {
+    return this.#merchants;
   }
 
   /** Current balances of some (account, currency) pairs, zero when absent. */
@@ -192,23 +330,136 @@ export class NodeStore {
   }
 
   /**
-   * Writes the derived state of a block range and the new cursor as ONE
-   * atomic batch. (Where a reorg-safe version adds its undo log entries.)
+   * Writes the derived state of a block range, the new cursor, the events it
+   * causes and (in the reorg window) its undo record as ONE atomic batch:
+   * a crash leaves either all of it or none.
    */
-  async commit(changes: StateChanges, cursor: Cursor): Promise<void> {
-    const batch = this.#db.batch();
-    for (const b of changes.balances.values()) batch.put(balanceKey(b.account, b.currency), b.value.toString(), { sublevel: this.#balances });
-    for (const [currency, value] of changes.supply) batch.put(currency, value.toString(), { sublevel: this.#supply });
-    for (const { account, payment } of changes.payments) {
-      batch.put(paymentKey(account, payment), JSON.stringify(payment), { sublevel: this.#payments });
-    }
+  async commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
+    const writes: [SubName, string, string | null][] = [];
+    for (const b of changes.balances.values()) writes.push(["bal", balanceKey(b.account, b.currency), b.value.toString()]);
+    for (const [currency, value] of changes.supply) writes.push(["sup", currency, value.toString()]);
+    for (const { account, payment } of changes.payments) writes.push(["pay", paymentKey(account, payment), JSON.stringify(payment)]);
     for (const payment of changes.byReference ?? []) {
-      if (payment.reference !== null) batch.put(paymentKey(payment.reference, payment), JSON.stringify(payment), { sublevel: this.#byReference });
+      if (payment.reference !== null) writes.push(["ref", paymentKey(payment.reference, payment), JSON.stringify(payment)]);
     }
+    for (const a of changes.admin ?? []) writes.push(["adm", positionKey(a), JSON.stringify(a)]);
+
+    const events: NodeEvent[] = [];
+    let seq = this.#lastSeq;
+    const batch = this.#db.batch();
+    if (opts) {
+      const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string; blockHash: string; accounts: string[] }, extra: Partial<NodeEvent>): void => {
+        events.push({ seq: ++seq, id: eventId(type, opts.chainId, f.blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts: f.accounts, ...extra });
+      };
+      const reportOf = (p: SeenPayment): { blockNumber: number; logIndex: number; txHash: string; blockHash: string; accounts: string[] } => ({ ...p.payment, blockHash: p.blockHash, accounts: p.accounts });
+      // The deepest block counted as confirmed once the cursor is at `cursor`.
+      const confirmedThrough = cursor.blockNumber - opts.confirmations + 1;
+      if (opts.confirmations > 1) {
+        const due = await this.#unconfirmed.iterator({ lt: blockKey(confirmedThrough + 1) }).all();
+        for (const [key, value] of due) {
+          const p = JSON.parse(value) as SeenPayment;
+          writes.push(["pcf", key, null]);
+          emit("payment.confirmed", reportOf(p), { payment: { ...p.payment, status: "confirmed" } });
+        }
+      }
+      type Fact = { pos: LogPosition; p: SeenPayment; a?: undefined } | { pos: LogPosition; p?: undefined; a: CommitOptions["admin"][number] };
+      const facts: Fact[] = [...opts.payments.map((p) => ({ pos: p.payment, p })), ...opts.admin.map((a) => ({ pos: a.record, a }))];
+      if (opts.admin.length > 0) facts.sort((x, y) => byPosition(x.pos, y.pos));
+      for (const { p, a } of facts) {
+        if (p) {
+          if (p.payment.blockNumber <= confirmedThrough) {
+            emit("payment.confirmed", reportOf(p), { payment: { ...p.payment, status: "confirmed" } });
+          } else {
+            writes.push(["pcf", positionKey(p.payment), JSON.stringify(p)]);
+            emit("payment.pending", reportOf(p), { payment: { ...p.payment, status: "pending" } });
+          }
+        } else {
+          const r = a.record;
+          emit(`admin.${r.kind}`, { ...r, blockHash: a.blockHash, accounts: [r.account.toLowerCase()] }, { admin: r });
+        }
+      }
+      if (opts.undo) {
+        const entries: [SubName, string, string | null][] = [];
+        const keysBySub = new Map<SubName, string[]>();
+        for (const [sub, key] of writes) {
+          const list = keysBySub.get(sub);
+          if (list) list.push(key);
+          else keysBySub.set(sub, [key]);
+        }
+        for (const [sub, keys] of keysBySub) {
+          const unique = [...new Set(keys)];
+          const prev = await this.#subs[sub].getMany(unique);
+          for (const [i, key] of unique.entries()) entries.push([sub, key, prev[i] ?? null]);
+        }
+        const record: UndoRecord = { toBlock: cursor.blockNumber, prevCursor: opts.prevCursor, entries, payments: [...opts.payments] };
+        batch.put(blockKey(cursor.blockNumber), JSON.stringify(record), { sublevel: this.#undo });
+      }
+      for (const key of await this.#undo.keys({ lte: blockKey(opts.pruneThrough) }).all()) batch.del(key, { sublevel: this.#undo });
+    }
+    for (const [sub, key, value] of writes) {
+      if (value === null) batch.del(key, { sublevel: this.#subs[sub] });
+      else batch.put(key, value, { sublevel: this.#subs[sub] });
+    }
+    for (const e of events) batch.put(seqKey(e.seq), JSON.stringify(e), { sublevel: this.#events });
     batch.put("cursor", JSON.stringify(cursor), { sublevel: this.#meta });
     // sync: the commit is on disk (not only in the OS cache) before the
     // cursor moves on, so even a power cut never takes the node backwards.
     await batch.write({ sync: true });
+    this.#lastSeq = seq;
+  }
+
+  /** The undo records of the reorg window, newest first. */
+  async undoRecords(): Promise<UndoRecord[]> {
+    const values = await this.#undo.values({ reverse: true }).all();
+    return values.map((v) => JSON.parse(v) as UndoRecord);
+  }
+
+  /**
+   * Undoes the newest commit, in one atomic batch: restores the previous
+   * value of every key it changed, moves the cursor back to where it was,
+   * deletes the record and appends a `payment.dropped` event for each of
+   * `dropped` (payments of that commit that the chain no longer has).
+   */
+  async rollback(record: UndoRecord, dropped: readonly { seen: SeenPayment; status: PaymentStatus }[], chainId: number): Promise<void> {
+    const cursor = await this.cursor();
+    if (cursor?.blockNumber !== record.toBlock) throw new Error(`undo record of block ${record.toBlock.toString()} is not the newest commit`);
+    const batch = this.#db.batch();
+    for (const [sub, key, prev] of record.entries) {
+      if (prev === null) batch.del(key, { sublevel: this.#subs[sub] });
+      else batch.put(key, prev, { sublevel: this.#subs[sub] });
+    }
+    batch.del(blockKey(record.toBlock), { sublevel: this.#undo });
+    let seq = this.#lastSeq;
+    for (const { seen, status } of dropped) {
+      const p = seen.payment;
+      const e: NodeEvent = {
+        seq: ++seq,
+        id: eventId("payment.dropped", chainId, seen.blockHash, p.txHash, p.logIndex),
+        type: "payment.dropped",
+        chainId,
+        blockNumber: p.blockNumber,
+        blockHash: seen.blockHash,
+        txHash: p.txHash,
+        logIndex: p.logIndex,
+        accounts: seen.accounts,
+        payment: { ...p, status },
+      };
+      batch.put(seqKey(e.seq), JSON.stringify(e), { sublevel: this.#events });
+    }
+    batch.put("cursor", JSON.stringify(record.prevCursor), { sublevel: this.#meta });
+    await batch.write({ sync: true });
+    this.#lastSeq = seq;
+  }
+
+  /** Outbox events with a sequence number above `seq`, oldest first. */
+  async eventsAfter(seq: number, limit: number): Promise<NodeEvent[]> {
+    const values = await this.#events.values({ gt: seqKey(seq), limit }).all();
+    return values.map((v) => JSON.parse(v) as NodeEvent);
+  }
+
+  /** The newest event's sequence number; 0 when there is none. */
+  lastEventSeq(): Promise<number> {
+    return Promise.resolve(this.#lastSeq);
   }
 
   /** A reader; with `snapshot`, every read sees the same point in time. */
@@ -218,7 +469,12 @@ export class NodeStore {
     const pageOf = async (sub: Sub, prefix: string, { limit, before }: { limit: number; before?: LogPosition | undefined }): Promise<PaymentPage> => {
       const range = paymentRange(prefix);
       const entries = await sub.iterator({ ...opts, reverse: true, gt: range.gt, lt: before ? paymentKey(prefix, before) : range.lt, limit: limit + 1 }).all();
-      const items = entries.slice(0, limit).map(([, v]) => JSON.parse(v) as Payment);
+      const cursor = await this.#meta.get("cursor", opts);
+      const indexed = cursor === undefined ? -1 : (JSON.parse(cursor) as Cursor).blockNumber;
+      const items = entries.slice(0, limit).map(([, v]): PaymentItem => {
+        const p = JSON.parse(v) as Payment;
+        return { ...p, status: indexed - p.blockNumber + 1 >= this.#confirmations ? "confirmed" : "pending" };
+      });
       const last = items.at(-1);
       return { items, next: entries.length > limit && last ? { blockNumber: last.blockNumber, logIndex: last.logIndex } : null };
     };
@@ -264,9 +520,15 @@ export class NodeStore {
       const supply = Object.fromEntries(await collect("sup", this.#supply));
       const payments = Object.fromEntries((await collect("pay", this.#payments)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
       const byReference = Object.fromEntries((await collect("ref", this.#byReference)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
-      return { balances, supply, payments, byReference, digest: hash.digest("hex") };
+      const admin = Object.fromEntries((await collect("adm", this.#admin)).map(([k, v]) => [k, JSON.parse(v) as AdminRecord]));
+      const unconfirmed = Object.fromEntries((await collect("pcf", this.#unconfirmed)).map(([k, v]) => [k, JSON.parse(v) as SeenPayment]));
+      return { balances, supply, payments, byReference, admin, unconfirmed, digest: hash.digest("hex") };
     } finally {
       await snapshot.close();
     }
   }
+}
+
+function byPosition(a: LogPosition, b: LogPosition): number {
+  return a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
 }

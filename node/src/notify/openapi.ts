@@ -1,0 +1,82 @@
+/** OpenAPI 3.1 paths and schemas of the notification endpoints (merged into /openapi.json). */
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
+const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
+
+const lastEventId = {
+  name: "Last-Event-ID",
+  in: "header",
+  required: false,
+  description: "Resume: the id of the last event received. The stream first replays every matching event after it, then goes live.",
+  schema: { type: "string", pattern: "^[0-9]{1,16}$" },
+};
+
+const stream = (description: string): Record<string, unknown> => ({
+  description: `${description}. Each event: \`id:\` the outbox seq, \`event:\` its type, \`data:\` the NodeEvent JSON. Comment lines (\`: heartbeat\`) every 15 s. A client too slow to read is disconnected and resumes with Last-Event-ID.`,
+  content: { "text/event-stream": { schema: { type: "string" } } },
+});
+
+export const notifyPaths: Record<string, unknown> = {
+  "/v1/accounts/{address}/events": {
+    get: {
+      operationId: "streamAccountEvents",
+      summary: "Server-Sent Events: payments (pending, confirmed, dropped) and admin events concerning one account",
+      parameters: [{ name: "address", in: "path", required: true, schema: ref("Address") }, lastEventId],
+      responses: { "200": stream("Event stream"), "400": error("invalid_address, invalid_last_event_id or unknown_parameter") },
+    },
+  },
+  "/v1/merchants/me/events": {
+    get: {
+      operationId: "streamMerchantEvents",
+      summary: "Server-Sent Events: payments whose payee is the merchant's payout address",
+      security: [{ merchantKey: [] }],
+      parameters: [lastEventId],
+      responses: { "200": stream("Event stream"), "400": error("invalid_last_event_id or unknown_parameter"), "401": error("unauthorized") },
+    },
+  },
+  "/v1/merchants/me/webhook": {
+    put: {
+      operationId: "setWebhook",
+      summary:
+        "Set the merchant's webhook URL. The answer carries a new signing secret, shown this once. Each event is POSTed as JSON with Oriole-Event-Id (the same on every retry: drop duplicates by it) and Oriole-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, `${t}.${body}`)>; refuse timestamps more than 5 minutes off. Non-2xx answers are retried with exponential backoff for about 24 h.",
+      security: [{ merchantKey: [] }],
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: { type: "object", required: ["url"], additionalProperties: false, properties: { url: { type: "string", format: "uri", maxLength: 2048 } } } } },
+      },
+      responses: {
+        "200": json("The webhook and its secret", { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string", pattern: "^whsec_[0-9a-f]{64}$" } } }),
+        "400": error("invalid_request (not JSON, not an http(s) URL), unknown_field or unknown_parameter"),
+        "401": error("unauthorized"),
+        "413": error("invalid_request: body over 16 kB"),
+      },
+    },
+    get: {
+      operationId: "getWebhook",
+      summary: "The merchant's webhook URL (never the secret)",
+      security: [{ merchantKey: [] }],
+      responses: {
+        "200": json("The webhook", { type: "object", required: ["url", "updatedAt"], properties: { url: { type: "string" }, updatedAt: { type: "string", format: "date-time" } } }),
+        "401": error("unauthorized"),
+        "404": error("webhook_not_set"),
+      },
+    },
+  },
+  "/v1/merchants/me/webhook/deliveries": {
+    get: {
+      operationId: "listWebhookDeliveries",
+      summary: "The delivery log: one entry per event, newest first, with its status (pending, delivered, failed), attempts and the last attempts' outcomes",
+      security: [{ merchantKey: [] }],
+      parameters: [
+        { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+        { name: "cursor", in: "query", required: false, description: "nextCursor of the previous page", schema: { type: "string", pattern: "^[0-9]{1,16}$" } },
+      ],
+      responses: {
+        "200": json("A page of deliveries", { type: "object", required: ["items", "nextCursor"], properties: { items: { type: "array", items: { type: "object" } }, nextCursor: { type: ["string", "null"] } } }),
+        "400": error("invalid_limit, invalid_cursor or unknown_parameter"),
+        "401": error("unauthorized"),
+      },
+    },
+  },
+};

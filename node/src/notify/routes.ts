@@ -1,0 +1,144 @@
+import type express from "express";
+import type { NextFunction, Request, Response } from "express";
+import { z } from "zod";
+import { requireMerchant } from "../api/auth.ts";
+import { ApiError } from "../api/errors.ts";
+import { checkQueryParams, parseAddress, parseLimit } from "../api/params.ts";
+import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
+import { concernsAccount, concernsMerchant } from "./events.ts";
+import { parseLastEventId, type SseHub } from "./sse.ts";
+import type { WebhookService } from "./webhooks.ts";
+
+/** The notification services the API serves. */
+export interface NotifyServices {
+  hub: SseHub;
+  webhooks: WebhookService;
+}
+
+export interface NotifyRouteDeps extends NotifyServices {
+  merchants: MerchantStore;
+  /** Reads a bounded JSON body (the API's reader). */
+  readJson: (req: Request) => Promise<unknown>;
+}
+
+type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
+
+const webhookSchema = z.strictObject({
+  url: z
+    .string()
+    .max(2048, "must be at most 2048 characters")
+    .refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "must be an absolute http(s) URL"),
+});
+
+/** A deliveries cursor: the seq of the last delivery served, as decimal. */
+function parseSeqCursor(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
+  }
+  return Number(value);
+}
+
+function lastEventId(req: Request): number | undefined {
+  const after = parseLastEventId(req.headers["last-event-id"]);
+  if (after === null) throw new ApiError(400, "invalid_last_event_id", "Last-Event-ID must be the id of an event this node sent (a decimal sequence number)");
+  return after;
+}
+
+/**
+ * GET /v1/accounts/{address}/events, GET /v1/merchants/me/events (SSE),
+ * PUT|GET /v1/merchants/me/webhook and GET /v1/merchants/me/webhook/deliveries.
+ */
+export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): void {
+  const only = (path: string, methods: Partial<Record<"get" | "put", Handler[]>>): void => {
+    const r = app.route(path);
+    const allow = Object.keys(methods).map((m) => m.toUpperCase());
+    if (methods.get) r.get(...methods.get);
+    if (methods.put) r.put(...methods.put);
+    r.all((req, res) => {
+      res.set("allow", allow.join(", "));
+      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use ${allow.join(" or ")}`);
+    });
+  };
+  const query =
+    (allowed: readonly string[]): Handler =>
+    (req, _res, next) => {
+      checkQueryParams(req.query, allowed);
+      next();
+    };
+  const merchant = (res: Response): Merchant => res.locals.merchant as Merchant;
+
+  only("/v1/accounts/:address/events", {
+    get: [
+      query([]),
+      async (req, res) => {
+        const address = parseAddress(req.params.address);
+        const after = lastEventId(req);
+        await deps.hub.subscribe(req, res, { filter: (e) => concernsAccount(e, address), after });
+      },
+    ],
+  });
+
+  only("/v1/merchants/me/events", {
+    get: [
+      query([]),
+      requireMerchant(deps.merchants),
+      async (req, res) => {
+        const after = lastEventId(req);
+        const payout = merchant(res).payout;
+        await deps.hub.subscribe(req, res, { filter: (e) => concernsMerchant(e, payout), after });
+      },
+    ],
+  });
+
+  only("/v1/merchants/me/webhook", {
+    get: [
+      query([]),
+      requireMerchant(deps.merchants),
+      async (_req, res) => {
+        const config = await deps.webhooks.webhook(merchant(res).id);
+        if (!config) throw new ApiError(404, "webhook_not_set", "this merchant has no webhook: PUT /v1/merchants/me/webhook {url}");
+        res.json({ url: config.url, updatedAt: config.updatedAt });
+      },
+    ],
+    put: [
+      query([]),
+      requireMerchant(deps.merchants),
+      (req, _res, next) => {
+        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+        next();
+      },
+      async (req, res) => {
+        const r = webhookSchema.safeParse(await deps.readJson(req));
+        if (!r.success) {
+          const issue = r.error.issues[0];
+          if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field(s) ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: url`);
+          const field = issue?.path.join(".") ?? "";
+          throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {url}" : `${field} ${issue?.message ?? "is invalid"}`);
+        }
+        // The secret is shown here only: it is what the merchant verifies Oriole-Signature with.
+        res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+      },
+    ],
+  });
+
+  only("/v1/merchants/me/webhook/deliveries", {
+    get: [
+      query(["limit", "cursor"]),
+      requireMerchant(deps.merchants),
+      async (req, res) => {
+        const limit = parseLimit(req.query.limit);
+        const before = parseSeqCursor(req.query.cursor);
+        const page = await deps.webhooks.deliveries(merchant(res).id, { limit, before });
+        res.json({ items: page.items, nextCursor: page.next === null ? null : String(page.next) });
+      },
+    ],
+  });
+}

@@ -1,0 +1,393 @@
+import type { Logger } from "../log.ts";
+import type { StoreSublevel } from "../store/store.ts";
+import { concernsMerchant, type EventSource, type MerchantRef } from "./events.ts";
+import { EVENT_ID_HEADER, newWebhookSecret, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
+
+/**
+ * Layout of sublevel `whk` (not derived from the chain: survives a re-index).
+ *
+ *   cfg!<merchantId>                         -> WebhookConfig JSON
+ *   cur                                      -> last outbox seq turned into deliveries
+ *   dlv!<merchantId>!<eventId>               -> Delivery JSON (one per merchant and event, ever)
+ *   ord!<merchantId>!<seq:16>                -> eventId (the delivery log, newest first)
+ *   due!<ms:15>!<merchantId>!<eventId>       -> "" (pending deliveries by next attempt time)
+ *
+ * Enqueueing writes deliveries and the cursor in one batch; each attempt's
+ * outcome (record + due entries) is one batch. A crash therefore never loses
+ * a delivery nor creates a second one for the same (merchant, event): at
+ * worst an attempt whose outcome was not written is sent again, with the same
+ * Oriole-Event-Id, which receivers use to drop duplicates.
+ */
+const SEQ_WIDTH = 16;
+const MS_WIDTH = 15;
+
+export interface WebhookConfig {
+  url: string;
+  secret: string;
+  /** Only events with a greater seq are delivered (the outbox head when the URL was set). */
+  fromSeq: number;
+  updatedAt: string;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface DeliveryAttempt {
+  at: string;
+  url: string;
+  /** HTTP status of the response; null when none came (network error, timeout). */
+  responseStatus: number | null;
+  error: string | null;
+  ms: number;
+}
+
+export interface Delivery {
+  merchantId: string;
+  eventId: string;
+  seq: number;
+  type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  /** The last attempts, newest last (at most MAX_HISTORY). */
+  history: DeliveryAttempt[];
+  /** The exact body sent on every attempt. */
+  body: string;
+}
+
+/** A delivery as the delivery log shows it (without the body). */
+export type DeliveryView = Omit<Delivery, "body">;
+
+export interface RetryPolicy {
+  /** First retry delay. Default 5 s. */
+  baseMs: number;
+  /** Longest delay between attempts. Default 1 h. */
+  maxMs: number;
+  /** A delivery still failing this long after its event is marked failed. Default 24 h. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 5_000, maxMs: 3_600_000, maxAgeMs: 24 * 3_600_000 };
+const MAX_HISTORY = 10;
+
+/** The merchant a webhook belongs to, by id (MerchantStore.get). */
+export type MerchantById = (id: string) => Promise<MerchantRef | undefined>;
+
+export interface WebhookServiceOptions {
+  sub: StoreSublevel;
+  source: EventSource;
+  merchant: MerchantById;
+  log: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** Per-attempt timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** Attempts in flight at once. Default 8. */
+  concurrency?: number;
+  /** Outbox events read per enqueue round. Default 500. */
+  pageSize?: number;
+  /** Clock (tests). */
+  now?: () => number;
+  /** Jitter source in [0, 1) (tests). */
+  random?: () => number;
+}
+
+/** Delay before attempt `attempts + 1`: exponential, capped, with jitter in [d/2, d). */
+export function retryDelayMs(attempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const d = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempts - 1, 40));
+  return Math.round(d / 2 + (random() * d) / 2);
+}
+
+const pad = (n: number, w: number): string => String(n).padStart(w, "0");
+const dlvKey = (merchantId: string, eventId: string): string => `dlv!${merchantId}!${eventId}`;
+const ordKey = (merchantId: string, seq: number): string => `ord!${merchantId}!${pad(seq, SEQ_WIDTH)}`;
+const dueKey = (at: number, merchantId: string, eventId: string): string => `due!${pad(at, MS_WIDTH)}!${merchantId}!${eventId}`;
+const cfgKey = (merchantId: string): string => `cfg!${merchantId}`;
+
+/**
+ * Webhooks: turns outbox events into per-merchant deliveries and sends them,
+ * signed, with retries for about a day. One loop: enqueue new events, send
+ * what is due, sleep until the next due time or a notify().
+ */
+export class WebhookService {
+  readonly #sub: StoreSublevel;
+  readonly #source: EventSource;
+  readonly #merchant: MerchantById;
+  readonly #log: Logger;
+  readonly #retry: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #concurrency: number;
+  readonly #pageSize: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #aborts = new Set<AbortController>();
+  #stopped = true;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #pokes = 0;
+
+  constructor(opts: WebhookServiceOptions) {
+    this.#sub = opts.sub;
+    this.#source = opts.source;
+    this.#merchant = opts.merchant;
+    this.#log = opts.log.child({ component: "webhooks" });
+    this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#concurrency = opts.concurrency ?? 8;
+    this.#pageSize = opts.pageSize ?? 500;
+    this.#now = opts.now ?? Date.now;
+    this.#random = opts.random ?? Math.random;
+  }
+
+  async start(): Promise<void> {
+    // A fresh store starts at the outbox head: webhooks are for events after their URL is set.
+    const head = await this.#source.lastEventSeq();
+    const cur = await this.#sub.get("cur");
+    // Past the head: the outbox was wiped under us (chain reset); follow the new one from its head.
+    if (cur === undefined || Number(cur) > head) await this.#sub.put("cur", String(head));
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
+  /** New events were committed, or a delivery became due: run a round now. */
+  notify(): void {
+    this.#pokes++;
+    this.#wake?.();
+  }
+
+  /** Stops the loop and aborts attempts in flight (they stay pending and are sent again after a restart). */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const a of this.#aborts) a.abort();
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled(this.#inFlight.values());
+  }
+
+  /** Sets the merchant's webhook URL with a new secret (returned once). Later events go there. */
+  async setWebhook(merchantId: string, url: string): Promise<{ url: string; secret: string }> {
+    const config: WebhookConfig = { url, secret: newWebhookSecret(), fromSeq: await this.#source.lastEventSeq(), updatedAt: new Date(this.#now()).toISOString() };
+    await this.#sub.put(cfgKey(merchantId), JSON.stringify(config));
+    this.#log.info("webhook set", { merchantId, url: redactedUrl(url) });
+    return { url, secret: config.secret };
+  }
+
+  async webhook(merchantId: string): Promise<WebhookConfig | undefined> {
+    const v = await this.#sub.get(cfgKey(merchantId));
+    return v === undefined ? undefined : (JSON.parse(v) as WebhookConfig);
+  }
+
+  async delivery(merchantId: string, eventId: string): Promise<Delivery | undefined> {
+    const v = await this.#sub.get(dlvKey(merchantId, eventId));
+    return v === undefined ? undefined : (JSON.parse(v) as Delivery);
+  }
+
+  /** The merchant's delivery log, newest event first; `before` is a seq from a previous page's `next`. */
+  async deliveries(merchantId: string, opts: { limit: number; before?: number | undefined }): Promise<{ items: DeliveryView[]; next: number | null }> {
+    const entries = await this.#sub
+      .iterator({ reverse: true, gt: `ord!${merchantId}!`, lt: opts.before === undefined ? `ord!${merchantId}!~` : ordKey(merchantId, opts.before), limit: opts.limit + 1 })
+      .all();
+    const page = entries.slice(0, opts.limit);
+    const records = await this.#sub.getMany(page.map(([, eventId]) => dlvKey(merchantId, eventId)));
+    const items = records.filter((v): v is string => v !== undefined).map((v) => {
+      const { body: _body, ...view } = JSON.parse(v) as Delivery;
+      return view;
+    });
+    return { items, next: entries.length > opts.limit ? (items.at(-1)?.seq ?? null) : null };
+  }
+
+  /** Counts by status (metrics, tests). */
+  async counts(): Promise<Record<DeliveryStatus, number>> {
+    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
+    for await (const v of this.#sub.values({ gt: "dlv!", lt: "dlv!~" })) counts[(JSON.parse(v) as Delivery).status]++;
+    return counts;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const pokes = this.#pokes;
+      let nextDue: number | undefined;
+      try {
+        while ((await this.#enqueue()) && this.running);
+        nextDue = await this.#dispatchDue();
+      } catch (e) {
+        this.#log.error("webhook round failed", { error: e });
+        nextDue = this.#now() + 1000;
+      }
+      if (!this.running || pokes !== this.#pokes) continue;
+      const waitMs = nextDue === undefined ? 60_000 : Math.max(0, nextDue - this.#now());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Turns the next page of outbox events into deliveries, with the cursor, in one batch; true when it did something. */
+  async #enqueue(): Promise<boolean> {
+    const cur = Number((await this.#sub.get("cur")) ?? "0");
+    const events = await this.#source.eventsAfter(cur, this.#pageSize);
+    const last = events.at(-1);
+    if (!last) return false;
+    const configs: { merchantId: string; config: WebhookConfig; payout: string }[] = [];
+    for await (const [k, v] of this.#sub.iterator({ gt: "cfg!", lt: "cfg!~" })) {
+      const merchantId = k.slice("cfg!".length);
+      const m = await this.#merchant(merchantId);
+      if (m) configs.push({ merchantId, config: JSON.parse(v) as WebhookConfig, payout: m.payout });
+    }
+    const now = this.#now();
+    const candidates: Delivery[] = [];
+    for (const event of events) {
+      for (const { merchantId, config, payout } of configs) {
+        if (event.seq <= config.fromSeq || !concernsMerchant(event, payout)) continue;
+        candidates.push({
+          merchantId,
+          eventId: event.id,
+          seq: event.seq,
+          type: event.type,
+          status: "pending",
+          attempts: 0,
+          createdAt: new Date(now).toISOString(),
+          nextAttemptAt: new Date(now).toISOString(),
+          deliveredAt: null,
+          history: [],
+          body: JSON.stringify(event),
+        });
+      }
+    }
+    // The same fact (same id) seen again, e.g. after a re-index, is not delivered a second time.
+    const existing = await this.#sub.getMany(candidates.map((d) => dlvKey(d.merchantId, d.eventId)));
+    const ops: { type: "put"; key: string; value: string }[] = [];
+    candidates.forEach((d, i) => {
+      if (existing[i] !== undefined) return;
+      ops.push({ type: "put", key: dlvKey(d.merchantId, d.eventId), value: JSON.stringify(d) });
+      ops.push({ type: "put", key: ordKey(d.merchantId, d.seq), value: d.eventId });
+      ops.push({ type: "put", key: dueKey(now, d.merchantId, d.eventId), value: "" });
+    });
+    ops.push({ type: "put", key: "cur", value: String(last.seq) });
+    await this.#sub.batch(ops);
+    return true;
+  }
+
+  /** Starts the due attempts (up to the concurrency); returns when the next one is due, if any is pending. */
+  async #dispatchDue(): Promise<number | undefined> {
+    const now = this.#now();
+    const due = await this.#sub.keys({ gt: "due!", lt: "due!~", limit: this.#concurrency * 4 }).all();
+    let next: number | undefined;
+    for (const key of due) {
+      const [, at, merchantId, eventId] = key.split("!");
+      if (at === undefined || merchantId === undefined || eventId === undefined) continue;
+      const atMs = Number(at);
+      if (atMs > now) {
+        next = atMs;
+        break;
+      }
+      if (this.#inFlight.has(key)) continue;
+      if (this.#inFlight.size >= this.#concurrency) break;
+      const p = this.#attempt(key, merchantId, eventId)
+        .catch((e: unknown) => {
+          this.#log.error("webhook attempt failed to record", { merchantId, eventId, error: e });
+        })
+        .finally(() => {
+          this.#inFlight.delete(key);
+          this.notify();
+        });
+      this.#inFlight.set(key, p);
+    }
+    return next;
+  }
+
+  async #attempt(key: string, merchantId: string, eventId: string): Promise<void> {
+    const raw = await this.#sub.get(dlvKey(merchantId, eventId));
+    const delivery = raw === undefined ? undefined : (JSON.parse(raw) as Delivery);
+    const config = await this.webhook(merchantId);
+    if (delivery?.status !== "pending" || !config) {
+      // Nothing to send (already done, or the webhook was removed): drop the stale due entry.
+      if (delivery?.status === "pending") this.#log.warn("webhook removed; delivery left pending", { merchantId, eventId });
+      await this.#sub.del(key);
+      return;
+    }
+    const started = this.#now();
+    const t0 = performance.now();
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    const timer = setTimeout(() => {
+      abort.abort(new Error(`timeout after ${this.#timeoutMs.toString()} ms`));
+    }, this.#timeoutMs);
+    let responseStatus: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(config.url, {
+        method: "POST",
+        redirect: "manual",
+        signal: abort.signal,
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Oriole-Webhooks/1",
+          [EVENT_ID_HEADER]: eventId,
+          [SIGNATURE_HEADER]: signatureHeader(config.secret, Math.floor(started / 1000), delivery.body),
+        },
+        body: delivery.body,
+      });
+      responseStatus = res.status;
+      await res.body?.cancel();
+      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status.toString()}`;
+    } catch (e) {
+      error = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason.message : errorMessage(e);
+    } finally {
+      clearTimeout(timer);
+      this.#aborts.delete(abort);
+    }
+    // Stopping mid-attempt: record nothing; the delivery stays due and is sent again (same id).
+    if (this.#stopped) return;
+    const ms = Math.round(performance.now() - t0);
+    const now = this.#now();
+    const attempts = delivery.attempts + 1;
+    const history = [...delivery.history, { at: new Date(started).toISOString(), url: config.url, responseStatus, error, ms }].slice(-MAX_HISTORY);
+    const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key }];
+    let updated: Delivery;
+    if (error === null) {
+      updated = { ...delivery, status: "delivered", attempts, history, nextAttemptAt: null, deliveredAt: new Date(now).toISOString() };
+    } else {
+      const nextAt = now + retryDelayMs(attempts, this.#retry, this.#random);
+      if (nextAt - Date.parse(delivery.createdAt) > this.#retry.maxAgeMs) {
+        updated = { ...delivery, status: "failed", attempts, history, nextAttemptAt: null };
+        this.#log.warn("webhook delivery failed for good", { merchantId, eventId, attempts });
+      } else {
+        updated = { ...delivery, attempts, history, nextAttemptAt: new Date(nextAt).toISOString() };
+        ops.push({ type: "put", key: dueKey(nextAt, merchantId, eventId), value: "" });
+      }
+    }
+    ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify(updated) });
+    await this.#sub.batch(ops);
+  }
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
+  }
+  return String(e);
+}
+
+/** The URL without credentials or query (it may carry a token): for logs. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}

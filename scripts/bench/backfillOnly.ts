@@ -1,0 +1,41 @@
+/**
+ * `node scripts/bench/backfillOnly.ts [transfers]`: only the indexer backfill
+ * bench (default 100,000 Transfer events) on a fresh hardhat node; prints
+ * the metrics. For working on the indexer's hot path without the full bench.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import hre from "hardhat";
+import { benchBackfill } from "./backfill.ts";
+import { startHardhatNode } from "../devchain/hardhatNode.ts";
+import { ensureDeployment } from "../deploy/ensureDeployment.ts";
+import { createLogger } from "../../node/src/log.ts";
+
+const transfers = Number(process.argv[2] ?? 100_000);
+const chain = await startHardhatNode();
+const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
+try {
+  const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });
+  const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
+  // Sums the indexer's per-range timings (debug "indexed range" lines) of each run.
+  let sums: Record<string, number> = {};
+  const nodeLog = createLogger({
+    level: "debug",
+    write: (line) => {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (o.msg === "starting") sums = {};
+      if (o.msg === "caught up") console.log("  per-range totals (ms):", JSON.stringify(sums), "caught up:", JSON.stringify(o));
+      if (o.msg !== "indexed range") return;
+      for (const k of ["fetchMs", "readMs", "deriveMs", "writeMs"]) sums[k] = (sums[k] ?? 0) + Number(o[k]);
+      sums.ranges = (sums.ranges ?? 0) + 1;
+    },
+  });
+  console.log(await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: (l) => {
+      console.log(l);
+    }, nodeLog, runs: Number(process.env.RUNS ?? 2) }));
+  await connection.close();
+} finally {
+  await chain.stop();
+  await rm(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { Interface, hexlify, randomBytes } from "ethers";
+import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
+import { startNode, type RunningNode } from "../../node/src/app.ts";
+import { configWith } from "../../node/src/config.ts";
+import { silentLogger } from "../../node/src/log.ts";
+import type { NodeEvent } from "../../node/src/notify/events.ts";
+import { verifySignature } from "../../node/src/notify/signature.ts";
+import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
+import { ACCOUNTS, getJson } from "./fixtures.ts";
+
+const ADMIN = "reorg-admin-token-0123456789";
+const PAYOUT = ACCOUNTS[3];
+const token = new Interface(STABLE_TOKEN_ABI);
+
+/** A payment that a reorg removes reaches the merchant as pending, then dropped: never confirmed. */
+describe("node: notifications across a reorg (anvil_reorg)", function () {
+  this.timeout(120_000);
+  let devnet: Devnet;
+  let dir: string;
+  let node: RunningNode;
+  let stream: SseClient | undefined;
+
+  before(async function () {
+    devnet = await startDevnet({ chain: "anvil", fund: [ACCOUNTS[0]] });
+    dir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-reorg-"));
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20, confirmations: 3, adminToken: ADMIN }), { log: silentLogger });
+  });
+
+  after(async function () {
+    stream?.close();
+    await node.stop();
+    await devnet.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("SSE and webhooks report the vanished payment as payment.dropped under its own id, and never confirm it", async function () {
+    const rpc = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(devnet.chain.rpcUrl, method, params);
+    const created = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
+    const { apiKey } = created.body as { apiKey: string };
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const receiver = await startReceiver();
+    try {
+      const put = await getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
+      const { secret } = put.body as { secret: string };
+      stream = await openSse(`${node.url}/v1/merchants/me/events`, auth);
+      const data = { from: ACCOUNTS[0], to: devnet.deployment.contracts.tokens.USD, data: token.encodeFunctionData("pay", [PAYOUT, 4242n, hexlify(randomBytes(32))]) };
+      const txHash = (await rpc("eth_sendTransaction", [data])) as string;
+      const [pending] = await stream.waitFor(1);
+      expect(pending?.event).to.equal("payment.pending");
+      // The block with the payment is replaced by an empty one; then the chain grows past the confirmation depth.
+      await rpc("anvil_reorg", [1, []]);
+      const [, dropped] = await stream.waitFor(2);
+      for (let i = 0; i < 5; i++) await rpc("evm_mine");
+      await new Promise((r) => setTimeout(r, 500));
+      const events = stream.messages.map((m) => JSON.parse(m.data) as NodeEvent);
+      expect(events.map((e) => e.type)).to.deep.equal(["payment.pending", "payment.dropped"]);
+      expect(events.every((e) => e.txHash === txHash)).to.equal(true);
+      expect(dropped?.id).to.not.equal(pending?.id);
+      expect(events[0]?.id).to.not.equal(events[1]?.id);
+
+      for (let i = 0; i < 200 && receiver.received.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(receiver.received.map((h) => h.headers["oriole-event-id"])).to.deep.equal(events.map((e) => e.id));
+      for (const h of receiver.received) expect(verifySignature({ secret, body: h.body, header: h.headers["oriole-signature"] as string }).ok).to.equal(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startReceiver } from "../helpers/notify.ts";
+import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
+import type { NodeEvent } from "../../node/src/notify/events.ts";
+import { verifySignature } from "../../node/src/notify/signature.ts";
+import type { WebhookConfig } from "../../node/src/notify/webhooks.ts";
+import { NodeStore } from "../../node/src/store/store.ts";
+import { ACCOUNTS, getJson } from "./fixtures.ts";
+
+const ADMIN = "crash-admin-token-0123456789";
+const PAYOUT = ACCOUNTS[2];
+const PAYMENTS = 60;
+const KILLS = 10;
+
+/**
+ * kill -9 of a node process while it delivers webhooks, ten times, while
+ * payments keep coming: afterwards every event for the merchant reached the
+ * receiver, under the event's one id, and nothing else did.
+ */
+describe("node: webhooks survive kill -9 (child process, hardhat node)", function () {
+  this.timeout(300_000);
+  let devnet: Devnet;
+  let dir: string;
+  let child: NodeProcess | undefined;
+
+  before(async function () {
+    devnet = await startDevnet({ fund: [ACCOUNTS[0]] });
+    dir = await mkdtemp(path.join(os.tmpdir(), "oriole-whk-crash-"));
+  });
+
+  after(async function () {
+    await child?.kill("SIGKILL");
+    await devnet.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = (): Promise<NodeProcess> =>
+    spawnNode({
+      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20"],
+      env: { ORIOLE_ADMIN_TOKEN: ADMIN },
+    });
+
+  it("loses no webhook and never delivers one event under two ids", async function () {
+    let open = 0;
+    // Answers after 0-40 ms, so kills often land while requests are in flight.
+    const receiver = await startReceiver(async () => {
+      open++;
+      await new Promise((r) => setTimeout(r, Math.random() * 40));
+      open--;
+      return 200;
+    });
+    try {
+      child = await start();
+      await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
+      const created = await getJson(`${child.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
+      expect(created.status).to.equal(201);
+      const { apiKey, merchant } = created.body as { apiKey: string; merchant: { id: string } };
+      const put = await getJson(`${child.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
+      expect(put.status).to.equal(200);
+      const { secret } = put.body as { secret: string };
+
+      const usd = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await devnet.connection.ethers.getSigner(ACCOUNTS[0]));
+      const paid: string[] = [];
+      const paying = (async () => {
+        for (let i = 0; i < PAYMENTS; i++) {
+          const tx = await usd.transfer(PAYOUT, 1000n + BigInt(i));
+          await tx.wait();
+          paid.push(tx.hash);
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+        }
+      })();
+
+      let inFlightAtKill = 0;
+      for (let k = 0; k < KILLS; k++) {
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
+        // Every other kill waits for a request to be open at the receiver: a kill between sending and recording.
+        for (let w = 0; k % 2 === 0 && open === 0 && w < 200; w++) await new Promise((r) => setTimeout(r, 5));
+        if (open > 0) inFlightAtKill++;
+        const exit = await child.kill("SIGKILL");
+        expect(exit.signal).to.equal("SIGKILL");
+        child = await start();
+      }
+      await paying;
+      const head = await devnet.connection.ethers.provider.getBlockNumber();
+      await child.waitForIndexed(head);
+      // Every delivery done (the log is newest first; all must read delivered).
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = await getJson(`${child.url}/v1/merchants/me/webhook/deliveries?limit=100`, { headers: { authorization: `Bearer ${apiKey}` } });
+        const items = (r.body as { items: { status: string }[] }).items;
+        if (items.length >= PAYMENTS && items.every((d) => d.status === "delivered")) break;
+        if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify(items.filter((d) => d.status !== "delivered").slice(0, 3))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const exit = await child.kill("SIGTERM");
+      expect(exit.code).to.equal(0);
+      child = undefined;
+
+      // What should have been delivered: the outbox's events for this payout after the webhook was set.
+      const store = await NodeStore.open(dir);
+      let expected: NodeEvent[];
+      try {
+        const config = JSON.parse((await store.webhookSublevel().get(`cfg!${merchant.id}`)) ?? "") as WebhookConfig;
+        const all = await store.eventsAfter(0, 100_000);
+        expected = all.filter((e) => e.seq > config.fromSeq && e.payment?.to.toLowerCase() === PAYOUT.toLowerCase());
+      } finally {
+        await store.close();
+      }
+      expect(expected.filter((e) => e.type === "payment.confirmed").map((e) => e.txHash)).to.deep.equal(paid);
+
+      const received = receiver.received.map((h) => ({ id: h.headers["oriole-event-id"] as string, body: h.body, event: JSON.parse(h.body) as NodeEvent, sig: h.headers["oriole-signature"] as string }));
+      for (const r of received) {
+        expect(verifySignature({ secret, body: r.body, header: r.sig }).ok).to.equal(true);
+        expect(r.event.id).to.equal(r.id);
+      }
+      // None lost, none extra.
+      expect(new Set(received.map((r) => r.id))).to.deep.equal(new Set(expected.map((e) => e.id)));
+      // One id per fact, one body per id.
+      const idsPerFact = new Map<string, Set<string>>();
+      const bodiesPerId = new Map<string, Set<string>>();
+      for (const r of received) {
+        const fact = `${r.event.type}:${r.event.txHash}:${r.event.logIndex.toString()}`;
+        idsPerFact.set(fact, (idsPerFact.get(fact) ?? new Set()).add(r.id));
+        bodiesPerId.set(r.id, (bodiesPerId.get(r.id) ?? new Set()).add(r.body));
+      }
+      expect([...idsPerFact.values()].every((s) => s.size === 1)).to.equal(true);
+      expect([...bodiesPerId.values()].every((s) => s.size === 1)).to.equal(true);
+      const resent = received.length - bodiesPerId.size;
+      console.log(`      ${KILLS.toString()} kills (${inFlightAtKill.toString()} with a webhook in flight); ${expected.length.toString()} events, ${received.length.toString()} requests: ${resent.toString()} re-sent under the same id, 0 lost, 0 under a second id`);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
