@@ -1,6 +1,6 @@
 /**
  * `node scripts/bench/backfillOnly.ts [transfers]`: only the indexer backfill
- * bench (default 100,000 Transfer events) on a fresh hardhat node; prints
+ * bench (default 100,000 Transfer events) on a fresh hardhat node (or anvil); prints
  * the metrics. For working on the indexer's hot path without the full bench.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,9 +11,11 @@ import { benchBackfill } from "./backfill.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
 import { createLogger } from "../../node/src/log.ts";
+import { startAnvil } from "../../test/helpers/anvil.ts";
 
 const transfers = Number(process.argv[2] ?? 100_000);
-const chain = await startHardhatNode();
+// ORIOLE_BENCH_CHAIN=anvil: the same bench against anvil (how much of the time is the RPC's).
+const chain = process.env.ORIOLE_BENCH_CHAIN === "anvil" ? await startAnvil() : await startHardhatNode();
 const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
 try {
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });

@@ -7,7 +7,7 @@ import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
-import type { NodeEvent } from "../../node/src/store/store.ts";
+import { eventId, type NodeEvent } from "../../node/src/store/store.ts";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { ACCOUNTS, allPayments, chainTruth } from "./fixtures.ts";
@@ -121,6 +121,11 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
       const all = await allEvents(node);
       expect(all.map((e) => e.seq)).to.deep.equal(all.map((_, i) => i + 1));
       expect(new Set(all.map((e) => e.id)).size).to.equal(all.length);
+      for (const e of all) {
+        expect(e.id).to.equal(eventId(e.type, 31337, e.blockHash, e.txHash, e.logIndex));
+        if (e.type === "payment.pending" || e.type === "payment.confirmed") expect(e.payment?.status).to.equal(e.type.slice("payment.".length));
+        if (e.payment) expect(e.accounts).to.deep.equal([e.payment.from.toLowerCase(), e.payment.to.toLowerCase()]);
+      }
 
       // The chain moves on: what vanished is never confirmed; what moved and appeared is.
       await rpc("anvil_mine", [toQuantity(CONFIRMATIONS)]);

@@ -336,22 +336,39 @@ export class NodeStore {
    */
   async commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
     const writes: [SubName, string, string | null][] = [];
+    // A payment is written under its sender, its receiver, its reference and in its event: serialised once (the backfill's hot path).
+    const jsonOf = new Map<Payment, string>();
+    const pj = (p: Payment): string => {
+      let j = jsonOf.get(p);
+      if (j === undefined) {
+        j = JSON.stringify(p);
+        jsonOf.set(p, j);
+      }
+      return j;
+    };
     for (const b of changes.balances.values()) writes.push(["bal", balanceKey(b.account, b.currency), b.value.toString()]);
     for (const [currency, value] of changes.supply) writes.push(["sup", currency, value.toString()]);
-    for (const { account, payment } of changes.payments) writes.push(["pay", paymentKey(account, payment), JSON.stringify(payment)]);
+    for (const { account, payment } of changes.payments) writes.push(["pay", paymentKey(account, payment), pj(payment)]);
     for (const payment of changes.byReference ?? []) {
-      if (payment.reference !== null) writes.push(["ref", paymentKey(payment.reference, payment), JSON.stringify(payment)]);
+      if (payment.reference !== null) writes.push(["ref", paymentKey(payment.reference, payment), pj(payment)]);
     }
     for (const a of changes.admin ?? []) writes.push(["adm", positionKey(a), JSON.stringify(a)]);
 
-    const events: NodeEvent[] = [];
+    /** Serialised events: the same JSON as JSON.stringify(NodeEvent), with the payment's JSON spliced in. */
+    const events: { seq: number; json: string }[] = [];
     let seq = this.#lastSeq;
     const batch = this.#db.batch();
     if (opts) {
-      const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string; blockHash: string; accounts: string[] }, extra: Partial<NodeEvent>): void => {
-        events.push({ seq: ++seq, id: eventId(type, opts.chainId, f.blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts: f.accounts, ...extra });
+      const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string }, blockHash: string, accounts: string[], extra: { payment?: Payment; status?: PaymentStatus; admin?: AdminRecord }): void => {
+        const head: Omit<NodeEvent, "payment"> = { seq: ++seq, id: eventId(type, opts.chainId, blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts };
+        if (extra.admin) head.admin = extra.admin;
+        let json = JSON.stringify(head);
+        if (extra.payment && extra.status) json = `${json.slice(0, -1)},"payment":${pj(extra.payment).slice(0, -1)},"status":"${extra.status}"}}`;
+        events.push({ seq, json });
       };
-      const reportOf = (p: SeenPayment): { blockNumber: number; logIndex: number; txHash: string; blockHash: string; accounts: string[] } => ({ ...p.payment, blockHash: p.blockHash, accounts: p.accounts });
+      const report = (type: NodeEventType, p: SeenPayment, status: PaymentStatus): void => {
+        emit(type, p.payment, p.blockHash, p.accounts, { payment: p.payment, status });
+      };
       // The deepest block counted as confirmed once the cursor is at `cursor`.
       const confirmedThrough = cursor.blockNumber - opts.confirmations + 1;
       if (opts.confirmations > 1) {
@@ -359,7 +376,7 @@ export class NodeStore {
         for (const [key, value] of due) {
           const p = JSON.parse(value) as SeenPayment;
           writes.push(["pcf", key, null]);
-          emit("payment.confirmed", reportOf(p), { payment: { ...p.payment, status: "confirmed" } });
+          report("payment.confirmed", p, "confirmed");
         }
       }
       type Fact = { pos: LogPosition; p: SeenPayment; a?: undefined } | { pos: LogPosition; p?: undefined; a: CommitOptions["admin"][number] };
@@ -368,14 +385,14 @@ export class NodeStore {
       for (const { p, a } of facts) {
         if (p) {
           if (p.payment.blockNumber <= confirmedThrough) {
-            emit("payment.confirmed", reportOf(p), { payment: { ...p.payment, status: "confirmed" } });
+            report("payment.confirmed", p, "confirmed");
           } else {
             writes.push(["pcf", positionKey(p.payment), JSON.stringify(p)]);
-            emit("payment.pending", reportOf(p), { payment: { ...p.payment, status: "pending" } });
+            report("payment.pending", p, "pending");
           }
         } else {
           const r = a.record;
-          emit(`admin.${r.kind}`, { ...r, blockHash: a.blockHash, accounts: [r.account.toLowerCase()] }, { admin: r });
+          emit(`admin.${r.kind}`, r, a.blockHash, [r.account.toLowerCase()], { admin: r });
         }
       }
       if (opts.undo) {
@@ -400,7 +417,7 @@ export class NodeStore {
       if (value === null) batch.del(key, { sublevel: this.#subs[sub] });
       else batch.put(key, value, { sublevel: this.#subs[sub] });
     }
-    for (const e of events) batch.put(seqKey(e.seq), JSON.stringify(e), { sublevel: this.#events });
+    for (const e of events) batch.put(seqKey(e.seq), e.json, { sublevel: this.#events });
     batch.put("cursor", JSON.stringify(cursor), { sublevel: this.#meta });
     // sync: the commit is on disk (not only in the OS cache) before the
     // cursor moves on, so even a power cut never takes the node backwards.
