@@ -35,7 +35,8 @@ export async function waitForIntent(baseUrl: string, id: string, opts: { timeout
   const intervalMs = opts.intervalMs ?? 250;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const record = await getIntent(baseUrl, id, { timeoutMs: Math.max(1, Math.min(10_000, deadline - Date.now())) });
+    // At least 1 s per poll: near the deadline a live node must not be judged unreachable (node_unreachable) for a slow answer.
+    const record = await getIntent(baseUrl, id, { timeoutMs: Math.min(10_000, Math.max(1_000, deadline - Date.now())) });
     if (record.status === "confirmed" || record.status === "failed") return record;
     if (Date.now() + intervalMs > deadline) {
       throw new OrioleError("intent_timeout", `intent ${id} is still ${record.status} after ${timeoutMs} ms`, { id, status: record.status, txHash: record.txHash });
