@@ -164,8 +164,18 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     const admin = ((await rpc("eth_accounts")) as string[])[0]!;
     // The full StableToken ABI (the SDK's holds only what wallets call).
     const full = new Interface((await devnet.connection.ethers.getContractAt("StableToken", usd)).interface.fragments);
+    // Each call is mined and succeeded before the next is sent: anvil answers eth_sendTransaction before it mines.
     const call = async (fn: string, args: unknown[]): Promise<void> => {
-      await rpc("eth_sendTransaction", [{ from: admin, to: usd, data: full.encodeFunctionData(fn, args) }]);
+      const hash = (await rpc("eth_sendTransaction", [{ from: admin, to: usd, data: full.encodeFunctionData(fn, args) }])) as string;
+      for (let i = 0; ; i++) {
+        const receipt = (await rpc("eth_getTransactionReceipt", [hash])) as { status: string } | null;
+        if (receipt) {
+          expect(receipt.status, `${fn} reverted`).to.equal("0x1");
+          return;
+        }
+        if (i > 200) throw new Error(`${fn} was not mined`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     };
     const seq = await node.store.lastEventSeq();
     await call("mint", [admin, 500n]);
