@@ -10,6 +10,7 @@ import type { Deployment } from "../../client/sdk/deployment.ts";
 import { writeDeployment } from "../../client/sdk/deployment.ts";
 import { freePort } from "../devchain/hardhatNode.ts";
 import type { Metrics } from "./results.ts";
+import { waitReady } from "./ready.ts";
 
 export interface ApiReadOptions {
   root: string;
@@ -52,7 +53,7 @@ export async function benchApiRead(opts: ApiReadOptions): Promise<Metrics> {
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   try {
-    await waitReady(apiUrl);
+    await waitReady(apiUrl, 120_000);
     let i = 0;
     const nextPath = (): string => {
       i++;
@@ -101,18 +102,6 @@ async function serverP99Ms(apiUrl: string): Promise<number> {
   return Infinity;
 }
 
-async function waitReady(apiUrl: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${apiUrl}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the node at ${apiUrl} was not ready within 120 s`);
-}
 
 // `node scripts/bench/apiRead.ts`: this bench alone, on a fresh hardhat node.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

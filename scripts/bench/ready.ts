@@ -1,6 +1,6 @@
-/** Polls the node's /readyz until it answers 200 (the indexer has caught up), for at most 60 s. */
-export async function waitReady(apiUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/** Polls the node's /readyz until it answers 200 (the indexer has caught up), for at most `timeoutMs`. */
+export async function waitReady(apiUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${apiUrl}/readyz`)).ok) return;
@@ -9,5 +9,5 @@ export async function waitReady(apiUrl: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`the node at ${apiUrl} was not ready within 60 s`);
+  throw new Error(`the node at ${apiUrl} was not ready within ${String(timeoutMs / 1000)} s`);
 }

@@ -58,6 +58,15 @@ export async function startHardhatNode(opts: { port?: number; host?: string; inh
     stdio: opts.inheritOutput ? ["ignore", "inherit", "inherit"] : ["ignore", "ignore", "pipe"],
     env: process.env,
   });
+  return superviseChain(child, "hardhat node", host, port);
+}
+
+/**
+ * Waits until a spawned local chain answers JSON-RPC (failing with its last
+ * stderr if it exits first) and returns its handle; `stop` sends SIGTERM,
+ * then SIGKILL after 5 s. Shared by hardhat node and anvil.
+ */
+export async function superviseChain(child: ChildProcess, name: string, host: string, port: number): Promise<LocalChain> {
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
@@ -69,7 +78,7 @@ export async function startHardhatNode(opts: { port?: number; host?: string; inh
   });
   const rpcUrl = `http://${host}:${port}`;
   const early = exited.then(() => {
-    throw new Error(`hardhat node exited before answering on ${rpcUrl}: ${stderr.trim()}`);
+    throw new Error(`${name} exited before answering on ${rpcUrl}: ${stderr.trim()}`);
   });
   await Promise.race([waitForRpc(rpcUrl, 60_000), early]);
   early.catch(() => {});
