@@ -29,6 +29,7 @@ import {
   parseNewMerchant,
   parseReference,
 } from "./params.ts";
+import { endpoint as mountEndpoint, onlyQuery, type Handler } from "./endpoint.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
@@ -143,24 +144,10 @@ export function createApi(ctx: ApiContext): express.Express {
     next();
   });
 
-  type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
-  /** An endpoint: its methods' handler chains, and 405 method_not_allowed for any other method. */
   const endpoint = (path: string, methods: Partial<Record<"get" | "post", Handler[]>>): void => {
-    const r = app.route(path);
-    const allow = Object.keys(methods).map((m) => m.toUpperCase());
-    if (methods.get) r.get(...methods.get);
-    if (methods.post) r.post(...methods.post);
-    r.all((req, res) => {
-      res.set("allow", [...allow, ...(allow.includes("GET") ? ["HEAD"] : [])].join(", "));
-      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use ${allow.join(" or ")}`);
-    });
+    mountEndpoint(app, path, methods);
   };
-  const query =
-    (allowed: readonly string[]): Handler =>
-    (req, _res, next) => {
-      checkQueryParams(req.query, allowed);
-      next();
-    };
+  const query = onlyQuery;
   const jsonBody: Handler = (req, _res, next) => {
     if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
     next();

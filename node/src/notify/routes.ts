@@ -1,9 +1,10 @@
 import type express from "express";
-import type { NextFunction, Request, Response } from "express";
+import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireMerchant } from "../api/auth.ts";
+import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { checkQueryParams, parseAddress, parseLimit } from "../api/params.ts";
+import { parseAddress, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { concernsAccount, concernsMerchant } from "./events.ts";
 import { parseLastEventId, type SseHub } from "./sse.ts";
@@ -21,7 +22,6 @@ export interface NotifyRouteDeps extends NotifyServices {
   readJson: (req: Request) => Promise<unknown>;
 }
 
-type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 
 const webhookSchema = z.strictObject({
   url: z
@@ -58,21 +58,9 @@ function lastEventId(req: Request): number | undefined {
  */
 export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): void {
   const only = (path: string, methods: Partial<Record<"get" | "put", Handler[]>>): void => {
-    const r = app.route(path);
-    const allow = Object.keys(methods).map((m) => m.toUpperCase());
-    if (methods.get) r.get(...methods.get);
-    if (methods.put) r.put(...methods.put);
-    r.all((req, res) => {
-      res.set("allow", allow.join(", "));
-      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use ${allow.join(" or ")}`);
-    });
+    endpoint(app, path, methods);
   };
-  const query =
-    (allowed: readonly string[]): Handler =>
-    (req, _res, next) => {
-      checkQueryParams(req.query, allowed);
-      next();
-    };
+  const query = onlyQuery;
   const merchant = (res: Response): Merchant => res.locals.merchant as Merchant;
 
   only("/v1/accounts/:address/events", {
