@@ -43,6 +43,10 @@ import {IERC3009Receive} from "./IERC3009Receive.sol";
  * another merchant yields two codes that both draw on the reserve, so nonce
  * reuse is just another way of spending beyond the allowance, and the
  * merchant's verifier refuses a nonce it already accepted from that payer.
+ * Only the merchant a code pays can settle it: otherwise a payer could burn
+ * the nonce of a code a merchant holds with a smaller code of its own (same
+ * payer, merchant and nonce) submitted first. So a code the merchant holds
+ * fails with `NonceUsed` only if that very code was settled before.
  * The guarantee assumes the token lets the vault pay the merchant (the
  * issuer has not paused the token or frozen the vault or the merchant).
  *
@@ -82,7 +86,7 @@ contract OfflineVault is EIP712, ReentrancyGuardTransient {
     enum Failure {
         None,
         InvalidAmount,
-        InvalidMerchant,
+        NotMerchant,
         NotYetValid,
         ValidityTooLong,
         SettlementWindowClosed,
@@ -282,10 +286,10 @@ contract OfflineVault is EIP712, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- settling
 
     /**
-     * @notice Settles offline payment codes; anyone (typically the merchant) may submit them.
+     * @notice Settles offline payment codes; only the merchant each code pays may submit it.
      * Each code succeeds or fails on its own, in order:
      * - failed ({OfflinePaymentFailed} with the reason; nothing changes for that code):
-     *   InvalidAmount (0 or > uint128), InvalidMerchant (zero address), NotYetValid,
+     *   InvalidAmount (0 or > uint128), NotMerchant (the caller is not the code's merchant), NotYetValid,
      *   ValidityTooLong, SettlementWindowClosed (now >= validBefore + SETTLEMENT_WINDOW),
      *   NonceUsed (settled before, and no claim left), InvalidSignature;
      * - settled ({OfflinePaymentSettled});
@@ -417,7 +421,7 @@ contract OfflineVault is EIP712, ReentrancyGuardTransient {
     function _checkFields(OfflineCode calldata code) private view returns (Failure) {
         uint256 amount = code.amount;
         if (amount == 0 || amount > type(uint128).max) return Failure.InvalidAmount;
-        if (code.merchant == address(0)) return Failure.InvalidMerchant;
+        if (code.merchant != msg.sender) return Failure.NotMerchant;
         uint256 validAfter = code.validAfter;
         uint256 validBefore = code.validBefore;
         // solhint-disable-next-line gas-strict-inequalities

@@ -50,23 +50,24 @@ contract OfflineVaultHandler is OfflineVaultTestBase {
     function settleFresh(uint256 seed, uint256 amount, uint8 count, bool forge) external {
         count = uint8(bound(count, 1, 4));
         OfflineVault.OfflineCode[] memory codes = new OfflineVault.OfflineCode[](count);
+        address merchant = merchants[seed & 1];
         for (uint256 i = 0; i < count; ++i) {
             uint256 who = (seed + i) % payers.length;
             uint256 nonce = (seed >> 8) % 3 == 0 && nextNonce > 0 ? nextNonce - 1 : nextNonce++;
             OfflineVault.OfflineCode memory c =
-                signed(forge ? keys[(who + 1) % keys.length] : keys[who], payers[who], merchants[(seed >> i) & 1], bound(amount, 1, 30e6), nonce);
+                signed(forge ? keys[(who + 1) % keys.length] : keys[who], payers[who], merchant, bound(amount, 1, 30e6), nonce);
             codes[i] = c;
             issued.push(c);
         }
-        _settle(codes);
+        _settle(merchant, codes);
     }
 
-    /// @dev Re-submits up to 3 previously issued codes (replays and claims).
+    /// @dev Re-submits up to 3 previously issued codes (replays and claims); codes to another merchant fail.
     function resubmit(uint256 seed) external {
         if (issued.length == 0) return;
         OfflineVault.OfflineCode[] memory codes = new OfflineVault.OfflineCode[](3);
         for (uint256 i = 0; i < 3; ++i) codes[i] = issued[(seed + i * 7) % issued.length];
-        _settle(codes);
+        _settle(codes[0].merchant, codes);
     }
 
     function requestWithdrawal(uint256 seed, uint256 amount) external {
@@ -85,9 +86,10 @@ contract OfflineVaultHandler is OfflineVaultTestBase {
         vm.warp(block.timestamp + bound(by, 1, 2 days));
     }
 
-    function _settle(OfflineVault.OfflineCode[] memory codes) internal {
+    function _settle(address merchant, OfflineVault.OfflineCode[] memory codes) internal {
         uint256 m0 = token.balanceOf(merchants[0]) + token.balanceOf(merchants[1]);
         vm.recordLogs();
+        vm.prank(merchant);
         vault.settle(codes);
         // attribute every payout to its code through the events
         uint256 total = 0;

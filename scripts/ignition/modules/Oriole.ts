@@ -7,6 +7,11 @@ export const DEFAULT_LIMIT_RAISE_DELAY = 86_400n;
 /** Default delay between the start and the completion of a guardian recovery: 2 days. */
 export const DEFAULT_RECOVERY_DELAY = 172_800n;
 
+/** Default OfflineVault delays (seconds): a code is valid at most 1 day, settles up to 3 days after, withdrawals wait 7 days. */
+export const DEFAULT_OFFLINE_MAX_VALIDITY = 86_400n;
+export const DEFAULT_OFFLINE_SETTLEMENT_WINDOW = 259_200n;
+export const DEFAULT_OFFLINE_WITHDRAWAL_DELAY = 604_800n;
+
 /** Default minting allowance of the first minter: 10^24 whole units of the currency. */
 export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
 
@@ -28,7 +33,9 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  *   initialization (on a public chain: the issuer's minting key, not the
  *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE;
  * - `limitRaiseDelay`, `recoveryDelay` (seconds): the passkey accounts' delays,
- *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY.
+ *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY;
+ * - `offlineMaxValidity`, `offlineSettlementWindow`, `offlineWithdrawalDelay` (seconds):
+ *   the OfflineVault's delays (`OfflineVault` in the result), DEFAULT_OFFLINE_*.
  */
 export default buildModule("Oriole", (m) => {
   const deployer = m.getAccount(0);
@@ -67,8 +74,15 @@ export default buildModule("Oriole", (m) => {
   const accountFactory = m.contract("PasskeyAccountFactory", [accountImplementation]);
   const paymentRelay = m.contract("PaymentRelay", [accountFactory]);
 
+  const offlineVault = m.contract("OfflineVault", [
+    m.getParameter("offlineMaxValidity", DEFAULT_OFFLINE_MAX_VALIDITY),
+    m.getParameter("offlineSettlementWindow", DEFAULT_OFFLINE_SETTLEMENT_WINDOW),
+    m.getParameter("offlineWithdrawalDelay", DEFAULT_OFFLINE_WITHDRAWAL_DELAY),
+  ]);
+
   return {
     ...tokens,
+    OfflineVault: offlineVault,
     PasskeyAccountImplementation: accountImplementation,
     PasskeyAccountFactory: accountFactory,
     PaymentRelay: paymentRelay,
