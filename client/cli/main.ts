@@ -27,6 +27,8 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   name: { type: "string" },
   payout: { type: "string" },
   "admin-token-file": { type: "string" },
+  deployment: { type: "string" },
+  "valid-for": { type: "string" },
 };
 const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
 
@@ -100,10 +102,52 @@ const COMMANDS: readonly CommandSpec[] = [
       return (await import("./commands/merchantCreate.ts")).merchantCreate(ctx, { name, payout, adminTokenFile: stringOption(p, "admin-token-file") });
     },
   },
+  {
+    words: ["offline", "reserve"],
+    help: "help.offline.reserve",
+    options: ["deployment"],
+    args: [{ name: "amount" }, { name: "currency" }],
+    run: async (ctx, a, p) => (await import("./commands/offline.ts")).offlineReserve(ctx, { amount: a[0] ?? "", currency: a[1] ?? "", deployment: stringOption(p, "deployment") }),
+  },
+  {
+    words: ["offline", "code"],
+    help: "help.offline.code",
+    options: ["valid-for"],
+    args: [{ name: "merchant" }, { name: "amount" }, { name: "currency" }],
+    run: async (ctx, a, p) => (await import("./commands/offline.ts")).offlineCode(ctx, { merchant: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "", validFor: stringOption(p, "valid-for") }),
+  },
+  {
+    words: ["offline", "sync"],
+    help: "help.offline.sync",
+    options: ["deployment"],
+    args: [],
+    run: async (ctx, _a, p) => (await import("./commands/offline.ts")).offlineSync(ctx, { deployment: stringOption(p, "deployment") }),
+  },
+  {
+    words: ["offline", "accept"],
+    help: "help.offline.accept",
+    options: [],
+    args: [{ name: "code" }],
+    run: async (ctx, a) => (await import("./commands/offline.ts")).offlineAccept(ctx, { code: a[0] ?? "" }),
+  },
+  {
+    words: ["offline", "list"],
+    help: "help.offline.list",
+    options: [],
+    args: [],
+    run: async (ctx) => (await import("./commands/offline.ts")).offlineList(ctx),
+  },
+  {
+    words: ["offline", "settle"],
+    help: "help.offline.settle",
+    options: [],
+    args: [],
+    run: async (ctx) => (await import("./commands/offline.ts")).offlineSettle(ctx),
+  },
 ];
 
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
-const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant" };
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline" };
 
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 
