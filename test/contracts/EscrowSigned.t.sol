@@ -114,14 +114,19 @@ contract EscrowSignedTest is EscrowTestBase {
         assertEq(token.balanceOf(shop), 1 + AMOUNT);
     }
 
-    /// @dev The issue's passkey scene: a passkey account funds an escrow and releases it, relayed.
-    function test_passkeyAccount_fundsAndReleases() public {
-        PasskeyAccount acct = newAccount(phoneKey);
+    /// @dev A passkey account (device phoneKey) funds AMOUNT for `shop` with a relayed, passkey-signed authorization.
+    function passkeyFunded() internal returns (PasskeyAccount acct, bytes32 id) {
+        acct = newAccount(phoneKey);
         mintTo(address(acct), AMOUNT);
         OrioleEscrow.Terms memory t = terms(token, shop, AMOUNT, ORDER);
         bytes memory fundSig = assertion(phoneKey, messageDigest(address(acct), fundingDigest(address(acct), t)), FLAGS_UP_UV);
         vm.prank(relayer);
-        bytes32 id = escrow.fundWithAuthorization(t, address(acct), 0, block.timestamp + 1 hours, fundSig);
+        id = escrow.fundWithAuthorization(t, address(acct), 0, block.timestamp + 1 hours, fundSig);
+    }
+
+    /// @dev The issue's passkey scene: a passkey account funds an escrow and releases it, relayed.
+    function test_passkeyAccount_fundsAndReleases() public {
+        (PasskeyAccount acct, bytes32 id) = passkeyFunded();
         assertEq(token.balanceOf(address(acct)), 0);
 
         OrioleEscrow.SignedAction memory ship = action(shop, SHIP, id, 0, 0, 0);
@@ -143,12 +148,7 @@ contract EscrowSignedTest is EscrowTestBase {
     }
 
     function test_passkeyAccount_disputesAndAcceptsOffer() public {
-        PasskeyAccount acct = newAccount(phoneKey);
-        mintTo(address(acct), AMOUNT);
-        OrioleEscrow.Terms memory t = terms(token, shop, AMOUNT, ORDER);
-        bytes memory fundSig = assertion(phoneKey, messageDigest(address(acct), fundingDigest(address(acct), t)), FLAGS_UP_UV);
-        vm.prank(relayer);
-        bytes32 id = escrow.fundWithAuthorization(t, address(acct), 0, block.timestamp + 1 hours, fundSig);
+        (PasskeyAccount acct, bytes32 id) = passkeyFunded();
         OrioleEscrow.SignedAction memory d = action(address(acct), DISPUTE, id, 0, 0, 7);
         relay(d, assertion(phoneKey, messageDigest(address(acct), actionDigest(d)), FLAGS_UP_UV));
         vm.prank(shop);
