@@ -33,6 +33,8 @@ export const deploymentSchema = z.object({
     }),
     /** OfflineVault: offline allowances and batch settlement of offline payment codes. */
     offlineVault: address,
+    /** OrioleEscrow: escrow for goods delivered later, every currency. */
+    escrow: address,
   }),
 });
 

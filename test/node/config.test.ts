@@ -175,7 +175,8 @@ describe("node: config", function () {
             factory: "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
             relay: "0x0165878A594cA255338ADfB4232e874D8aA4Bf6e",
           },
-          offlineVault: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
+          escrow: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
+          offlineVault: "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6",
         },
       };
       await writeFile(file, JSON.stringify(deployment));

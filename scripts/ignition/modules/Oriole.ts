@@ -22,7 +22,7 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  * the PasskeyAccount implementation (clone target), its factory and the
  * PaymentRelay batcher. The module returns `StableToken_<code>` (the
  * StableToken ABI at the proxy's address), `PasskeyAccountImplementation`,
- * `PasskeyAccountFactory` and `PaymentRelay`.
+ * `PasskeyAccountFactory`, `PaymentRelay`, `OrioleEscrow` and `OfflineVault`.
  *
  * Parameters (all optional; every account defaults to account 0, the deployer):
  * - `admin`: sets roles and fees, upgrades (two-step transfer);
@@ -34,6 +34,8 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE;
  * - `limitRaiseDelay`, `recoveryDelay` (seconds): the passkey accounts' delays,
  *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY;
+ * - `arbiter`: the first dispute-desk account of OrioleEscrow (its admin is `admin`,
+ *   who grants more arbiters; every currency is allowed at deployment);
  * - `offlineMaxValidity`, `offlineSettlementWindow`, `offlineWithdrawalDelay` (seconds):
  *   the OfflineVault's delays (`OfflineVault` in the result), DEFAULT_OFFLINE_*.
  */
@@ -74,6 +76,8 @@ export default buildModule("Oriole", (m) => {
   const accountFactory = m.contract("PasskeyAccountFactory", [accountImplementation]);
   const paymentRelay = m.contract("PaymentRelay", [accountFactory]);
 
+  const escrow = m.contract("OrioleEscrow", [roles.admin, [m.getParameter("arbiter", deployer)], Object.values(tokens)]);
+
   const offlineVault = m.contract("OfflineVault", [
     m.getParameter("offlineMaxValidity", DEFAULT_OFFLINE_MAX_VALIDITY),
     m.getParameter("offlineSettlementWindow", DEFAULT_OFFLINE_SETTLEMENT_WINDOW),
@@ -86,5 +90,6 @@ export default buildModule("Oriole", (m) => {
     PasskeyAccountImplementation: accountImplementation,
     PasskeyAccountFactory: accountFactory,
     PaymentRelay: paymentRelay,
+    OrioleEscrow: escrow,
   };
 });

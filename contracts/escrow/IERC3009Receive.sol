@@ -3,11 +3,14 @@ pragma solidity ^0.8.28;
 
 /**
  * @title IERC3009Receive
- * @notice ERC-3009 `receiveWithAuthorization` in its `bytes signature` form
- * (ECDSA or ERC-1271), as StableToken and USDC v2.2 implement it.
+ * @notice The ERC-3009 `receiveWithAuthorization` of Oriole's StableToken, in the
+ * `bytes signature` form that also takes ERC-1271 signatures (passkey accounts).
  */
 interface IERC3009Receive {
-    /// @notice Moves `value` from `from` to `to` (who must be the caller) on `from`'s signed ReceiveWithAuthorization.
+    /**
+     * @notice Moves `value` from `from` to `to` on `from`'s signed ReceiveWithAuthorization;
+     * only `to` may submit it.
+     */
     function receiveWithAuthorization(
         address from,
         address to,
