@@ -57,6 +57,11 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
     expect(made.code, made.stdout).to.equal(0);
     const code = jsonOf(made).code as string;
     expect(code).to.match(/^oriole-offline:/);
+    // for people: the code's text and a terminal QR code of it
+    const shown = await runInProcess(["offline", "code", merchant.address, "1", "USD"], { env: { ORIOLE_KEYSTORE: path.join(dir, "payer", "keystore.json"), ORIOLE_PIN: PIN, ORIOLE_SCRYPT_N: "1024", ORIOLE_RPC_URL: NO_RPC } });
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.match(/oriole-offline:[A-Za-z0-9_-]+\n/);
+    expect(shown.stdout.split("\n").filter((l) => /[▀▄█]/.test(l)).length).to.be.above(20);
     const accepted = await as("merchant", ["offline", "accept", code], NO_RPC);
     expect(accepted.code, accepted.stdout).to.equal(0);
     expect(jsonOf(accepted)).to.include({ status: "accepted", amount: "12500000", payer: PAYER });

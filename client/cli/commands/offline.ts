@@ -139,9 +139,11 @@ export async function offlineCode(ctx: CliContext, args: { merchant: string; amo
     const code = keystore.keyType === "p256" ? createOfflineCodeWithPasskey(SoftwareDevice.fromPrivateKey(key), request, CLI_ASSERT) : await createOfflineCodeWithEoa(new Wallet(hexlify(key)), request);
     const text = encodeOfflineCode(code);
     const id = hashOfflineCode(code.chainId, code.vault, code);
+    // The terminal QR code is for people only; --json carries the text.
+    const qr = ctx.json ? "" : await (await import("qrcode")).toString(text, { type: "terminal", small: true, errorCorrectionLevel: "L" });
     return {
       json: { code: text, id, payer: code.payer, merchant, currency, amount: formatAmount(amount), nonce: nonce.toString(), validBefore: code.validBefore.toString() },
-      text: ctx.t("offline.code", { amount: formatAmount(amount), currency, merchant, code: text }),
+      text: `${ctx.t("offline.code", { amount: formatAmount(amount), currency, merchant, code: text })}\n${qr}`,
     };
   } finally {
     key.fill(0);
