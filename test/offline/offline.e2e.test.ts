@@ -112,16 +112,21 @@ describe("offline payments, end to end on a real chain", function () {
     return codes;
   }
 
-  it("100 codes from 20 payers, collected with no RPC at all, settle in one batch", async function () {
+  /** `count` payers with 50 USD reserved each, and a merchant whose collector (in `dir`) has synced them. */
+  async function scene(count: number): Promise<{ payers: Wallet[]; merchant: Wallet; dir: string }> {
     const payers: Wallet[] = [];
-    for (let i = 0; i < 20; i++) payers.push(await fundedWallet(100n * USD));
+    for (let i = 0; i < count; i++) payers.push(await fundedWallet(100n * USD));
     for (const p of payers) await reserveFromEoa({ signer: p, vault, token: usd, amount: 50n * USD });
     const merchant = await fundedWallet(0n);
+    const { collector, dir } = await openCollector(merchant.address, { online: true });
+    await collector.sync();
+    await collector.close();
+    return { payers, merchant, dir };
+  }
 
-    const online = await openCollector(merchant.address, { online: true });
-    await online.collector.sync();
-    await online.collector.close();
-
+  it("100 codes from 20 payers, collected with no RPC at all, settle in one batch", async function () {
+    const { payers, merchant, dir } = await scene(20);
+    const online = { dir };
     const now = await chainTime(devnet.chain.rpcUrl);
     const codes = await codesFrom(payers, merchant.address, 5, now, (i) => BigInt(1 + (i % 9)) * USD + BigInt(i));
     const texts = codes.map(encodeOfflineCode);
@@ -264,13 +269,8 @@ describe("offline payments, end to end on a real chain", function () {
   });
 
   it("kill -9 the collector mid-collection, restart: nothing is lost or doubled", async function () {
-    const payers: Wallet[] = [];
-    for (let i = 0; i < 10; i++) payers.push(await fundedWallet(100n * USD));
-    for (const p of payers) await reserveFromEoa({ signer: p, vault, token: usd, amount: 50n * USD });
-    const merchant = await fundedWallet(0n);
-    const online = await openCollector(merchant.address, { online: true });
-    await online.collector.sync();
-    await online.collector.close();
+    const { payers, merchant, dir } = await scene(10);
+    const online = { dir };
     const now = await chainTime(devnet.chain.rpcUrl);
     const codes = await codesFrom(payers, merchant.address, 10, now, (i) => BigInt(100 + i));
     const codesFile = path.join(scratch, "codes.txt");

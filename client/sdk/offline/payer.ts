@@ -1,10 +1,11 @@
 import { open, readFile, rename, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Contract, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
-import { replaySafeHash } from "../account/intent.ts";
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
 import { STABLE_TOKEN_ABI, STABLE_TOKEN_EIP712_VERSION } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
+// One definition of the EIP-3009 type and of a passkey's ERC-1271 signature: escrow funds the same way.
+import { passkeySignature, RECEIVE_WITH_AUTHORIZATION_TYPES } from "../escrow/actions.ts";
 import { type OfflineCode, type OfflinePayment, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -12,18 +13,6 @@ import { OFFLINE_VAULT_ABI } from "./vault.ts";
  * The payer's side: reserving an offline allowance, and making codes with a
  * local nonce counter (one storage word on-chain covers 256 codes).
  */
-
-/** EIP-3009 ReceiveWithAuthorization, as published in the EIP. */
-export const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-};
 
 async function mined(sent: Promise<{ hash: string; wait(): Promise<unknown> }>): Promise<string> {
   const tx = await sent;
@@ -68,7 +57,7 @@ export function signReserveAuthorization(p: {
   const auth = { from: getAddress(p.account), to: getAddress(p.vault), value: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: hexlify(randomBytes(32)) };
   const domain = { name: p.tokenName, version: STABLE_TOKEN_EIP712_VERSION, chainId: p.chainId, verifyingContract: getAddress(p.token) };
   const digest = TypedDataEncoder.hash(domain, RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
-  const signature = p.device.sign(replaySafeHash(p.chainId, p.account, digest), p.assert);
+  const signature = passkeySignature(p.device, p.chainId, p.account, digest, p.assert);
   return { token: getAddress(p.token), from: auth.from, amount: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: auth.nonce, signature };
 }
 
