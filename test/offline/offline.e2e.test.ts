@@ -14,7 +14,7 @@ import { paymentProvider } from "../../client/sdk/payments.ts";
 import { decodeOfflineCode, encodeOfflineCode, type OfflineCode, offlineCodeId } from "../../client/sdk/offline/code.ts";
 import { OfflineCollector } from "../../client/sdk/offline/collector.ts";
 import { createOfflineCodeWithEoa, createOfflineCodeWithPasskey, reserveFromEoa, signReserveAuthorization, submitReserveAuthorization, takeOfflineNonce } from "../../client/sdk/offline/payer.ts";
-import { OFFLINE_VAULT_ABI } from "../../client/sdk/offline/vault.ts";
+import { OFFLINE_VAULT_ABI, settleCodes } from "../../client/sdk/offline/vault.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { chainTime, mintData, passkeyWallet } from "../relayer/fixtures.ts";
 
@@ -318,8 +318,11 @@ describe("offline payments, end to end on a real chain", function () {
       expect(new Set(ids).size).to.equal(100);
       for (const id of acked) expect(ids).to.include(id);
       const before = await balanceOf(merchant.address);
+      // a settle that was mined but whose outcomes were never recorded (the terminal died right after sending it)
+      await settleCodes({ signer: merchant, vault, codes: codes.slice(0, 10), owedBefore: codes.slice(0, 10).map(() => 0n) });
       const { outcomes } = await back.collector.settle(merchant);
       expect(outcomes.filter((o) => o.status === "settled")).to.have.length(100);
+      expect(outcomes.filter((o) => o.reason === "nonce_used")).to.have.length(10);
       expect((await balanceOf(merchant.address)) - before).to.equal(codes.reduce((s, c) => s + c.amount, 0n));
     } finally {
       await back.collector.close();
