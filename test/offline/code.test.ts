@@ -79,7 +79,11 @@ describe("offline codes: QR form and the offline verifier", function () {
 
   it("accepts a good EOA code and refuses every bad one, offline", async function () {
     const snap = snapshot([eoaState()]);
-    expect(verifyOfflineCode(code, ctx(snap)).remaining).to.equal(15_000_000n);
+    const ok = verifyOfflineCode(code, ctx(snap));
+    expect(ok.remaining).to.equal(15_000_000n);
+    expect(ok.settleBy).to.equal(code.validBefore + 259_200n);
+    // the oldest sync still trusted never cuts the window short (WITHDRAWAL_DELAY > MAX_VALIDITY + SETTLEMENT_WINDOW)
+    expect(verifyOfflineCode(code, ctx(snapshot([eoaState()], { syncedAt: NOW - 3n * 86_400n }))).settleBy).to.equal(code.validBefore + 259_200n);
     const refusal = (c: OfflineCode, over: Partial<VerifyContext> = {}, s = snap) => codeError(() => verifyOfflineCode(c, ctx(s, over))).split(":")[0];
     expect(refusal({ ...code, chainId: 1n })).to.equal("offline_wrong_chain");
     expect(refusal({ ...code, vault: TOKEN })).to.equal("offline_wrong_vault");

@@ -183,7 +183,9 @@ function currencyOf(s: OfflineSettings, token: string): string {
 }
 
 function line(s: OfflineSettings, r: CollectedCode): string {
-  const extra = r.status === "bounced" ? ` (${r.reason}: paid ${formatAmount(BigInt(r.paid))}, owed ${formatAmount(BigInt(r.owed))})` : r.status === "failed" ? ` (${r.reason})` : "";
+  const settleBy = new Date(Number(r.settleBy) * 1000).toISOString();
+  const extra =
+    r.status === "bounced" ? ` (${r.reason}: paid ${formatAmount(BigInt(r.paid))}, owed ${formatAmount(BigInt(r.owed))})` : r.status === "failed" ? ` (${r.reason})` : r.status === "accepted" ? ` (settle by ${settleBy})` : "";
   return `${r.status.padEnd(8)} ${formatAmount(BigInt(r.amount))} ${currencyOf(s, r.token)} from ${r.payer} #${r.nonce}${extra}`;
 }
 

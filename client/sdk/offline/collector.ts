@@ -27,6 +27,8 @@ const recordSchema = z.strictObject({
   nonce: z.string(),
   amount: z.string(),
   acceptedAt: z.string(),
+  /** Settle before this time (seconds) for the vault's guarantee to hold: min(validBefore + window, sync + withdrawal delay). */
+  settleBy: z.string(),
   status: z.enum(["accepted", "settled", "bounced", "failed"]),
   reason: z.enum(SETTLE_FAILURES),
   paid: z.string(),
@@ -158,7 +160,7 @@ export class OfflineCollector {
       const nonce = code.nonce.toString();
       let nonceSeen = false;
       for (const r of this.#records.values()) if (r.payer === payer && r.nonce === nonce) nonceSeen = true;
-      const { codeHash } = verifyOfflineCode(code, {
+      const { codeHash, settleBy } = verifyOfflineCode(code, {
         merchant: this.#opts.merchant,
         tokens: this.#opts.tokens,
         snapshot,
@@ -174,6 +176,7 @@ export class OfflineCollector {
         nonce,
         amount: code.amount.toString(),
         acceptedAt: now.toString(),
+        settleBy: settleBy.toString(),
         status: "accepted",
         reason: "none",
         paid: "0",

@@ -24,6 +24,8 @@ export interface VerifiedCode {
   codeHash: string;
   /** What is left of the payer's free reserve for this merchant after this code. */
   remaining: bigint;
+  /** Settle before this time (seconds) for the guarantee to hold: min(validBefore + window, sync + withdrawal delay). */
+  settleBy: bigint;
 }
 
 const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
@@ -99,5 +101,7 @@ export function verifyOfflineCode(c: OfflineCode, ctx: VerifyContext): VerifiedC
   if (c.amount > left) {
     throw refuse("offline_allowance_exceeded", `the code is for ${c.amount.toString()}, the payer's offline allowance left is ${(left > 0n ? left : 0n).toString()}`, { left: (left > 0n ? left : 0n).toString() });
   }
-  return { codeHash, remaining: left - c.amount };
+  const windowEnd = c.validBefore + snapshot.params.settlementWindow;
+  const noticeEnd = snapshot.syncedAt + snapshot.params.withdrawalDelay;
+  return { codeHash, remaining: left - c.amount, settleBy: windowEnd < noticeEnd ? windowEnd : noticeEnd };
 }
