@@ -59,13 +59,14 @@ import {IERC3009Receive} from "../escrow/IERC3009Receive.sol";
  * ({OfflinePaymentBounced}, {PayerDefaulted}). While `debt > 0` the payer is
  * in default ({isDefaulted}): withdrawals are refused, merchants' verifiers
  * refuse the payer's codes, and fresh codes only draw on `balance - debt`.
- * Tokens reserved later repay the claims: re-submitting a bounced code to
- * {settle} (at any time: claims do not expire) pays it from the balance,
- * oldest-submitted first come first served ({ClaimPaid}).
+ * Reserving stays open in default, because it is how the payer repays:
+ * re-submitting a bounced code to {settle} (at any time: claims do not
+ * expire) pays its claim from the balance, claims in the order they are
+ * re-submitted ({ClaimPaid}).
  *
  * @dev No owner, no upgrades. Amounts are uint128 (a code for more fails
  * with `InvalidAmount`). The payout of a batch is aggregated per
- * (merchant, token): one token transfer per pair per batch.
+ * (merchant, token), i.e. one token transfer per token per batch.
  */
 contract OfflineVault is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
