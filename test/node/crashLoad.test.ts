@@ -127,7 +127,7 @@ describe("node: kill -9 at random moments under load (child process, hardhat nod
     const head = (): Promise<number> => ethers.provider.getBlockNumber();
     const start = (maxBlockRange: number): Promise<NodeProcess> =>
       spawnNode({
-        args: ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", crashDir, "--port", "0", "--poll-ms", "20", "--max-block-range", maxBlockRange.toString()],
+        args: ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", crashDir, "--port", "0", "--poll-ms", "20", "--max-block-range", maxBlockRange.toString(), "--allow-private-webhooks"],
         env: { ORIOLE_ADMIN_TOKEN: ADMIN },
       });
     const storedCursor = async (): Promise<number> => {
@@ -220,7 +220,7 @@ describe("node: kill -9 at random moments under load (child process, hardhat nod
         await load.pause();
         const H = await head();
         const freshDir = path.join(dir, `fresh-${round.toString()}`);
-        const config = (dataDir: string, maxBlockRange: number) => configWith({ rpcUrl: rpc, deployment: devnet.deployment, dataDir, pollMs: 20, maxBlockRange, adminToken: ADMIN });
+        const config = (dataDir: string, maxBlockRange: number) => configWith({ rpcUrl: rpc, deployment: devnet.deployment, dataDir, pollMs: 20, maxBlockRange, adminToken: ADMIN, allowPrivateWebhooks: true });
         const nodes = await Promise.all([startNode(config(crashDir, rng.int(1, 4)), { log: silentLogger }), startNode(config(freshDir, 2000), { log: silentLogger })]);
         try {
           await Promise.all(nodes.map((n) => n.waitForIndexed(H)));

@@ -40,7 +40,7 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
       return tx.hash;
     };
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), {
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN, allowPrivateWebhooks: true }), {
       log: silentLogger,
       webhooks: { retry: { baseMs: 30, maxMs: 200 } },
     });

@@ -36,7 +36,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
 
   const start = (): Promise<NodeProcess> =>
     spawnNode({
-      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20"],
+      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20", "--allow-private-webhooks"],
       env: { ORIOLE_ADMIN_TOKEN: ADMIN },
     });
 

@@ -47,7 +47,9 @@ export const notifyPaths: Record<string, unknown> = {
       },
       responses: {
         "200": json("The webhook and its secret", { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string", pattern: "^whsec_[0-9a-f]{64}$" } } }),
-        "400": error("invalid_request (not JSON, not an http(s) URL), unknown_field or unknown_parameter"),
+        "400": error(
+          "invalid_request (not JSON, not an http(s) URL), unknown_field, unknown_parameter, webhook_target_forbidden (the URL's host is or resolves to a loopback, private, link-local, metadata or other non-public address; a node started with --allow-private-webhooks allows them) or webhook_target_unresolvable (the host does not resolve)",
+        ),
         "401": error("unauthorized"),
         "413": error("invalid_request: body over 16 kB"),
       },

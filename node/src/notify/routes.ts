@@ -9,6 +9,8 @@ import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { concernsAccount, concernsMerchant } from "./events.ts";
 import { parseLastEventId, type SseHub } from "./sse.ts";
 import type { WebhookService } from "./webhooks.ts";
+import { WEBHOOK_TARGET_FORBIDDEN, WEBHOOK_TARGET_UNRESOLVABLE } from "./webhookTarget.ts";
+import { isOrioleError } from "../../../client/sdk/errors.ts";
 
 /** The notification services the API serves. */
 export interface NotifyServices {
@@ -112,7 +114,12 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
           throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {url}" : `${field} ${issue?.message ?? "is invalid"}`);
         }
         // The secret is shown here only: it is what the merchant verifies Oriole-Signature with.
-        res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+        try {
+          res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+        } catch (e) {
+          if (isOrioleError(e) && (e.code === WEBHOOK_TARGET_FORBIDDEN || e.code === WEBHOOK_TARGET_UNRESOLVABLE)) throw new ApiError(400, e.code, e.message);
+          throw e;
+        }
       },
     ],
   });

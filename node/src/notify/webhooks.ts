@@ -1,7 +1,9 @@
+import { isOrioleError } from "../../../client/sdk/errors.ts";
 import type { Logger } from "../log.ts";
 import type { StoreSublevel } from "../store/store.ts";
 import { concernsMerchant, type EventSource, type MerchantRef } from "./events.ts";
 import { EVENT_ID_HEADER, newWebhookSecret, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
+import { checkWebhookTarget, postWebhook, redactedUrl } from "./webhookTarget.ts";
 
 /**
  * Layout of sublevel `whk` (not derived from the chain: survives a re-index).
@@ -91,6 +93,8 @@ export interface WebhookServiceOptions {
   now?: () => number;
   /** Jitter source in [0, 1) (tests). */
   random?: () => number;
+  /** Allow webhook URLs that reach loopback, private or link-local addresses (--allow-private-webhooks). Default false. */
+  allowPrivateTargets?: boolean;
 }
 
 /** Delay before attempt `attempts + 1`: exponential, capped, with jitter in [d/2, d). */
@@ -121,6 +125,7 @@ export class WebhookService {
   readonly #pageSize: number;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #allowPrivate: boolean;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #aborts = new Set<AbortController>();
   #stopped = true;
@@ -139,6 +144,7 @@ export class WebhookService {
     this.#pageSize = opts.pageSize ?? 500;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
+    this.#allowPrivate = opts.allowPrivateTargets ?? false;
   }
 
   async start(): Promise<void> {
@@ -171,8 +177,12 @@ export class WebhookService {
     await Promise.allSettled(this.#inFlight.values());
   }
 
-  /** Sets the merchant's webhook URL with a new secret (returned once). Later events go there. */
+  /**
+   * Sets the merchant's webhook URL with a new secret (returned once). Later events go there.
+   * Throws OrioleError webhook_target_forbidden / webhook_target_unresolvable (see webhookTarget.ts).
+   */
   async setWebhook(merchantId: string, url: string): Promise<{ url: string; secret: string }> {
+    await checkWebhookTarget(url, { allowPrivate: this.#allowPrivate });
     const config: WebhookConfig = { url, secret: newWebhookSecret(), fromSeq: await this.#source.lastEventSeq(), updatedAt: new Date(this.#now()).toISOString() };
     await this.#sub.put(cfgKey(merchantId), JSON.stringify(config));
     this.#log.info("webhook set", { merchantId, url: redactedUrl(url) });
@@ -328,21 +338,15 @@ export class WebhookService {
     let responseStatus: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(config.url, {
-        method: "POST",
-        redirect: "manual",
-        signal: abort.signal,
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "Oriole-Webhooks/1",
-          [EVENT_ID_HEADER]: eventId,
-          [SIGNATURE_HEADER]: signatureHeader(config.secret, Math.floor(started / 1000), delivery.body),
-        },
-        body: delivery.body,
-      });
-      responseStatus = res.status;
-      await res.body?.cancel();
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status.toString()}`;
+      const headers = {
+        "content-type": "application/json",
+        "user-agent": "Oriole-Webhooks/1",
+        [EVENT_ID_HEADER]: eventId,
+        [SIGNATURE_HEADER]: signatureHeader(config.secret, Math.floor(started / 1000), delivery.body),
+      };
+      // Checked again at each delivery: the URL's name may resolve elsewhere now.
+      responseStatus = await postWebhook(config.url, headers, delivery.body, { signal: abort.signal, allowPrivate: this.#allowPrivate });
+      if (responseStatus < 200 || responseStatus >= 300) error = `HTTP ${responseStatus.toString()}`;
     } catch (e) {
       error = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason.message : errorMessage(e);
     } finally {
@@ -375,19 +379,10 @@ export class WebhookService {
 }
 
 function errorMessage(e: unknown): string {
+  if (isOrioleError(e)) return `${e.code}: ${e.message}`;
   if (e instanceof Error) {
     const cause = (e as { cause?: unknown }).cause;
     return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
   }
   return String(e);
-}
-
-/** The URL without credentials or query (it may carry a token): for logs. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return "(invalid url)";
-  }
 }
