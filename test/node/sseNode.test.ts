@@ -153,6 +153,50 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
     }
   });
 
+  it("DELETE /v1/merchants/me/webhook removes only the key's own merchant's webhook; nothing is delivered afterwards", async function () {
+    const receiver = await startReceiver();
+    const other = await startReceiver();
+    try {
+      const put = (key: string, url: string) => getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth(key), "content-type": "application/json" }, body: JSON.stringify({ url }) });
+      const del = (init: RequestInit = {}, q = "") => fetch(`${node.url}/v1/merchants/me/webhook${q}`, { method: "DELETE", ...init });
+      const errorOf = async (r: Response): Promise<[number, string]> => [r.status, ((await r.json()) as ErrorBody).error.code];
+      expect((await put(apiKey, receiver.url)).status).to.equal(200);
+      // The other merchant has none: 404, and this merchant's stays.
+      expect(await errorOf(await del({ headers: auth(otherKey) }))).to.deep.equal([404, "webhook_not_set"]);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+      // Its own: removed; this merchant's stays.
+      expect((await put(otherKey, other.url)).status).to.equal(200);
+      const gone = await del({ headers: auth(otherKey) });
+      expect(gone.status).to.equal(204);
+      expect(await gone.text()).to.equal("");
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(otherKey) })).status).to.equal(404);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+      // Bad requests change nothing.
+      expect(await errorOf(await del())).to.deep.equal([401, "unauthorized"]);
+      expect(await errorOf(await del({ headers: auth(`ok_live_${"0".repeat(32)}`) }))).to.deep.equal([401, "unauthorized"]);
+      expect(await errorOf(await del({ headers: auth(apiKey) }, "?force=1"))).to.deep.equal([400, "unknown_parameter"]);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+
+      expect((await del({ headers: auth(apiKey) })).status).to.equal(204);
+      expect(await errorOf(await del({ headers: auth(apiKey) }))).to.deep.equal([404, "webhook_not_set"]);
+      const stream = await open("/v1/merchants/me/events", auth(apiKey));
+      const deliveriesBefore = ((await getJson(`${node.url}/v1/merchants/me/webhook/deliveries`, { headers: auth(apiKey) })).body as { items: DeliveryView[] }).items;
+      const txHash = await pay(PAYOUT, 4242n);
+      const [msg] = await stream.waitFor(1);
+      expect((JSON.parse(msg?.data ?? "") as NodeEvent).txHash).to.equal(txHash);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.received).to.have.length(0);
+      expect(other.received).to.have.length(0);
+      const deliveriesAfter = ((await getJson(`${node.url}/v1/merchants/me/webhook/deliveries`, { headers: auth(apiKey) })).body as { items: DeliveryView[] }).items;
+      expect(deliveriesAfter).to.deep.equal(deliveriesBefore);
+      // Set again: a new secret, events from now on.
+      expect((await put(apiKey, receiver.url)).status).to.equal(200);
+    } finally {
+      await receiver.close();
+      await other.close();
+    }
+  });
+
   it("refuses bad input with a 4xx and a code, and changes nothing", async function () {
     const cases: [string, RequestInit, number, string][] = [
       ["/v1/accounts/0x1234/events", {}, 400, "invalid_address"],

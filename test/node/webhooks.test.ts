@@ -201,6 +201,34 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(receiver.received).to.have.length(0);
   });
 
+  it("deleting a webhook cancels its pending deliveries (nothing is sent again) and leaves other merchants' alone", async function () {
+    receiver = await startReceiver(() => 503);
+    const other = await startReceiver();
+    try {
+      const s = await startService();
+      await s.setWebhook(M1, receiver.url);
+      await s.setWebhook("mer_0000000000000002", other.url);
+      const [mine] = await outbox.append([{ from: PAYER, to: SHOP }]);
+      await until(() => (receiver?.received.length ?? 0) >= 2, 5000, "retries");
+      expect(await s.deleteWebhook(M1)).to.equal(true);
+      expect(await s.webhook(M1)).to.equal(undefined);
+      const d = await s.delivery(M1, mine?.id ?? "");
+      expect(d).to.include({ status: "cancelled", nextAttemptAt: null });
+      const sent = receiver.received.length;
+      const [theirs] = await outbox.append([{ from: PAYER, to: OTHER }, { from: PAYER, to: SHOP }]);
+      await until(async () => (await s.delivery("mer_0000000000000002", theirs?.id ?? ""))?.status === "delivered", 5000, "other merchant's delivery");
+      await new Promise((r) => setTimeout(r, 200));
+      // An attempt in flight at the delete may still land once; nothing after it.
+      expect(receiver.received.length).to.be.at.most(sent + 1);
+      expect((await s.delivery(M1, mine?.id ?? ""))?.status).to.equal("cancelled");
+      expect((await s.deliveries(M1, { limit: 10 })).items).to.have.length(1);
+      expect(await s.deleteWebhook(M1)).to.equal(false);
+      expect((await s.counts()).cancelled).to.equal(1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("retries a failing receiver with backoff and the same event id until it answers 2xx", async function () {
     const FAILS = 4;
     receiver = await startReceiver((_hook, n) => (n <= FAILS ? (n % 2 === 0 ? 500 : 404) : 204));
@@ -232,7 +260,7 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(d?.nextAttemptAt).to.equal(null);
     expect(d?.history.at(-1)?.responseStatus).to.equal(null);
     expect(d?.history.at(-1)?.error).to.be.a("string").and.match(/fetch failed|ECONNREFUSED/);
-    expect(await s.counts()).to.deep.equal({ pending: 0, delivered: 0, failed: 1 });
+    expect(await s.counts()).to.deep.equal({ pending: 0, delivered: 0, failed: 1, cancelled: 0 });
   });
 
   it("times out a hanging receiver and retries it", async function () {

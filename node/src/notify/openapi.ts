@@ -54,6 +54,17 @@ export const notifyPaths: Record<string, unknown> = {
         "413": error("invalid_request: body over 16 kB"),
       },
     },
+    delete: {
+      operationId: "deleteWebhook",
+      summary: "Remove the merchant's webhook (its own only: a key never reaches another merchant's). Nothing is sent afterwards; pending deliveries show as cancelled in the log.",
+      security: [{ merchantKey: [] }],
+      responses: {
+        "204": { description: "Removed" },
+        "400": error("unknown_parameter"),
+        "401": error("unauthorized"),
+        "404": error("webhook_not_set: this merchant has no webhook"),
+      },
+    },
     get: {
       operationId: "getWebhook",
       summary: "The merchant's webhook URL (never the secret)",
@@ -68,7 +79,7 @@ export const notifyPaths: Record<string, unknown> = {
   "/v1/merchants/me/webhook/deliveries": {
     get: {
       operationId: "listWebhookDeliveries",
-      summary: "The delivery log: one entry per event, newest first, with its status (pending, delivered, failed), attempts and the last attempts' outcomes",
+      summary: "The delivery log: one entry per event, newest first, with its status (pending, delivered, failed, or cancelled when the webhook was deleted first), attempts and the last attempts' outcomes",
       security: [{ merchantKey: [] }],
       parameters: [
         { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },

@@ -31,7 +31,8 @@ export interface WebhookConfig {
   updatedAt: string;
 }
 
-export type DeliveryStatus = "pending" | "delivered" | "failed";
+/** cancelled: the webhook was deleted before the delivery succeeded (never sent again). */
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
 
 export interface DeliveryAttempt {
   at: string;
@@ -189,6 +190,27 @@ export class WebhookService {
     return { url, secret: config.secret };
   }
 
+  /**
+   * Removes the merchant's webhook; false when it had none. Its pending
+   * deliveries are cancelled in the same batch (the log keeps them).
+   */
+  async deleteWebhook(merchantId: string): Promise<boolean> {
+    if ((await this.#sub.get(cfgKey(merchantId))) === undefined) return false;
+    const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key: cfgKey(merchantId) }];
+    for (const key of await this.#sub.keys({ gt: "due!", lt: "due!~" }).all()) {
+      const [, , m, eventId] = key.split("!");
+      if (m !== merchantId || eventId === undefined) continue;
+      ops.push({ type: "del", key });
+      const raw = await this.#sub.get(dlvKey(merchantId, eventId));
+      if (raw === undefined) continue;
+      const d = JSON.parse(raw) as Delivery;
+      if (d.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...d, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
+    }
+    await this.#sub.batch(ops);
+    this.#log.info("webhook deleted", { merchantId });
+    return true;
+  }
+
   async webhook(merchantId: string): Promise<WebhookConfig | undefined> {
     const v = await this.#sub.get(cfgKey(merchantId));
     return v === undefined ? undefined : (JSON.parse(v) as WebhookConfig);
@@ -215,7 +237,7 @@ export class WebhookService {
 
   /** Counts by status (metrics, tests). */
   async counts(): Promise<Record<DeliveryStatus, number>> {
-    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
+    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0, cancelled: 0 };
     for await (const v of this.#sub.values({ gt: "dlv!", lt: "dlv!~" })) counts[(JSON.parse(v) as Delivery).status]++;
     return counts;
   }
@@ -323,9 +345,10 @@ export class WebhookService {
     const delivery = raw === undefined ? undefined : (JSON.parse(raw) as Delivery);
     const config = await this.webhook(merchantId);
     if (delivery?.status !== "pending" || !config) {
-      // Nothing to send (already done, or the webhook was removed): drop the stale due entry.
-      if (delivery?.status === "pending") this.#log.warn("webhook removed; delivery left pending", { merchantId, eventId });
-      await this.#sub.del(key);
+      // Nothing to send: already done, or the webhook was deleted (while an attempt was in flight): cancelled.
+      const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key }];
+      if (delivery?.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...delivery, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
+      await this.#sub.batch(ops);
       return;
     }
     const started = this.#now();
