@@ -191,6 +191,9 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     expect(value("oriole_indexer_lag_blocks")).to.be.at.least(0);
     expect(value("oriole_reorgs_total")).to.equal(0);
     expect(value("oriole_relayer_queue_length")).to.equal(0);
+    expect(value("oriole_sse_clients")).to.equal(0);
+    expect(value("oriole_webhook_queue_depth")).to.equal(0);
+    for (const outcome of ["delivered", "retry", "failed", "cancelled"]) expect(text).to.match(new RegExp(`^oriole_webhook_deliveries_total\\{outcome="${outcome}"\\} 0$`, "m"));
     expect(text).to.match(/^oriole_http_request_duration_seconds_count\{route="\/v1\/network",method="GET",status="200"\} [1-9]\d*$/m);
     expect(text).to.match(/^oriole_http_request_duration_seconds_bucket\{route="\/v1\/merchants\/:id",method="GET",status="403",le="\+Inf"\} 1$/m);
     for (const line of text.trim().split("\n")) expect(line, line).to.match(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.e+-]+)$/);

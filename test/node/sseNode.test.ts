@@ -197,6 +197,48 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
     }
   });
 
+  it("/metrics counts open SSE streams, webhook attempts by outcome and the webhook queue", async function () {
+    const metrics = async (): Promise<(name: string) => number> => {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      return (name) => Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    };
+    const before = await metrics();
+    const s1 = await open(`/v1/accounts/${PAYOUT}/events`);
+    const s2 = await open("/v1/merchants/me/events", auth(apiKey));
+    expect((await metrics())("oriole_sse_clients")).to.equal(before("oriole_sse_clients") + 2);
+    s1.close();
+    s2.close();
+    const deadline = Date.now() + 5000;
+    while ((await metrics())("oriole_sse_clients") !== before("oriole_sse_clients") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await metrics())("oriole_sse_clients")).to.equal(before("oriole_sse_clients"));
+
+    // A receiver down: the delivery waits in the queue and each attempt counts as a retry; then it answers.
+    let up = false;
+    const receiver = await startReceiver(() => (up ? 200 : 503));
+    try {
+      const put = await getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth(apiKey), "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
+      expect(put.status).to.equal(200);
+      await pay(PAYOUT, 99n);
+      const until = async (cond: (m: (name: string) => number) => boolean, what: string): Promise<(name: string) => number> => {
+        const end = Date.now() + 10_000;
+        for (;;) {
+          const m = await metrics();
+          if (cond(m)) return m;
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const waiting = await until((m) => m('oriole_webhook_deliveries_total{outcome="retry"}') >= before('oriole_webhook_deliveries_total{outcome="retry"}') + 2, "2 retries");
+      expect(waiting("oriole_webhook_queue_depth")).to.equal(1);
+      up = true;
+      const done = await until((m) => m("oriole_webhook_queue_depth") === 0, "an empty queue");
+      expect(done('oriole_webhook_deliveries_total{outcome="delivered"}')).to.equal(before('oriole_webhook_deliveries_total{outcome="delivered"}') + 1);
+      expect(done('oriole_webhook_deliveries_total{outcome="failed"}')).to.equal(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("refuses bad input with a 4xx and a code, and changes nothing", async function () {
     const cases: [string, RequestInit, number, string][] = [
       ["/v1/accounts/0x1234/events", {}, 400, "invalid_address"],

@@ -224,6 +224,10 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
       expect((await s.deliveries(M1, { limit: 10 })).items).to.have.length(1);
       expect(await s.deleteWebhook(M1)).to.equal(false);
       expect((await s.counts()).cancelled).to.equal(1);
+      const { outcomes, queueDepth } = await s.metrics();
+      expect(outcomes).to.include({ delivered: 1, cancelled: 1, failed: 0 });
+      expect(outcomes.retry).to.be.at.least(2);
+      expect(queueDepth).to.equal(0);
     } finally {
       await other.close();
     }
@@ -248,6 +252,7 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(d?.history.slice(0, FAILS).every((a) => a.error?.startsWith("HTTP "))).to.equal(true);
     await new Promise((res) => setTimeout(res, 300));
     expect(receiver.received).to.have.length(FAILS + 1);
+    expect(await s.metrics()).to.deep.equal({ outcomes: { delivered: 1, retry: FAILS, failed: 0, cancelled: 0 }, queueDepth: 0 });
   });
 
   it("marks a delivery failed once its retry window is over, and records unreachable receivers", async function () {
@@ -261,6 +266,7 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(d?.history.at(-1)?.responseStatus).to.equal(null);
     expect(d?.history.at(-1)?.error).to.be.a("string").and.match(/fetch failed|ECONNREFUSED/);
     expect(await s.counts()).to.deep.equal({ pending: 0, delivered: 0, failed: 1, cancelled: 0 });
+    expect((await s.metrics()).outcomes).to.include({ delivered: 0, failed: 1, cancelled: 0 });
   });
 
   it("times out a hanging receiver and retries it", async function () {

@@ -60,6 +60,15 @@ export interface Delivery {
   body: string;
 }
 
+type Op = { type: "put"; key: string; value: string } | { type: "del"; key: string };
+
+/**
+ * What became of attempts since the node started (metrics): delivered (2xx),
+ * retry (failed, another attempt scheduled), failed (failed for good: the
+ * retry window is over), cancelled (the webhook was deleted first).
+ */
+export type AttemptOutcome = "delivered" | "retry" | "failed" | "cancelled";
+
 /** A delivery as the delivery log shows it (without the body). */
 export type DeliveryView = Omit<Delivery, "body">;
 
@@ -128,6 +137,7 @@ export class WebhookService {
   readonly #random: () => number;
   readonly #allowPrivate: boolean;
   readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #outcomes: Record<AttemptOutcome, number> = { delivered: 0, retry: 0, failed: 0, cancelled: 0 };
   readonly #aborts = new Set<AbortController>();
   #stopped = true;
   #loop: Promise<void> | undefined;
@@ -196,7 +206,7 @@ export class WebhookService {
    */
   async deleteWebhook(merchantId: string): Promise<boolean> {
     if ((await this.#sub.get(cfgKey(merchantId))) === undefined) return false;
-    const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key: cfgKey(merchantId) }];
+    const ops: Op[] = [{ type: "del", key: cfgKey(merchantId) }];
     for (const key of await this.#sub.keys({ gt: "due!", lt: "due!~" }).all()) {
       const [, , m, eventId] = key.split("!");
       if (m !== merchantId || eventId === undefined) continue;
@@ -207,6 +217,7 @@ export class WebhookService {
       if (d.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...d, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
     }
     await this.#sub.batch(ops);
+    this.#outcomes.cancelled += ops.filter((o) => o.type === "put").length;
     this.#log.info("webhook deleted", { merchantId });
     return true;
   }
@@ -235,7 +246,14 @@ export class WebhookService {
     return { items, next: entries.length > opts.limit ? (items.at(-1)?.seq ?? null) : null };
   }
 
-  /** Counts by status (metrics, tests). */
+  /** Attempt outcomes since start, and the deliveries waiting for an attempt (metrics). */
+  async metrics(): Promise<{ outcomes: Readonly<Record<AttemptOutcome, number>>; queueDepth: number }> {
+    let queueDepth = 0;
+    for await (const _ of this.#sub.keys({ gt: "due!", lt: "due!~" })) queueDepth++;
+    return { outcomes: { ...this.#outcomes }, queueDepth };
+  }
+
+  /** Counts by status (tests; reads every record). */
   async counts(): Promise<Record<DeliveryStatus, number>> {
     const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0, cancelled: 0 };
     for await (const v of this.#sub.values({ gt: "dlv!", lt: "dlv!~" })) counts[(JSON.parse(v) as Delivery).status]++;
@@ -346,9 +364,10 @@ export class WebhookService {
     const config = await this.webhook(merchantId);
     if (delivery?.status !== "pending" || !config) {
       // Nothing to send: already done, or the webhook was deleted (while an attempt was in flight): cancelled.
-      const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key }];
+      const ops: Op[] = [{ type: "del", key }];
       if (delivery?.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...delivery, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
       await this.#sub.batch(ops);
+      if (delivery?.status === "pending") this.#outcomes.cancelled++;
       return;
     }
     const started = this.#now();
@@ -382,22 +401,27 @@ export class WebhookService {
     const now = this.#now();
     const attempts = delivery.attempts + 1;
     const history = [...delivery.history, { at: new Date(started).toISOString(), url: config.url, responseStatus, error, ms }].slice(-MAX_HISTORY);
-    const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key }];
+    const ops: Op[] = [{ type: "del", key }];
     let updated: Delivery;
+    let outcome: AttemptOutcome;
     if (error === null) {
+      outcome = "delivered";
       updated = { ...delivery, status: "delivered", attempts, history, nextAttemptAt: null, deliveredAt: new Date(now).toISOString() };
     } else {
       const nextAt = now + retryDelayMs(attempts, this.#retry, this.#random);
       if (nextAt - Date.parse(delivery.createdAt) > this.#retry.maxAgeMs) {
+        outcome = "failed";
         updated = { ...delivery, status: "failed", attempts, history, nextAttemptAt: null };
         this.#log.warn("webhook delivery failed for good", { merchantId, eventId, attempts });
       } else {
+        outcome = "retry";
         updated = { ...delivery, attempts, history, nextAttemptAt: new Date(nextAt).toISOString() };
         ops.push({ type: "put", key: dueKey(nextAt, merchantId, eventId), value: "" });
       }
     }
     ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify(updated) });
     await this.#sub.batch(ops);
+    this.#outcomes[outcome]++;
   }
 }
 
