@@ -90,7 +90,7 @@ function startLoad(workers: readonly { step: (n: number) => Promise<void>; gapMs
 /**
  * The issue's crash test: a real node process is killed with SIGKILL at
  * KILLS random moments (seeded: the seed is printed, ORIOLE_CRASH_SEED=<seed>
- * replays the same kill points), half in the middle of a backfill of
+ * replays the same kill targets, delays and block ranges), half in the middle of a backfill of
  * thousands of transfers, half while payments keep arriving. After each
  * restart, once the node has caught up to a head H (the load paused), a
  * digest of all its derived state and of its events outbox must equal the
