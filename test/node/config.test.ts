@@ -181,6 +181,7 @@ describe("node: config", function () {
             factory: "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707",
             relay: "0x0165878A594cA255338ADfB4232e874D8aA4Bf6e",
           },
+          escrow: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
         },
       };
       await writeFile(file, JSON.stringify(deployment));

@@ -287,15 +287,24 @@ export class WebhookService {
   /** Turns the next page of outbox events into deliveries, with the cursor, in one batch; true when it did something. */
   async #enqueue(): Promise<boolean> {
     const cur = Number((await this.#sub.get("cur")) ?? "0");
-    const events = await this.#source.eventsAfter(cur, this.#pageSize);
-    const last = events.at(-1);
-    if (!last) return false;
+    // The outbox's head before the configs are read: a webhook set later has
+    // a fromSeq at or above it, so every event up to it is judged against
+    // the configs read here, and none above it is taken this round.
+    const head = await this.#source.lastEventSeq();
     const configs: { merchantId: string; config: WebhookConfig; payout: string }[] = [];
     for await (const [k, v] of this.#sub.iterator({ gt: "cfg!", lt: "cfg!~" })) {
       const merchantId = k.slice("cfg!".length);
       const m = await this.#merchant(merchantId);
       if (m) configs.push({ merchantId, config: JSON.parse(v) as WebhookConfig, payout: m.payout });
     }
+    // Events at or below every config's fromSeq concern no webhook: skipped
+    // unread (a backfill commits thousands of events nobody subscribed to).
+    const floor = Math.max(cur, Math.min(head, ...configs.map((c) => c.config.fromSeq)));
+    if (floor > cur) await this.#sub.put("cur", String(floor));
+    if (floor >= head) return false;
+    const events = (await this.#source.eventsAfter(floor, this.#pageSize)).filter((e) => e.seq <= head);
+    const last = events.at(-1);
+    if (!last) return false;
     const now = this.#now();
     const candidates: Delivery[] = [];
     for (const event of events) {
