@@ -23,7 +23,8 @@ import {AccountWord} from "./AccountWord.sol";
  * merchant gets `amount - fee`, the fee collector gets `fee`, where
  * `fee = floor(amount * bps / 10_000)` (rounded down, in the merchant's favour).
  *
- * Ways to pay: {pay} (the payer sends), {payFrom} (a spender uses an
+ * Ways to pay: {pay} (the payer sends), {payWithTip} (the payer sends and
+ * tips its relayer in the same call), {payFrom} (a spender uses an
  * allowance), {payWithPermit} (EIP-2612 permit and payment in one call),
  * {payWithAuthorization} (the payer's signed PayWithAuthorization, relayed by
  * anyone) and {settlePayments} (many PayWithAuthorizations in one
@@ -146,6 +147,22 @@ abstract contract Payments is TransferAuthorizations {
      */
     function pay(address to, uint256 value, bytes32 ref) external returns (bool) {
         _pay(msg.sender, to, value, ref);
+        return true;
+    }
+
+    /**
+     * @notice Pays `value` to `to` for `ref`, and `tip` to `tipRecipient`, from the caller:
+     * {pay} followed by a {transfer} of `tip` (none when `tip` is 0), in one call.
+     * @dev For relayed payments (a passkey account paying its relayer's fee): one call
+     * instead of two. Emits, in order, the payment's {Transfer}s and {Payment}, then the
+     * tip's {Transfer}, so the tip never looks like part of the payment.
+     */
+    function payWithTip(address to, uint256 value, bytes32 ref, address tipRecipient, uint256 tip)
+        external
+        returns (bool)
+    {
+        _pay(msg.sender, to, value, ref);
+        if (tip != 0) _transfer(msg.sender, tipRecipient, tip);
         return true;
     }
 
