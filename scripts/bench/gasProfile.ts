@@ -44,6 +44,10 @@ export async function profileTx(provider: EthereumProvider, hash: string, names:
   const receipt = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { gasUsed: string; to: string };
   const trace = (await provider.request({ method: "debug_traceTransaction", params: [hash, {}] })) as { gas: number; structLogs: StructLog[] };
   const logs = trace.structLogs;
+  if (process.env.ORIOLE_GAS_DUMP) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(process.env.ORIOLE_GAS_DUMP, logs.map((l) => `${l.depth.toString()} ${l.op} ${l.gas.toString()} ${l.gasCost.toString()}`).join("\n"));
+  }
   const name = (a: string): string => names.get(a.toLowerCase()) ?? a.toLowerCase();
   const rows = new Map<string, number>();
   const add = (k: string, g: number): void => {
