@@ -146,9 +146,10 @@ contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
     event DeviceRemoved(bytes32 indexed keyId);
     /// @notice `nonce` was used by an account call or invalidated.
     event NonceUsed(uint256 indexed nonce);
-    /// @notice The intent with `nonce` was paid (the token emits the `Payment` and `Transfer`s);
-    /// `relayerFee` went to the fee recipient. It also marks `nonce` used.
-    event PaymentExecuted(uint256 indexed nonce, uint256 relayerFee);
+    /// @notice The intent with `nonce` was paid; it also marks `nonce` used. The rest is in the token's
+    /// events that follow: the `Payment` (and its `Transfer`s), then the relayer fee's `Transfer`
+    /// from this account to the fee recipient (none when the fee is 0).
+    event PaymentExecuted(uint256 indexed nonce);
     /// @notice `token`'s daily limit is now `limit` (`type(uint256).max`: unlimited); a scheduled raise is dropped.
     event DailyLimitSet(address indexed token, uint256 limit);
     /// @notice `token`'s daily limit will become `limit` at `effectiveAt` (`type(uint256).max`: unlimited).
@@ -260,7 +261,7 @@ contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
         _useNonce(intent.nonce);
         _checkSignature(hashPaymentIntent(intent), signature);
         _spend(intent.token, intent.amount + relayerFee);
-        emit PaymentExecuted(intent.nonce, relayerFee);
+        emit PaymentExecuted(intent.nonce);
 
         // StableToken reverts on failure; a token that reports failure by
         // returning false must not look like a successful payment.

@@ -53,7 +53,7 @@ contract PasskeyAccountTest is PasskeyFixture {
         bytes memory sig = signIntent(phoneKey, address(account), i);
 
         vm.expectEmit(address(account));
-        emit PasskeyAccount.PaymentExecuted(1, 0.5e6);
+        emit PasskeyAccount.PaymentExecuted(1);
         vm.expectEmit(address(token));
         emit IERC20.Transfer(address(account), merchant, 100e6);
         vm.expectEmit(address(token));
