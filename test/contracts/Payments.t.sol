@@ -113,9 +113,16 @@ contract PaymentsTest is StableTokenTestBase {
 
     function test_payWithTip_refusalsRevertEverything() public {
         // the payment fits the balance, payment + tip does not: nothing moves
-        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
         vm.prank(alice);
         token.payWithTip(merchant, FUNDS, REF, relayer, 1);
+        vm.prank(admin);
+        token.setMerchantFee(merchant, 100); // the general path checks the same
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
+        vm.prank(alice);
+        token.payWithTip(merchant, FUNDS, REF, relayer, 1);
+        vm.prank(admin);
+        token.setMerchantFee(merchant, 0);
         vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
         vm.prank(alice);
         token.payWithTip(merchant, FUNDS + 1, REF, relayer, 0);
@@ -128,6 +135,29 @@ contract PaymentsTest is StableTokenTestBase {
         assertEq(token.balanceOf(alice), FUNDS);
         assertEq(token.balanceOf(merchant), 1);
         assertEq(token.balanceOf(relayer), 0);
+    }
+
+    function test_payWithTip_partiesSharingAnAccount() public {
+        // the tip to the payee itself: the payee gets both
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, merchant, 3e6);
+        vm.expectEmit(address(token));
+        emit Payment(REF, alice, merchant, 3e6, 0);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, merchant, 0.5e6);
+        vm.prank(alice);
+        token.payWithTip(merchant, 3e6, REF, merchant, 0.5e6);
+        assertEq(token.balanceOf(merchant), 1 + 3.5e6);
+        // paying oneself, and tipping oneself: only balance checks, nothing is created
+        vm.prank(alice);
+        token.payWithTip(alice, 2e6, REF, alice, 1e6);
+        vm.prank(alice);
+        token.payWithTip(bob, 2e6, REF, alice, 1e6);
+        assertEq(token.balanceOf(alice), FUNDS - 3.5e6 - 2e6);
+        assertEq(token.balanceOf(bob), FUNDS + 2e6);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS - 5.5e6, FUNDS));
+        vm.prank(alice);
+        token.payWithTip(alice, FUNDS - 1, REF, alice, 1);
     }
 
     function testFuzz_payWithTip_sameAsPayThenTransfer(uint256 amount, uint256 tip, uint16 bps) public {
