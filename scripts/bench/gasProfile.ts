@@ -3,7 +3,10 @@
  * struct logs. Each opcode's own cost is attributed to the contract running it
  * (by code address) and to an opcode class; a call's overhead (cold access,
  * value, memory) goes to the caller, a precompile's cost to the precompile.
+ * ORIOLE_GAS_OPS=1 splits "other" by opcode; ORIOLE_GAS_DUMP=<file> writes the
+ * raw steps (depth op gas cost).
  */
+import { writeFileSync } from "node:fs";
 import type { EthereumProvider } from "hardhat/types/providers";
 
 interface StructLog {
@@ -15,7 +18,7 @@ interface StructLog {
 }
 
 export interface GasProfile {
-  /** gasUsed minus the execution: intrinsic (21,000 + calldata + access list). */
+  /** gasUsed minus the execution: intrinsic (21,000 + calldata + access list) less any refund. */
   intrinsic: number;
   /** `contract: class` → gas. */
   rows: Map<string, number>;
@@ -45,7 +48,6 @@ export async function profileTx(provider: EthereumProvider, hash: string, names:
   const trace = (await provider.request({ method: "debug_traceTransaction", params: [hash, {}] })) as { gas: number; structLogs: StructLog[] };
   const logs = trace.structLogs;
   if (process.env.ORIOLE_GAS_DUMP) {
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(process.env.ORIOLE_GAS_DUMP, logs.map((l) => `${l.depth.toString()} ${l.op} ${l.gas.toString()} ${l.gasCost.toString()}`).join("\n"));
   }
   const name = (a: string): string => names.get(a.toLowerCase()) ?? a.toLowerCase();
@@ -53,7 +55,7 @@ export async function profileTx(provider: EthereumProvider, hash: string, names:
   const add = (k: string, g: number): void => {
     rows.set(k, (rows.get(k) ?? 0) + g);
   };
-  // code address per depth
+  // the code running at each depth (a DELEGATECALL runs its target's code)
   const code: string[] = [name(receipt.to)];
   let execution = 0;
   for (let i = 0; i < logs.length; ++i) {
@@ -84,7 +86,6 @@ export async function profileTx(provider: EthereumProvider, hash: string, names:
     else add(`${here}: ${cls}`, s.gasCost);
   }
   for (const v of rows.values()) execution += v;
-  // CALL rows above double count nothing: callee steps are counted in their own frames.
   return { intrinsic: Number(BigInt(receipt.gasUsed)) - execution, rows };
 }
 
