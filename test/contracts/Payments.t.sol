@@ -27,7 +27,8 @@ contract PaymentsTest is StableTokenTestBase {
         assertEq(token.balanceOf(merchant), 1 + 12e6);
     }
 
-    function test_pay_withFee() public {
+    /// @dev Sets a 2.5% merchant fee and expects the events of alice's payment of 10 to the merchant.
+    function expectFeePayment() internal {
         vm.prank(admin);
         token.setMerchantFee(merchant, 250); // 2.5%
         vm.expectEmit(address(token));
@@ -36,6 +37,10 @@ contract PaymentsTest is StableTokenTestBase {
         emit IERC20.Transfer(alice, collector, 0.25e6);
         vm.expectEmit(address(token));
         emit Payment(REF, alice, merchant, 10e6, 0.25e6);
+    }
+
+    function test_pay_withFee() public {
+        expectFeePayment();
         vm.prank(alice);
         token.pay(merchant, 10e6, REF);
         assertEq(token.balanceOf(alice), FUNDS - 10e6, "the payer pays exactly the amount");
@@ -68,13 +73,18 @@ contract PaymentsTest is StableTokenTestBase {
         token.pay(address(0), 1, REF);
     }
 
+    /// @dev Expects the events of alice's fee-free payment of `amount` to the merchant with a tip.
+    function expectTippedPayment(uint256 amount, address tipRecipient, uint256 tip) internal {
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, merchant, amount);
+        vm.expectEmit(address(token));
+        emit Payment(REF, alice, merchant, amount, 0);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, tipRecipient, tip);
+    }
+
     function test_payWithTip_paymentThenTip() public {
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, merchant, 12e6);
-        vm.expectEmit(address(token));
-        emit Payment(REF, alice, merchant, 12e6, 0);
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, relayer, 0.01e6);
+        expectTippedPayment(12e6, relayer, 0.01e6);
         vm.recordLogs();
         vm.prank(alice);
         assertTrue(token.payWithTip(merchant, 12e6, REF, relayer, 0.01e6));
@@ -85,14 +95,7 @@ contract PaymentsTest is StableTokenTestBase {
     }
 
     function test_payWithTip_withMerchantFee() public {
-        vm.prank(admin);
-        token.setMerchantFee(merchant, 250); // 2.5%
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, merchant, 9.75e6);
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, collector, 0.25e6);
-        vm.expectEmit(address(token));
-        emit Payment(REF, alice, merchant, 10e6, 0.25e6);
+        expectFeePayment();
         vm.expectEmit(address(token));
         emit IERC20.Transfer(alice, relayer, 0.02e6);
         vm.prank(alice);
@@ -139,12 +142,7 @@ contract PaymentsTest is StableTokenTestBase {
 
     function test_payWithTip_partiesSharingAnAccount() public {
         // the tip to the payee itself: the payee gets both
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, merchant, 3e6);
-        vm.expectEmit(address(token));
-        emit Payment(REF, alice, merchant, 3e6, 0);
-        vm.expectEmit(address(token));
-        emit IERC20.Transfer(alice, merchant, 0.5e6);
+        expectTippedPayment(3e6, merchant, 0.5e6);
         vm.prank(alice);
         token.payWithTip(merchant, 3e6, REF, merchant, 0.5e6);
         assertEq(token.balanceOf(merchant), 1 + 3.5e6);
