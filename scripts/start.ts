@@ -10,6 +10,7 @@
  * Ctrl-C stops every child process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { nodeArgv } from "../node/src/runtime.ts";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -158,8 +159,7 @@ async function main(): Promise<void> {
   step(`starting the settlement node (data in ${path.relative(ROOT, dataDir) || dataDir})…`);
   const nodeProc = spawn(
     NODE_BIN,
-    [
-      path.join(ROOT, "node/src/main.ts"),
+    nodeArgv([
       "--rpc", rpcUrl,
       "--deployment", file,
       "--data", dataDir,
@@ -167,7 +167,9 @@ async function main(): Promise<void> {
       "--host", "127.0.0.1",
       // A restarted hardhat node is a new chain with the same id: re-index it.
       "--reindex-on-reset",
-    ],
+      // Local development: a merchant's webhook receiver on localhost is the usual case.
+      "--allow-private-webhooks",
+    ]),
     { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: devRelayer ? { ...process.env, ORIOLE_RELAYER_KEY: DEV_RELAYER.key } : process.env },
   );
   children.push(nodeProc);

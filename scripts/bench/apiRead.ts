@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { nodeArgv } from "../../node/src/runtime.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -49,7 +50,7 @@ export async function benchApiRead(opts: ApiReadOptions): Promise<Metrics> {
   const apiUrl = `http://127.0.0.1:${port.toString()}`;
   const node = spawn(
     process.execPath,
-    [...(process.env.ORIOLE_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.ORIOLE_BENCH_PROF}`] : []), path.join(opts.root, "node/src/main.ts"), "--rpc", opts.rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn", "--rate-limit-ip", "0"],
+    nodeArgv(["--rpc", opts.rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn", "--rate-limit-ip", "0"], process.env.ORIOLE_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.ORIOLE_BENCH_PROF}`] : []),
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   try {

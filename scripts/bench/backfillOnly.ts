@@ -10,7 +10,6 @@ import hre from "hardhat";
 import { benchBackfill } from "./backfill.ts";
 import { startHardhatNode } from "../devchain/hardhatNode.ts";
 import { ensureDeployment } from "../deploy/ensureDeployment.ts";
-import { createLogger } from "../../node/src/log.ts";
 import { startAnvil } from "../../test/helpers/anvil.ts";
 
 const transfers = Number(process.argv[2] ?? 100_000);
@@ -20,22 +19,9 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), "oriole-bench-"));
 try {
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: chain.rpcUrl } });
   const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
-  // Sums the indexer's per-range timings (debug "indexed range" lines) of each run.
-  let sums: Record<string, number> = {};
-  const nodeLog = createLogger({
-    level: "debug",
-    write: (line) => {
-      const o = JSON.parse(line) as Record<string, unknown>;
-      if (o.msg === "starting") sums = {};
-      if (o.msg === "caught up") console.log("  per-range totals (ms):", JSON.stringify(sums), "caught up:", JSON.stringify(o));
-      if (o.msg !== "indexed range") return;
-      for (const k of ["fetchMs", "readMs", "deriveMs", "writeMs"]) sums[k] = (sums[k] ?? 0) + Number(o[k]);
-      sums.ranges = (sums.ranges ?? 0) + 1;
-    },
-  });
   console.log(await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: (l) => {
       console.log(l);
-    }, nodeLog, runs: Number(process.env.RUNS ?? 2) }));
+    }, debugLog: true, runs: Number(process.env.RUNS ?? 2) }));
   await connection.close();
 } finally {
   await chain.stop();

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { nodeArgv } from "../../node/src/runtime.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -41,7 +42,7 @@ export async function benchE2e(opts: E2eOptions): Promise<Metrics> {
   const apiUrl = `http://127.0.0.1:${port}`;
   const node = spawn(
     process.execPath,
-    [path.join(opts.root, "node/src/main.ts"), "--rpc", opts.rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn"],
+    nodeArgv(["--rpc", opts.rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn"]),
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ORIOLE_ADMIN_TOKEN: ADMIN_TOKEN } },
   );
   const provider = paymentProvider(opts.rpcUrl, opts.deployment.chainId);

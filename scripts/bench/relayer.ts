@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
+import { nodeArgv } from "../../node/src/runtime.ts";
 import { getAddress, hexlify, Interface, randomBytes, toQuantity, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
@@ -56,7 +57,7 @@ export async function benchRelayer(opts: RelayerBenchOptions): Promise<Metrics> 
   const apiUrl = `http://127.0.0.1:${port}`;
   const node = spawn(
     process.execPath,
-    [path.join(opts.root, "node/src/main.ts"), "--rpc", rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn"],
+    nodeArgv(["--rpc", rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn"]),
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ORIOLE_RELAYER_KEY: relayer.privateKey } },
   );
   try {

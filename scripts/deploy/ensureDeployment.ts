@@ -59,7 +59,8 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
     factory: await result.PasskeyAccountFactory.getAddress(),
     relay: await result.PaymentRelay.getAddress(),
   };
-  const first = await firstBlockWithCode(opts.connection, [...Object.values(tokens), ...Object.values(accounts)]);
+  const escrow = await result.OrioleEscrow.getAddress();
+  const first = await firstBlockWithCode(opts.connection, [...Object.values(tokens), ...Object.values(accounts), escrow]);
   const firstBlock = await provider.getBlock(first);
   if (!firstBlock?.hash) throw new Error(`block ${first} not found`);
 
@@ -68,7 +69,7 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
     genesisHash: genesis.hash,
     deploymentId,
     deployedAt: { blockNumber: first, blockHash: firstBlock.hash },
-    contracts: { tokens, accounts },
+    contracts: { tokens, accounts, escrow },
   };
   await writeDeployment(file, deployment);
   log(`deployment written to ${file}`);
@@ -82,7 +83,7 @@ async function chainStillHas(connection: NetworkConnection<"l1">, d: Deployment,
   if (d.genesisHash !== genesisHash) return false;
   const block = await provider.getBlock(d.deployedAt.blockNumber);
   if (block?.hash !== d.deployedAt.blockHash) return false;
-  for (const addr of [...Object.values(d.contracts.tokens), ...Object.values(d.contracts.accounts)]) {
+  for (const addr of [...Object.values(d.contracts.tokens), ...Object.values(d.contracts.accounts), d.contracts.escrow]) {
     if ((await provider.getCode(addr)) === "0x") return false;
   }
   return true;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { nodeArgv } from "../../node/src/runtime.ts";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const NODE_BIN = path.join(ROOT, "node_modules", ".bin", "node");
-const MAIN = path.join(ROOT, "node", "src", "main.ts");
 
 export interface ExitResult {
   code: number | null;
@@ -38,6 +38,8 @@ export interface SpawnNodeOptions {
   /** Wait for the "listening" log line and /healthz (default true). */
   waitUntilServing?: boolean;
   timeoutMs?: number;
+  /** Extra flags for the Node binary (e.g. --cpu-prof). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export interface SpawnNodeOptions {
  * `--port 0` to get any free port: the URL is read from the "listening" log).
  */
 export async function spawnNode(opts: SpawnNodeOptions): Promise<NodeProcess> {
-  const child = spawn(NODE_BIN, [MAIN, ...opts.args], {
+  const child = spawn(NODE_BIN, nodeArgv(opts.args, opts.nodeFlags), {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

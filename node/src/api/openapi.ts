@@ -1,7 +1,7 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
-import { notifyPaths } from "../notify/openapi.ts";
+import { notifyPaths, notifySchemas } from "../notify/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -201,7 +201,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "metrics",
           summary:
-            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
+            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_sse_clients, oriole_webhook_deliveries_total{outcome=delivered|retry|failed|cancelled}, oriole_webhook_queue_depth, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
           responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
         },
       },
@@ -271,6 +271,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         merchantKey: { type: "http", scheme: "bearer", description: "A merchant's API key, ok_live_ and 32 hex digits, shown once when the merchant is created" },
       },
       schemas: {
+        ...notifySchemas,
         NewMerchant: {
           type: "object",
           additionalProperties: false,
@@ -437,7 +438,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           type: "object",
           description:
             "One Transfer as seen by one account. A payment with a reference (pay, payFrom, payWithPermit, payWithAuthorization, settlePayments) shows as its payer → payee transfer (kind payment) and, when the merchant pays a fee, the payer → fee collector transfer (kind fee); both carry the Payment event's reference.",
-          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind"],
+          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind", "status"],
           properties: {
             txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
             logIndex: { type: "integer" },
@@ -453,6 +454,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
               type: "string",
               enum: ["transfer", "payment", "fee"],
               description: "transfer: a plain ERC-20 transfer, mint or burn; payment: the payer → payee transfer of a payment with a reference; fee: its payer → fee collector transfer",
+            },
+            status: {
+              type: "string",
+              enum: ["pending", "confirmed"],
+              description:
+                "pending while its block is fewer than the node's --confirmations blocks deep (counting the block itself), then confirmed. With --confirmations 1 (the default) a payment is confirmed in the block it first appears in: items always read confirmed and the only event is payment.confirmed (no payment.pending). In a payment.dropped event: the status it had when its block left the chain.",
             },
           },
         },

@@ -1,7 +1,7 @@
 /**
  * What notifications read: the indexer's events outbox (sublevel `evt`,
  * written in the same atomic batch as the state change that caused each
- * event). See /work/issue5-spec.md "Events outbox".
+ * event).
  */
 import type { NodeEvent } from "../store/store.ts";
 

@@ -116,6 +116,17 @@ export class SseHub {
   }
 
   async #refresh(): Promise<void> {
+    const last = await this.#source.lastEventSeq();
+    // With no stream open, or more new events than the cache holds, only the
+    // newest ones are worth reading: streams behind the floor page from the
+    // store (a backfill commits thousands of events per range).
+    const from = this.#subs.size === 0 ? last : last - this.#cacheSize;
+    if (from > this.#head) {
+      this.#cache = [];
+      this.#floor = from;
+      this.#head = from;
+      for (const sub of this.#subs) this.#kick(sub);
+    }
     for (;;) {
       const events = await this.#source.eventsAfter(this.#head, this.#pageSize);
       if (events.length === 0) break;

@@ -17,7 +17,7 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  * the PasskeyAccount implementation (clone target), its factory and the
  * PaymentRelay batcher. The module returns `StableToken_<code>` (the
  * StableToken ABI at the proxy's address), `PasskeyAccountImplementation`,
- * `PasskeyAccountFactory` and `PaymentRelay`.
+ * `PasskeyAccountFactory`, `PaymentRelay` and `OrioleEscrow`.
  *
  * Parameters (all optional; every account defaults to account 0, the deployer):
  * - `admin`: sets roles and fees, upgrades (two-step transfer);
@@ -29,6 +29,8 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE;
  * - `limitRaiseDelay`, `recoveryDelay` (seconds): the passkey accounts' delays,
  *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY.
+ * - `arbiter`: the first dispute-desk account of OrioleEscrow (its admin is `admin`,
+ *   who grants more arbiters; every currency is allowed at deployment).
  */
 export default buildModule("Oriole", (m) => {
   const deployer = m.getAccount(0);
@@ -67,10 +69,13 @@ export default buildModule("Oriole", (m) => {
   const accountFactory = m.contract("PasskeyAccountFactory", [accountImplementation]);
   const paymentRelay = m.contract("PaymentRelay", [accountFactory]);
 
+  const escrow = m.contract("OrioleEscrow", [roles.admin, [m.getParameter("arbiter", deployer)], Object.values(tokens)]);
+
   return {
     ...tokens,
     PasskeyAccountImplementation: accountImplementation,
     PasskeyAccountFactory: accountFactory,
     PaymentRelay: paymentRelay,
+    OrioleEscrow: escrow,
   };
 });
