@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
-import jsQR from "jsqr";
+// jsqr is CommonJS whose types declare `export default`: under NodeNext that is `.default` of module.exports (which it sets too).
+import jsqr from "jsqr";
 import { PNG } from "pngjs";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
@@ -92,7 +93,7 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
     expect(png.headers.get("content-type")).to.equal("image/png");
     const image = PNG.sync.read(Buffer.from(await png.arrayBuffer()));
     expect(image.width).to.equal(400);
-    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+    const decoded = jsqr.default(new Uint8ClampedArray(image.data), image.width, image.height);
     expect(decoded?.data).to.equal(invoice.uri);
     const svg = await fetch(`${node.url}/v1/invoices/${invoice.id}/qr`, { headers: auth(merchant.apiKey) });
     expect(svg.headers.get("content-type")).to.match(/^image\/svg\+xml/);
