@@ -107,7 +107,7 @@ describe("invoices: pending payments, reorgs, NDEF, wipe (in-process node, anvil
     expect(rec.uri).to.equal(invoice.uri);
     expect(rec.length).to.equal(bytes.length);
     // A payload over 255 bytes takes the long-record form (4-byte length, SR clear).
-    const long = `ethereum:${"0x"}${"a".repeat(40)}@1/transfer?address=0x${"b".repeat(40)}&uint256=${"9".repeat(150)}`;
+    const long = `ethereum:0x${"a".repeat(40)}@1/transfer?address=0x${"b".repeat(40)}&uint256=${"9".repeat(150)}`;
     const big = ndefUriMessage(long);
     const bigRec = decodeNdefUri(big);
     expect(bigRec.flags).to.deep.equal({ mb: true, me: true, sr: false, il: false });
