@@ -29,6 +29,13 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "admin-token-file": { type: "string" },
   deployment: { type: "string" },
   "valid-for": { type: "string" },
+  amount: { type: "string" },
+  currency: { type: "string" },
+  description: { type: "string" },
+  "expires-in": { type: "string" },
+  "order-id": { type: "string" },
+  "api-key": { type: "string" },
+  status: { type: "string" },
 };
 const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
 
@@ -144,10 +151,43 @@ const COMMANDS: readonly CommandSpec[] = [
     args: [],
     run: async (ctx) => (await import("./commands/offline.ts")).offlineSettle(ctx),
   },
+  {
+    words: ["invoice", "create"],
+    help: "help.invoice.create",
+    options: ["amount", "currency", "description", "expires-in", "order-id", "api-key"],
+    args: [],
+    run: async (ctx, _a, p) => {
+      const amount = stringOption(p, "amount");
+      const currency = stringOption(p, "currency");
+      const description = stringOption(p, "description");
+      if (amount === undefined) throw usageError("usage.missingOption", { option: "--amount", command: "invoice create" });
+      if (currency === undefined) throw usageError("usage.missingOption", { option: "--currency", command: "invoice create" });
+      if (description === undefined) throw usageError("usage.missingOption", { option: "--description", command: "invoice create" });
+      return (await import("./commands/invoice.ts")).invoiceCreate(ctx, { amount, currency, description, expiresIn: stringOption(p, "expires-in"), orderId: stringOption(p, "order-id"), apiKey: stringOption(p, "api-key") });
+    },
+  },
+  {
+    words: ["invoice", "show"],
+    help: "help.invoice.show",
+    options: ["api-key"],
+    args: [{ name: "id" }],
+    run: async (ctx, a, p) => (await import("./commands/invoice.ts")).invoiceShow(ctx, { id: a[0] ?? "", apiKey: stringOption(p, "api-key") }),
+  },
+  {
+    words: ["invoice", "list"],
+    help: "help.invoice.list",
+    options: ["status", "limit", "cursor", "api-key"],
+    args: [],
+    run: async (ctx, _a, p) => {
+      const limitOption = stringOption(p, "limit");
+      const limit = limitOption === undefined ? undefined : parseLimitArg(limitOption);
+      return (await import("./commands/invoice.ts")).invoiceList(ctx, { status: stringOption(p, "status"), limit, cursor: stringOption(p, "cursor"), apiKey: stringOption(p, "api-key") });
+    },
+  },
 ];
 
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
-const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline" };
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", invoice: "help.invoice" };
 
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 

@@ -112,6 +112,8 @@ export interface RequestOptions {
   bearer?: string;
   /** Default 10 s. */
   timeoutMs?: number;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
 }
 
 /** `http://host:port/` → `http://host:port`. */
@@ -127,7 +129,7 @@ export function nodeBaseUrl(url: string): string {
  */
 export async function requestJson<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions = {}): Promise<T> {
   const base = nodeBaseUrl(baseUrl);
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { ...opts.headers, accept: "application/json" };
   const init: RequestInit = { method: opts.method ?? "GET", headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };
   if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);

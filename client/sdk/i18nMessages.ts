@@ -63,6 +63,17 @@ export const MESSAGES_EN = {
   "wallet.createdPasskeyOffline": "Passkey wallet created; its device key (P-256) is encrypted in {file}.\nThe node could not be reached: run `oriole wallet address` to see the account's address.",
   "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
   "balance.header": "Balances of {address} (indexed to block {block}):",
+  "invoice.summary": "{id}  {amount} {currency}  {status}  received {received}  refundable {refundable}  expires {expiresAt}  {description}",
+  "invoice.uri": "Pay: {uri}",
+  "invoice.listEmpty": "No invoices.",
+  "invoice.more": "More: oriole invoice list --cursor {cursor}",
+  "invoice.status.open": "open",
+  "invoice.status.partially_paid": "partially paid",
+  "invoice.status.paid": "paid",
+  "invoice.status.expired": "expired",
+  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY or pass --api-key",
+  "usage.invalidExpiresIn": "--expires-in must be whole seconds from 1 to 2592000 (30 days), not \"{value}\"",
+  "usage.invalidStatus": "--status must be one of {statuses}, not \"{value}\"",
   "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
   "pay.checking": "Checking the balance and the network…",
   "pay.sending": "Sending {amount} {currency} to {to}…",
@@ -91,12 +102,34 @@ export const MESSAGES_EN = {
     "  history [address]       show payments, newest first\n" +
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
+    "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
     "  create    create a new wallet (a key encrypted with a PIN)\n" +
     "  import    import an existing private key\n" +
     "  address   show the wallet's address",
+  "help.invoice":
+    "Usage: oriole invoice <create|show|list> [options]\n\n" +
+    "  create    create an invoice and print its payment URI and QR code (merchant)\n" +
+    "  show      show one invoice and its status\n" +
+    "  list      list invoices, newest first",
+  "help.invoice.create":
+    "Usage: oriole invoice create --amount A --currency C --description D [--expires-in S] [--order-id O] [options]\n\n" +
+    "Creates an invoice on the node and prints its EIP-681 payment URI and a QR\n" +
+    "code any wallet can scan. Needs the merchant's API key (ORIOLE_API_KEY or --api-key).\n\n" +
+    "  --amount A        a decimal such as 12.5 (at most 6 decimals)\n" +
+    "  --currency C      {currencies}\n" +
+    "  --description D   what is sold (at most 200 characters)\n" +
+    "  --expires-in S    seconds until it expires (default 900)\n" +
+    "  --order-id O      your order id\n" +
+    "  --api-key K       the merchant API key (default: ORIOLE_API_KEY)",
+  "help.invoice.show": "Usage: oriole invoice show <id> [--api-key K] [options]\n\nShows an invoice: amount, status (open, partially paid, paid, expired), amount received and refundable.",
+  "help.invoice.list":
+    "Usage: oriole invoice list [--status S] [--limit N] [--cursor C] [--api-key K] [options]\n\n" +
+    "  --status S   open, partially_paid, paid or expired\n" +
+    "  --limit N    at most N invoices (1 to {maxLimit})\n" +
+    "  --cursor C   continue from a previous page",
   "help.merchant": "Usage: oriole merchant create --name N --payout ADDRESS [options]\n\n  create    create a merchant and print its API key once (admin)",
   "help.offline":
     "Usage: oriole offline <reserve|code|sync|accept|list|settle> [arguments] [options]\n\n" +
@@ -264,6 +297,17 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "pay.checking": "正在检查余额和网络……",
   "pay.sending": "正在向 {to} 发送 {amount} {currency}……",
   "pay.done": "已向 {to} 支付 {amount} {currency}\n交易：{txHash}\n区块：{block}",
+  "invoice.summary": "{id}  {amount} {currency}  {status}  已收 {received}  可退 {refundable}  到期 {expiresAt}  {description}",
+  "invoice.uri": "付款：{uri}",
+  "invoice.listEmpty": "没有账单。",
+  "invoice.more": "更多：oriole invoice list --cursor {cursor}",
+  "invoice.status.open": "待付款",
+  "invoice.status.partially_paid": "部分付款",
+  "invoice.status.paid": "已付款",
+  "invoice.status.expired": "已过期",
+  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY 或使用 --api-key",
+  "usage.invalidExpiresIn": "--expires-in 必须是 1 到 2592000（30 天）之间的整数秒，而不是“{value}”",
+  "usage.invalidStatus": "--status 必须是 {statuses} 之一，而不是“{value}”",
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",
@@ -289,12 +333,34 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  history [地址]          显示付款记录（最新的在前）\n" +
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
+    "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +
     "  create    创建新钱包（用 PIN 加密的密钥）\n" +
     "  import    导入已有私钥\n" +
     "  address   显示钱包地址",
+  "help.invoice":
+    "用法：oriole invoice <create|show|list> [选项]\n\n" +
+    "  create    创建账单并显示付款 URI 和二维码（商户）\n" +
+    "  show      显示一张账单及其状态\n" +
+    "  list      列出账单（最新的在前）",
+  "help.invoice.create":
+    "用法：oriole invoice create --amount 金额 --currency 币种 --description 说明 [--expires-in 秒] [--order-id 订单号] [选项]\n\n" +
+    "在节点上创建账单，显示其 EIP-681 付款 URI 和任何钱包都能扫描的二维码。\n" +
+    "需要商户 API 密钥（ORIOLE_API_KEY 或 --api-key）。\n\n" +
+    "  --amount 金额       如 12.5（最多 6 位小数）\n" +
+    "  --currency 币种     {currencies}\n" +
+    "  --description 说明  所售商品（最多 200 个字符）\n" +
+    "  --expires-in 秒     多少秒后过期（默认 900）\n" +
+    "  --order-id 订单号   您的订单号\n" +
+    "  --api-key 密钥      商户 API 密钥（默认取 ORIOLE_API_KEY）",
+  "help.invoice.show": "用法：oriole invoice show <账单号> [--api-key 密钥] [选项]\n\n显示账单：金额、状态（待付款、部分付款、已付款、已过期）、已收金额和可退金额。",
+  "help.invoice.list":
+    "用法：oriole invoice list [--status 状态] [--limit N] [--cursor C] [--api-key 密钥] [选项]\n\n" +
+    "  --status 状态   open、partially_paid、paid 或 expired\n" +
+    "  --limit N       最多 N 张账单（1 到 {maxLimit}）\n" +
+    "  --cursor C      从上一页继续",
   "help.merchant": "用法：oriole merchant create --name N --payout 地址 [选项]\n\n  create    创建商户并显示一次其 API 密钥（管理员）",
   "help.offline":
     "用法：oriole offline <reserve|code|sync|accept|list|settle> [参数] [选项]\n\n" +

@@ -20,6 +20,8 @@ import { MerchantStore } from "./merchants/merchantStore.ts";
 import { Relayer } from "./relayer/relayer.ts";
 import { SseHub } from "./notify/sse.ts";
 import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
+import { InvoiceStore } from "./invoices/invoiceStore.ts";
+import { InvoiceWatcher } from "./invoices/invoiceWatcher.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -102,9 +104,23 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, allowPrivateTargets: config.allowPrivateWebhooks, ...opts.webhooks });
     await webhooks.start();
     cleanup.push(() => webhooks.stop());
+    const invoices = new InvoiceStore(store.invoiceSublevel());
+    const invoiceWatcher = new InvoiceWatcher({
+      store,
+      invoices,
+      chainId: client.chainId,
+      log,
+      onAppended: () => {
+        hub.notify();
+        webhooks.notify();
+      },
+    });
+    await invoiceWatcher.start();
+    cleanup.push(() => invoiceWatcher.stop());
     indexer.events.on("committed", () => {
       hub.notify();
       webhooks.notify();
+      invoiceWatcher.notify();
     });
     await indexer.start();
     cleanup.push(() => indexer.stop());
@@ -146,6 +162,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       web: webApps,
       merchants,
       notify: { hub, webhooks },
+      invoices,
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,

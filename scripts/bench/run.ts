@@ -53,6 +53,7 @@ try {
   const payments = Number(process.env.ORIOLE_BENCH_PAYMENTS ?? 200);
   step(`end-to-end: ${payments} payments, signing → mined → indexed → on the merchant's SSE stream…`);
   Object.assign(metrics, await benchE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, payments, log: step }));
+  Object.assign(metrics, await (await import("./invoiceE2e.ts")).benchInvoiceE2e({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, invoices: Number(process.env.ORIOLE_BENCH_INVOICES ?? 100), log: step }));
   const intents = Number(process.env.ORIOLE_BENCH_INTENTS ?? 200);
   step(`relayer: ${intents} passkey intents from 20 accounts, submitted at once → all confirmed…`);
   Object.assign(metrics, await benchRelayer({ root: ROOT, connection, rpcUrl: chain.rpcUrl, deployment, intents, accounts: 20, log: step }));

@@ -65,7 +65,7 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
   /** A digest of everything the node stores: derived state, merchants, the relayer's records. */
   async function stateDigest(): Promise<string> {
     const h = createHash("sha256").update((await node.store.dump()).digest);
-    for (const sub of [node.store.merchantSublevel(), node.store.relayerSublevel()]) {
+    for (const sub of [node.store.merchantSublevel(), node.store.relayerSublevel(), node.store.invoiceSublevel()]) {
       for (const [k, v] of await sub.iterator().all()) h.update(`${k}\u0000${v}\u0000`);
     }
     return h.digest("hex");
@@ -229,6 +229,53 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     // Their own, still.
     expect((await send(`/v1/merchants/${idA}`, as(keyA))).status).to.equal(200);
     expect(await stateDigest()).to.equal(before);
+  });
+
+  it("invoices: idempotency key, amount, currency, expiry, unknown fields, status, cursor, ownership", async function () {
+    const before = await stateDigest();
+    const post = (body: unknown, key: string | null, token = keyA) =>
+      send("/v1/invoices", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(key === null ? {} : { "idempotency-key": key }) }, body: JSON.stringify(body) });
+    const ok = { amount: "100", currency: "USD", description: "x", expiresInSec: 60 };
+    const cases: [string, unknown, string | null, string][] = [
+      ["no idempotency key", ok, null, "idempotency_key_required"],
+      ["a key with spaces", ok, "a b", "invalid_idempotency_key"],
+      ["a huge key", ok, "k".repeat(256), "invalid_idempotency_key"],
+      ...["1.5", "-1", "0", "1e6", "", " 1", "0x10", "01", "9".repeat(60)].map((amount): [string, unknown, string | null, string] => [`amount ${amount}`, { ...ok, amount }, "k-1", "invalid_amount"]),
+      ["amount as a number", { ...ok, amount: 100 }, "k-1", "invalid_request"],
+      ["unknown currency", { ...ok, currency: "GBP" }, "k-1", "invalid_currency"],
+      ["lowercase currency", { ...ok, currency: "usd" }, "k-1", "invalid_currency"],
+      ["zero expiry", { ...ok, expiresInSec: 0 }, "k-1", "invalid_expiry"],
+      ["fractional expiry", { ...ok, expiresInSec: 1.5 }, "k-1", "invalid_expiry"],
+      ["expiry too far", { ...ok, expiresInSec: 2_592_001 }, "k-1", "invalid_expiry"],
+      ["both expiries", { ...ok, expiresAt: "2099-01-01T00:00:00Z" }, "k-1", "invalid_expiry"],
+      ["past expiresAt", { amount: "1", currency: "USD", description: "x", expiresAt: "2000-01-01T00:00:00Z" }, "k-1", "invalid_expiry"],
+      ["expiresAt without zone", { amount: "1", currency: "USD", description: "x", expiresAt: "2099-01-01T00:00:00" }, "k-1", "invalid_expiry"],
+      ["unknown field", { ...ok, payee: ACCOUNTS[0] }, "k-1", "unknown_field"],
+      ["control chars", { ...ok, description: "a\u0000b" }, "k-1", "invalid_request"],
+      ["empty order id", { ...ok, orderId: "" }, "k-1", "invalid_request"],
+      ["missing description", { amount: "1", currency: "USD" }, "k-1", "invalid_request"],
+      ["array body", [], "k-1", "invalid_request"],
+    ];
+    for (const [what, body, key, code] of cases) expectRefused(await post(body, key), what, code, 400);
+    expectRefused(await post(ok, "k-1", ADMIN), "the admin token", "unauthorized", 401);
+    const auth = { headers: { authorization: `Bearer ${keyA}` } };
+    expectRefused(await send("/v1/invoices?status=done", auth), "bad status", "invalid_status", 400);
+    for (const c of ["x/y", Buffer.from(`v1:${idB}!0000000000000001`).toString("base64url"), encodeCursor({ blockNumber: 1, logIndex: 0 }), Buffer.from("v1:nope").toString("base64url")]) {
+      expectRefused(await send(`/v1/invoices?cursor=${encodeURIComponent(c)}`, auth), `cursor ${c}`, "invalid_cursor", 400);
+    }
+    expectRefused(await send("/v1/invoices/nope", auth), "malformed id", "invalid_invoice_id", 400);
+    expectRefused(await send(`/v1/invoices/inv_${"0".repeat(16)}`, auth), "unknown id", "invoice_not_found", 404);
+    expectRefused(await send(`/v1/invoices/inv_${"0".repeat(16)}/qr?format=gif`, auth), "bad format", "invalid_format", 400);
+    expectRefused(await send(`/v1/invoices/inv_${"0".repeat(16)}/qr?format=png&size=5000`, auth), "bad size", "invalid_size", 400);
+    expect(await stateDigest()).to.equal(before);
+    // An invoice of A is invisible to B; the same key with another body is a 409, and neither changes anything.
+    const created = await post(ok, "k-owned");
+    expect(created.status).to.equal(201);
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    const afterCreate = await stateDigest();
+    expectRefused(await post({ ...ok, amount: "101" }, "k-owned"), "reused key", "idempotency_conflict", 409);
+    for (const p of [`/v1/invoices/${id}`, `/v1/invoices/${id}/qr?format=png`, `/v1/invoices/${id}/ndef`]) expectRefused(await send(p, { headers: { authorization: `Bearer ${keyB}` } }), `B reads ${p}`, "invoice_not_found", 404);
+    expect(await stateDigest()).to.equal(afterCreate);
   });
 
   it("scans every route of the OpenAPI document with garbage: never a 5xx, every refusal a coded 4xx", async function () {

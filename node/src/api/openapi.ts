@@ -2,6 +2,7 @@ import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
 import { notifyPaths, notifySchemas } from "../notify/openapi.ts";
+import { invoicePaths, invoiceSchemas } from "../invoices/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -248,6 +249,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         },
       },
       ...notifyPaths,
+      ...invoicePaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
@@ -299,6 +301,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           required: ["items", "nextCursor"],
           properties: { items: { type: "array", items: ref("Merchant") }, nextCursor: { type: ["string", "null"] } },
         },
+        ...invoiceSchemas,
         Address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "EIP-55 checksummed in responses" },
         BaseUnits: { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Integer amount in base units (6 decimals), as a decimal string" },
         Currency: { type: "string", enum: [...CURRENCIES] },

@@ -33,6 +33,8 @@ import { endpoint as mountEndpoint, onlyQuery, type Handler } from "./endpoint.t
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
+import type { InvoiceStore } from "../invoices/invoiceStore.ts";
+import { mountInvoiceRoutes } from "../invoices/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -61,11 +63,13 @@ export interface ApiContext {
   rateLimitPerIp: number;
   /** SSE streams and webhooks; absent = those endpoints are not served. */
   notify?: NotifyServices;
+  /** Invoices; absent = /v1/invoices is not served. */
+  invoices?: InvoiceStore;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
 const CORS_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
-const CORS_HEADERS = "authorization, content-type, x-request-id, last-event-id";
+const CORS_HEADERS = "authorization, content-type, x-request-id, last-event-id, idempotency-key";
 /** Paths that are never rate limited: probes and scrapers poll them. */
 const UNLIMITED = new Set(["/healthz", "/readyz", "/metrics"]);
 
@@ -351,6 +355,8 @@ export function createApi(ctx: ApiContext): express.Express {
   });
 
   if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+
+  if (ctx.invoices) mountInvoiceRoutes(app, { invoices: ctx.invoices, merchants: ctx.merchants, store: ctx.store, chainId: ctx.chainId, tokens: ctx.tokens, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 

@@ -15,6 +15,7 @@ import { OrioleError } from "../../../client/sdk/errors.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const WALLET_DIR = path.join(ROOT, "client", "web", "wallet");
+const POS_DIR = path.join(ROOT, "client", "web", "pos");
 
 export interface WebAsset {
   contentType: string;
@@ -26,6 +27,8 @@ export interface WebAsset {
 /** The wallet's files, by the path they are served under (relative to /wallet/). */
 export interface WebApps {
   wallet: ReadonlyMap<string, WebAsset>;
+  /** The point of sale at /pos (same layout and headers as the wallet). */
+  pos: ReadonlyMap<string, WebAsset>;
 }
 
 /**
@@ -75,9 +78,13 @@ const zodEnglishOnly: Plugin = {
  * (`walletDir` defaults to client/web/wallet; tests point it elsewhere).
  */
 export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<WebApps> {
-  if (opts.walletDir !== undefined) return bundle(opts.walletDir);
+  const both = async (walletDir: string): Promise<WebApps> => {
+    const [wallet, pos] = await Promise.all([bundle(walletDir), bundle(POS_DIR)]);
+    return { wallet, pos };
+  };
+  if (opts.walletDir !== undefined) return both(opts.walletDir);
   // The sources do not change while the process runs: nodes started in one process (tests, bench) share one build.
-  built ??= bundle(WALLET_DIR).catch((e: unknown) => {
+  built ??= both(WALLET_DIR).catch((e: unknown) => {
     built = undefined;
     throw e;
   });
@@ -86,7 +93,7 @@ export async function buildWebApps(opts: { walletDir?: string } = {}): Promise<W
 
 let built: Promise<WebApps> | undefined;
 
-async function bundle(walletDir: string): Promise<WebApps> {
+async function bundle(walletDir: string): Promise<ReadonlyMap<string, WebAsset>> {
   let js: Buffer;
   try {
     const result = await build({
@@ -120,14 +127,12 @@ async function bundle(walletDir: string): Promise<WebApps> {
   };
   const [html, css, icon] = await Promise.all([readStatic("index.html"), readStatic("styles.css"), readStatic("icon.svg")]);
   const asset = (contentType: string, body: Buffer): WebAsset => ({ contentType, body, gzipped: gzipSync(body, { level: 9 }) });
-  return {
-    wallet: new Map([
-      ["", asset("text/html; charset=utf-8", html)],
-      ["main.js", asset("text/javascript; charset=utf-8", js)],
-      ["styles.css", asset("text/css; charset=utf-8", css)],
-      ["icon.svg", asset("image/svg+xml", icon)],
-    ]),
-  };
+  return new Map([
+    ["", asset("text/html; charset=utf-8", html)],
+    ["main.js", asset("text/javascript; charset=utf-8", js)],
+    ["styles.css", asset("text/css; charset=utf-8", css)],
+    ["icon.svg", asset("image/svg+xml", icon)],
+  ]);
 }
 
 /**
@@ -137,13 +142,15 @@ async function bundle(walletDir: string): Promise<WebApps> {
  */
 export function webAppsRouter(built: WebApps | Promise<WebApps>): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  router.get("/wallet", (req, res) => {
-    const q = req.originalUrl.indexOf("?");
-    res.redirect(301, `/wallet/${q >= 0 ? req.originalUrl.slice(q) : ""}`);
-  });
-  const serve = async (name: string, req: express.Request, res: express.Response, next: express.NextFunction): Promise<void> => {
+  for (const app of ["wallet", "pos"] as const) {
+    router.get(`/${app}`, (req, res) => {
+      const q = req.originalUrl.indexOf("?");
+      res.redirect(301, `/${app}/${q >= 0 ? req.originalUrl.slice(q) : ""}`);
+    });
+  }
+  const serve = async (app: keyof WebApps, name: string, req: express.Request, res: express.Response, next: express.NextFunction): Promise<void> => {
     const apps = await built;
-    const asset = apps.wallet.get(name);
+    const asset = apps[app].get(name);
     if (!asset) {
       next();
       return;
@@ -166,7 +173,9 @@ export function webAppsRouter(built: WebApps | Promise<WebApps>): express.Router
       res.send(asset.body);
     }
   };
-  router.get("/wallet/", (req, res, next) => serve("", req, res, next));
-  router.get("/wallet/:file", (req, res, next) => serve(req.params.file, req, res, next));
+  router.get("/wallet/", (req, res, next) => serve("wallet", "", req, res, next));
+  router.get("/wallet/:file", (req, res, next) => serve("wallet", req.params.file, req, res, next));
+  router.get("/pos/", (req, res, next) => serve("pos", "", req, res, next));
+  router.get("/pos/:file", (req, res, next) => serve("pos", req.params.file, req, res, next));
   return router;
 }

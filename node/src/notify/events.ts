@@ -33,7 +33,11 @@ export function concernsAccount(event: NodeEvent, account: string): boolean {
   return event.accounts.includes(a);
 }
 
-/** True when the merchant's payout is the payee of the event's payment. */
-export function concernsMerchant(event: NodeEvent, payout: string): boolean {
-  return event.payment !== undefined && event.payment.to.toLowerCase() === payout.toLowerCase();
+/**
+ * True when the event is the merchant's own (an invoice event carries its
+ * merchantId) or its payout is the payee of the event's payment.
+ */
+export function concernsMerchant(event: NodeEvent, merchant: MerchantRef): boolean {
+  if (event.merchantId !== undefined) return event.merchantId === merchant.id;
+  return event.payment !== undefined && event.payment.to.toLowerCase() === merchant.payout.toLowerCase();
 }

@@ -68,7 +68,7 @@ export const notifyPaths: Record<string, unknown> = {
   "/v1/merchants/me/events": {
     get: {
       operationId: "streamMerchantEvents",
-      summary: "Server-Sent Events: payments whose payee is the merchant's payout address",
+      summary: "Server-Sent Events: payments whose payee is the merchant's payout address, and the merchant's invoice status changes (invoice.open, invoice.partially_paid, invoice.paid, invoice.expired: see InvoiceEvent)",
       security: [{ merchantKey: [] }],
       parameters: [lastEventId],
       responses: { "200": stream("Event stream"), "400": error("invalid_last_event_id or unknown_parameter"), "401": error("unauthorized") },

@@ -82,8 +82,8 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
       requireMerchant(deps.merchants),
       async (req, res) => {
         const after = lastEventId(req);
-        const payout = merchant(res).payout;
-        await deps.hub.subscribe(req, res, { filter: (e) => concernsMerchant(e, payout), after });
+        const m = merchant(res);
+        await deps.hub.subscribe(req, res, { filter: (e) => concernsMerchant(e, m), after });
       },
     ],
   });

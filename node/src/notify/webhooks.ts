@@ -309,7 +309,7 @@ export class WebhookService {
     const candidates: Delivery[] = [];
     for (const event of events) {
       for (const { merchantId, config, payout } of configs) {
-        if (event.seq <= config.fromSeq || !concernsMerchant(event, payout)) continue;
+        if (event.seq <= config.fromSeq || !concernsMerchant(event, { id: merchantId, payout })) continue;
         candidates.push({
           merchantId,
           eventId: event.id,

@@ -3,6 +3,7 @@ import { Level } from "level";
 // Types only: abstract-level is the interface `level` implements (not re-exported by it).
 import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
+import type { Invoice, InvoiceStatus } from "../invoices/invoiceStore.ts";
 import { BLOCK_WIDTH, balanceKey, paymentKey, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
@@ -59,7 +60,11 @@ export type NodeEventType =
   | "admin.freeze"
   | "admin.unfreeze"
   | "admin.pause"
-  | "admin.unpause";
+  | "admin.unpause"
+  | "invoice.open"
+  | "invoice.partially_paid"
+  | "invoice.paid"
+  | "invoice.expired";
 
 /** One event of the events outbox (sublevel `evt`, written in the same batch as the state it reports). */
 export interface NodeEvent {
@@ -77,6 +82,9 @@ export interface NodeEvent {
   accounts: string[];
   payment?: PaymentItem;
   admin?: AdminRecord;
+  /** Invoice events: the merchant they belong to (they reach only its stream and webhook; `accounts` is empty). */
+  merchantId?: string;
+  invoice?: Invoice & InvoiceStatus;
 }
 
 /** A payment seen in a block and not confirmed yet (sublevel `pcf`), or one being reported. */
@@ -214,6 +222,7 @@ export class NodeStore {
   readonly #byReference: Sub;
   readonly #relayer: Sub;
   readonly #merchants: Sub;
+  readonly #invoices: Sub;
   readonly #webhooks: Sub;
   readonly #admin: Sub;
   readonly #unconfirmed: Sub;
@@ -222,6 +231,8 @@ export class NodeStore {
   readonly #subs: Record<SubName, Sub>;
   readonly #confirmations: number;
   #lastSeq = 0;
+  /** Writers of outbox events (commit, rollback, appendEvents) take turns: each numbers its events from #lastSeq. */
+  #writing: Promise<unknown> = Promise.resolve();
 
   private constructor(db: Level, confirmations: number) {
     this.#db = db;
@@ -237,6 +248,7 @@ export class NodeStore {
     this.#byReference = db.sublevel("ref");
     this.#relayer = db.sublevel("rly");
     this.#merchants = db.sublevel("mer");
+    this.#invoices = db.sublevel("inv");
     this.#webhooks = db.sublevel("whk");
     this.#subs = { bal: this.#balances, sup: this.#supply, pay: this.#payments, ref: this.#byReference, adm: this.#admin, pcf: this.#unconfirmed };
   }
@@ -290,9 +302,10 @@ export class NodeStore {
   }
 
   /**
-   * Deletes everything but the merchants (sublevel `mer`: accounts of
-   * people, not facts of a chain). The identity goes first, so an
-   * interrupted wipe leaves a store without identity, which startup wipes again.
+   * Deletes everything but the merchants, their invoices and webhook
+   * settings (records of people, not facts of a chain) and the outbox's seq
+   * floor. The identity goes first, so an interrupted wipe leaves a store
+   * without identity, which startup wipes again.
    */
   async wipe(): Promise<void> {
     // The outbox's last seq survives as a floor, written with the identity's removal: SSE
@@ -301,11 +314,14 @@ export class NodeStore {
       { type: "del", key: "identity", sublevel: this.#meta },
       { type: "put", key: SEQ_FLOOR, value: String(this.#lastSeq), sublevel: this.#meta },
     ]);
-    // Sublevel keys are "!name!key": everything before "!mer!" and from "!mer\"" ('"' follows '!') on, but the floor.
-    const floorKey = `!meta!${SEQ_FLOOR}`;
-    await this.#db.clear({ lt: "!mer!" });
-    await this.#db.clear({ gte: '!mer"', lt: floorKey });
-    await this.#db.clear({ gt: floorKey });
+    // Sublevel keys are "!name!key": clear the gaps between the kept ranges.
+    const kept = [`!inv!`, `!mer!`, `!meta!${SEQ_FLOOR}`, `!whk!cfg!`].sort();
+    let from: string | undefined;
+    for (const prefix of kept) {
+      await this.#db.clear(from === undefined ? { lt: prefix } : { gte: from, lt: prefix });
+      from = prefixEnd(prefix);
+    }
+    if (from !== undefined) await this.#db.clear({ gte: from });
   }
 
   /**
@@ -335,6 +351,39 @@ export class NodeStore {
     return this.#merchants;
   }
 
+  /** The invoices' part of the store (sublevel `inv`): kept by wipeDerived and wipe. */
+  invoiceSublevel(): StoreSublevel {
+    return this.#invoices;
+  }
+
+  /**
+   * Appends events that are not derived from a block (invoice status
+   * changes) to the outbox, numbered after the newest, in one atomic batch
+   * with the caller's own records (`extra`: its cursor, what it pushed), so
+   * a crash neither loses nor repeats them.
+   */
+  appendEvents(events: readonly Omit<NodeEvent, "seq">[], extra: readonly ({ type: "put"; key: string; value: string; sublevel: StoreSublevel } | { type: "del"; key: string; sublevel: StoreSublevel })[]): Promise<number> {
+    return this.#turn(async () => {
+      let seq = this.#lastSeq;
+      const lines = events.map((e) => ({ seq: ++seq, json: JSON.stringify({ seq, ...e }) }));
+      const batch = this.#db.batch();
+      for (const op of extra) {
+        if (op.type === "put") batch.put(op.key, op.value, { sublevel: op.sublevel });
+        else batch.del(op.key, { sublevel: op.sublevel });
+      }
+      this.#putEvents(batch, lines);
+      await batch.write({ sync: true });
+      this.#lastSeq = seq;
+      return seq;
+    });
+  }
+
+  #turn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writing.then(fn);
+    this.#writing = run.catch(() => undefined);
+    return run;
+  }
+
   /** Current balances of some (account, currency) pairs, zero when absent. */
   async balancesOf(keys: readonly { account: string; currency: Currency }[]): Promise<bigint[]> {
     const values = await this.#balances.getMany(keys.map((k) => balanceKey(k.account, k.currency)));
@@ -350,7 +399,11 @@ export class NodeStore {
    * causes and (in the reorg window) its undo record as ONE atomic batch:
    * a crash leaves either all of it or none.
    */
-  async commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
+  commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
+    return this.#turn(() => this.#commit(changes, cursor, opts));
+  }
+
+  async #commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
     const writes: [SubName, string, string | null][] = [];
     // A payment is written under its sender, its receiver, its reference and in its event: serialised once (the backfill's hot path).
     const jsonOf = new Map<Payment, string>();
@@ -466,7 +519,11 @@ export class NodeStore {
    * deletes the record and appends a `payment.dropped` event for each of
    * `dropped` (payments of that commit that the chain no longer has).
    */
-  async rollback(record: UndoRecord, dropped: readonly { seen: SeenPayment; status: PaymentStatus }[], chainId: number): Promise<void> {
+  rollback(record: UndoRecord, dropped: readonly { seen: SeenPayment; status: PaymentStatus }[], chainId: number): Promise<void> {
+    return this.#turn(() => this.#rollback(record, dropped, chainId));
+  }
+
+  async #rollback(record: UndoRecord, dropped: readonly { seen: SeenPayment; status: PaymentStatus }[], chainId: number): Promise<void> {
     const cursor = await this.cursor();
     if (cursor?.blockNumber !== record.toBlock) throw new Error(`undo record of block ${record.toBlock.toString()} is not the newest commit`);
     const batch = this.#db.batch();
@@ -596,6 +653,11 @@ export class NodeStore {
       await snapshot.close();
     }
   }
+}
+
+/** The first key after every key that starts with `prefix` (for an exact key: the key itself is the prefix, and the next key ends the range). */
+function prefixEnd(prefix: string): string {
+  return prefix.endsWith("!") ? `${prefix.slice(0, -1)}"` : `${prefix}\u0000`;
 }
 
 function byPosition(a: LogPosition, b: LogPosition): number {

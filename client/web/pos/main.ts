@@ -1,0 +1,195 @@
+/**
+ * The point of sale: the merchant's API key (kept in sessionStorage only,
+ * gone with the tab), an amount → an invoice → its QR code (the node's SVG)
+ * → the merchant's SSE stream, read with fetch (so the Authorization header
+ * works) → green when invoice.paid arrives.
+ */
+import { formatAmount, parseAmount } from "../../sdk/amount.ts";
+import { isCurrency } from "../../sdk/currencies.ts";
+import { openSse, type SseClient } from "../../sdk/eventStream.ts";
+import { isOrioleError } from "../../sdk/errors.ts";
+import { byId } from "../wallet/dom.ts";
+
+const MESSAGES = {
+  en: {
+    title: "Oriole point of sale",
+    "key.label": "Merchant API key",
+    "key.save": "Start",
+    "key.forget": "Forget the API key",
+    "sale.amount": "Amount",
+    "sale.description": "Description",
+    "sale.charge": "Charge",
+    "sale.new": "New sale",
+    "status.open": "Scan to pay",
+    "status.partially_paid": "Partially paid: {received} received",
+    "status.paid": "Paid ✓",
+    "status.expired": "Expired",
+    "error.key": "The API key was refused: check it and try again.",
+    "error.amount": "Enter an amount such as 12.50 (at most 6 decimals).",
+    "error.request": "The node refused: {message}",
+  },
+  zh: {
+    title: "Oriole 收银台",
+    "key.label": "商户 API 密钥",
+    "key.save": "开始",
+    "key.forget": "清除 API 密钥",
+    "sale.amount": "金额",
+    "sale.description": "说明",
+    "sale.charge": "收款",
+    "sale.new": "新的一笔",
+    "status.open": "请扫码付款",
+    "status.partially_paid": "部分付款：已收 {received}",
+    "status.paid": "已付款 ✓",
+    "status.expired": "已过期",
+    "error.key": "API 密钥被拒绝：请检查后重试。",
+    "error.amount": "请输入金额，如 12.50（最多 6 位小数）。",
+    "error.request": "节点拒绝：{message}",
+  },
+} as const;
+type MessageId = keyof (typeof MESSAGES)["en"];
+type Lang = keyof typeof MESSAGES;
+const KEY = "oriole.pos.apiKey";
+
+let lang: Lang = navigator.languages.some((l) => l.toLowerCase().startsWith("zh")) ? "zh" : "en";
+const t = (id: MessageId, params: Record<string, string> = {}): string => MESSAGES[lang][id].replace(/\{(\w+)\}/g, (w, n: string) => params[n] ?? w);
+
+function translate(): void {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll<HTMLElement>("[data-i18n]")) node.textContent = t(node.dataset.i18n as MessageId);
+  byId("lang-toggle").textContent = lang === "zh" ? "English" : "中文";
+}
+
+function showError(text: string): void {
+  const e = byId("error");
+  e.textContent = text;
+  e.hidden = text === "";
+}
+
+interface InvoiceView {
+  id: string;
+  amount: string;
+  currency: string;
+  status: "open" | "partially_paid" | "paid" | "expired";
+  amountReceived: string;
+}
+
+let stream: SseClient | undefined;
+let current: InvoiceView | undefined;
+
+function apiKey(): string | null {
+  return sessionStorage.getItem(KEY);
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${apiKey() ?? ""}`);
+  const res = await fetch(path, { ...init, headers });
+  if (res.status === 401) {
+    sessionStorage.removeItem(KEY);
+    showScreen();
+    throw new Error(t("error.key"));
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+    throw new Error(t("error.request", { message: body.error?.message ?? String(res.status) }));
+  }
+  return res;
+}
+
+function showStatus(invoice: InvoiceView): void {
+  current = invoice;
+  document.body.className = invoice.status;
+  byId("invoice-status").textContent = t(`status.${invoice.status}`, { received: `${formatAmount(BigInt(invoice.amountReceived))} ${invoice.currency}` });
+}
+
+function showScreen(): void {
+  const hasKey = apiKey() !== null;
+  byId("key-form").hidden = hasKey;
+  byId("sale-form").hidden = !hasKey || current !== undefined;
+  byId("invoice").hidden = current === undefined;
+  if (current === undefined) document.body.className = "";
+}
+
+/** Follows the merchant's stream from now on; invoice events of the current invoice update the screen. */
+async function listen(): Promise<void> {
+  stream?.close();
+  const s = await openSse("/v1/merchants/me/events", { authorization: `Bearer ${apiKey() ?? ""}` });
+  stream = s;
+  void (async () => {
+    for (let n = 1; stream === s; n++) {
+      try {
+        await s.waitFor(n, 3_600_000);
+      } catch {
+        return;
+      }
+      const m = s.messages[n - 1];
+      if (!m?.event.startsWith("invoice.")) continue;
+      const e = JSON.parse(m.data) as { invoice?: InvoiceView };
+      if (e.invoice && e.invoice.id === current?.id) showStatus(e.invoice);
+    }
+  })();
+}
+
+async function charge(): Promise<void> {
+  let amount: bigint;
+  try {
+    amount = parseAmount(byId("amount", HTMLInputElement).value);
+  } catch (e) {
+    if (isOrioleError(e)) throw new Error(t("error.amount"), { cause: e });
+    throw e;
+  }
+  const currency = byId("currency", HTMLSelectElement).value;
+  if (!isCurrency(currency)) throw new Error(t("error.amount"));
+  // Listening before the invoice exists: a payment made at once is not missed.
+  await listen();
+  const res = await api("/v1/invoices", {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+    body: JSON.stringify({ amount: amount.toString(), currency, description: byId("description", HTMLInputElement).value, expiresInSec: 900 }),
+  });
+  const invoice = (await res.json()) as InvoiceView;
+  const svg = await (await api(`/v1/invoices/${invoice.id}/qr?format=svg`)).blob();
+  const img = byId("invoice-qr", HTMLImageElement);
+  if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(svg);
+  img.alt = invoice.id;
+  byId("invoice-amount").textContent = `${formatAmount(amount)} ${currency}`;
+  byId("invoice").dataset.invoiceId = invoice.id;
+  showStatus(invoice);
+  showScreen();
+}
+
+function main(): void {
+  translate();
+  showScreen();
+  byId("lang-toggle").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    translate();
+    if (current) showStatus(current);
+  });
+  byId("key-form", HTMLFormElement).addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(KEY, byId("api-key", HTMLInputElement).value.trim());
+    showError("");
+    showScreen();
+  });
+  byId("forget-key").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY);
+    showScreen();
+  });
+  byId("sale-form", HTMLFormElement).addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    showError("");
+    charge().catch((e: unknown) => {
+      showError(e instanceof Error ? e.message : String(e));
+    });
+  });
+  byId("new-sale").addEventListener("click", () => {
+    current = undefined;
+    stream?.close();
+    stream = undefined;
+    showScreen();
+  });
+}
+
+main();

@@ -1,0 +1,61 @@
+import { expect } from "chai";
+import { getJson } from "../node/fixtures.ts";
+
+export const ADMIN = "invoice-admin-token-0123456789";
+
+/** An invoice as the API returns it (the fields the tests read). */
+export interface InvoiceBody {
+  id: string;
+  merchantId: string;
+  reference: string;
+  uri: string;
+  currency: string;
+  amount: string;
+  description: string;
+  orderId: string | null;
+  expiresAt: string;
+  status: string;
+  amountReceived: string;
+  excess: string;
+  late: string;
+  refundable: string;
+  payments: { txHash: string; amount: string; late: boolean }[];
+}
+
+/** Creates a merchant through the admin API; returns its id and API key. */
+export async function createMerchant(nodeUrl: string, name: string, payout: string): Promise<{ id: string; apiKey: string }> {
+  const r = await getJson(`${nodeUrl}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
+  expect(r.status, JSON.stringify(r.body)).to.equal(201);
+  const body = r.body as { merchant: { id: string }; apiKey: string };
+  return { id: body.merchant.id, apiKey: body.apiKey };
+}
+
+let keys = 0;
+
+/** POST /v1/invoices with a fresh idempotency key; expects 201. */
+export async function createInvoice(nodeUrl: string, apiKey: string, body: Record<string, unknown>): Promise<InvoiceBody> {
+  const r = await getJson(`${nodeUrl}/v1/invoices`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "idempotency-key": `test-${process.pid.toString()}-${(++keys).toString()}-${Date.now().toString()}` },
+    body: JSON.stringify(body),
+  });
+  expect(r.status, JSON.stringify(r.body)).to.equal(201);
+  return r.body as InvoiceBody;
+}
+
+export async function getInvoice(nodeUrl: string, apiKey: string, id: string): Promise<InvoiceBody> {
+  const r = await getJson(`${nodeUrl}/v1/invoices/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  expect(r.status, JSON.stringify(r.body)).to.equal(200);
+  return r.body as InvoiceBody;
+}
+
+/** Polls the invoice until `check` holds (the node indexes asynchronously). */
+export async function waitForInvoice(nodeUrl: string, apiKey: string, id: string, check: (i: InvoiceBody) => boolean, timeoutMs = 10_000): Promise<InvoiceBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const i = await getInvoice(nodeUrl, apiKey, id);
+    if (check(i)) return i;
+    if (Date.now() > deadline) throw new Error(`invoice ${id} did not reach the expected state: ${JSON.stringify(i)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
