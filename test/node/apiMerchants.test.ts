@@ -145,13 +145,19 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     expect(((await call("/v1/merchants/me/webhook", bearer(apiKey))).body as { url: string }).url).to.equal("https://93.184.215.14/hook");
   });
 
-  it("merchants survive a re-index of derived state", async function () {
+  it("merchants and their webhook settings survive a re-index of derived state; deliveries do not survive a chain reset", async function () {
     const before = await node.store.merchantSublevel().iterator().all();
     expect(before.length).to.be.greaterThan(0);
+    const webhookEntries = async (): Promise<[string, string][]> => node.store.webhookSublevel().iterator().all();
+    // The test above set a webhook; a delivery cursor stands for the delivery records.
+    await node.store.webhookSublevel().put("cur", "7");
+    const settings = (await webhookEntries()).filter(([k]) => k.startsWith("cfg!"));
+    expect(settings.length).to.be.greaterThan(0);
     await node.store.wipeDerived();
     expect(await node.store.merchantSublevel().iterator().all()).to.deep.equal(before);
     await node.store.wipe();
     expect(await node.store.merchantSublevel().iterator().all()).to.deep.equal(before);
+    expect(await webhookEntries()).to.deep.equal(settings);
     // …and the wipe still took everything else.
     expect(await node.store.identity()).to.equal(undefined);
     expect(await node.store.cursor()).to.equal(undefined);
