@@ -9,6 +9,9 @@ import {StableToken} from "../../contracts/token/StableToken.sol";
 
 /// @dev Drives the vault with random reserves, codes (fresh, replayed, bounced), withdrawals and time.
 contract OfflineVaultHandler is OfflineVaultTestBase {
+    /// @notice The vault settled a code the handler never issued.
+    error SettledCodeNotIssued(address payer, address merchant, uint256 nonce, uint256 amount);
+
     address[] public payers;
     uint256[] internal keys;
     address[2] internal merchants;
@@ -122,7 +125,7 @@ contract OfflineVaultHandler is OfflineVaultTestBase {
                 return codeHashOf(c);
             }
         }
-        revert("settled code not issued");
+        revert SettledCodeNotIssued(payer, merchant, nonce, amount);
     }
 
     function codeHashOf(OfflineVault.OfflineCode memory c) internal view returns (bytes32) {
