@@ -1,11 +1,10 @@
 import { open, readFile, rename, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Contract, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
+import { passkeySignature } from "../account/erc1271.ts";
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
-import { STABLE_TOKEN_ABI, STABLE_TOKEN_EIP712_VERSION } from "../abi.ts";
+import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
-// One definition of the EIP-3009 type and of a passkey's ERC-1271 signature: escrow funds the same way.
-import { passkeySignature, RECEIVE_WITH_AUTHORIZATION_TYPES } from "../escrow/actions.ts";
 import { type OfflineCode, type OfflinePayment, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -55,8 +54,7 @@ export function signReserveAuthorization(p: {
   assert?: AssertOptions;
 }): ReserveAuthorization {
   const auth = { from: getAddress(p.account), to: getAddress(p.vault), value: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: hexlify(randomBytes(32)) };
-  const domain = { name: p.tokenName, version: STABLE_TOKEN_EIP712_VERSION, chainId: p.chainId, verifyingContract: getAddress(p.token) };
-  const digest = TypedDataEncoder.hash(domain, RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
+  const digest = TypedDataEncoder.hash(stableTokenDomain(p.chainId, p.token, p.tokenName), RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
   const signature = passkeySignature(p.device, p.chainId, p.account, digest, p.assert);
   return { token: getAddress(p.token), from: auth.from, amount: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: auth.nonce, signature };
 }
