@@ -74,29 +74,21 @@ export const PERMIT_TYPES = {
   ],
 };
 
-/** EIP-3009 TransferWithAuthorization, as published in the EIP. */
-export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-};
+/** The fields EIP-3009's TransferWithAuthorization and ReceiveWithAuthorization share, as published in the EIP. */
+const EIP3009_AUTHORIZATION_FIELDS = [
+  { name: "from", type: "address" },
+  { name: "to", type: "address" },
+  { name: "value", type: "uint256" },
+  { name: "validAfter", type: "uint256" },
+  { name: "validBefore", type: "uint256" },
+  { name: "nonce", type: "bytes32" },
+];
 
-/** EIP-3009 ReceiveWithAuthorization, as published in the EIP: only the payee (`to`) may submit it. */
-export const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-};
+/** EIP-3009 TransferWithAuthorization: anyone may submit it. */
+export const TRANSFER_WITH_AUTHORIZATION_TYPES = { TransferWithAuthorization: EIP3009_AUTHORIZATION_FIELDS };
+
+/** EIP-3009 ReceiveWithAuthorization: only the payee (`to`) may submit it. */
+export const RECEIVE_WITH_AUTHORIZATION_TYPES = { ReceiveWithAuthorization: EIP3009_AUTHORIZATION_FIELDS };
 
 /**
  * Oriole's signed payment with a merchant reference, relayable by anyone and
