@@ -36,6 +36,7 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "order-id": { type: "string" },
   "api-key": { type: "string" },
   status: { type: "string" },
+  complete: { type: "boolean" },
 };
 const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
 
@@ -115,6 +116,20 @@ const COMMANDS: readonly CommandSpec[] = [
     options: ["deployment"],
     args: [{ name: "amount" }, { name: "currency" }],
     run: async (ctx, a, p) => (await import("./commands/offline.ts")).offlineReserve(ctx, { amount: a[0] ?? "", currency: a[1] ?? "", deployment: stringOption(p, "deployment") }),
+  },
+  {
+    words: ["offline", "withdraw"],
+    help: "help.offline.withdraw",
+    options: ["complete", "deployment"],
+    args: [{ name: "amount" }, { name: "currency", optional: true }],
+    run: async (ctx, a, p) => {
+      const complete = flag(p, "complete");
+      // `withdraw <amount> <currency>` requests; `withdraw --complete <currency>` completes.
+      if (complete && a.length > 1) throw usageError("usage.extraArgument", { value: shortWord(a[1] ?? ""), command: "offline withdraw --complete" });
+      if (!complete && a.length < 2) throw usageError("usage.missingArgument", { name: "currency", command: "offline withdraw" });
+      const [amount, currency] = complete ? [undefined, a[0] ?? ""] : [a[0], a[1] ?? ""];
+      return (await import("./commands/offline.ts")).offlineWithdraw(ctx, { amount, currency, complete, deployment: stringOption(p, "deployment") });
+    },
   },
   {
     words: ["offline", "code"],

@@ -1,3 +1,5 @@
+import { getAddress, type TypedDataDomain } from "ethers";
+
 /**
  * Runtime ABIs for the parts of Oriole's contracts that the node and the
  * client call. Human-readable fragments keep them small and reviewable; the
@@ -56,6 +58,11 @@ export const PAYMENT_TOPIC = "0xb416a5b1c40162d89ed9c7e840b6dc1a1615313bf98eef37
 /** The EIP-712 domain version of every StableToken (the name is the token's name). */
 export const STABLE_TOKEN_EIP712_VERSION = "1";
 
+/** The EIP-712 domain of the StableToken at `token` named `name` (its ERC-5267 `eip712Domain()` name) on `chainId`. */
+export function stableTokenDomain(chainId: bigint | number, token: string, name: string): TypedDataDomain {
+  return { name, version: STABLE_TOKEN_EIP712_VERSION, chainId: BigInt(chainId), verifyingContract: getAddress(token) };
+}
+
 /** EIP-2612 Permit, as published in the EIP. */
 export const PERMIT_TYPES = {
   Permit: [
@@ -67,17 +74,21 @@ export const PERMIT_TYPES = {
   ],
 };
 
-/** EIP-3009 TransferWithAuthorization, as published in the EIP. */
-export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-};
+/** The fields EIP-3009's TransferWithAuthorization and ReceiveWithAuthorization share, as published in the EIP. */
+const EIP3009_AUTHORIZATION_FIELDS = [
+  { name: "from", type: "address" },
+  { name: "to", type: "address" },
+  { name: "value", type: "uint256" },
+  { name: "validAfter", type: "uint256" },
+  { name: "validBefore", type: "uint256" },
+  { name: "nonce", type: "bytes32" },
+];
+
+/** EIP-3009 TransferWithAuthorization: anyone may submit it. */
+export const TRANSFER_WITH_AUTHORIZATION_TYPES = { TransferWithAuthorization: EIP3009_AUTHORIZATION_FIELDS };
+
+/** EIP-3009 ReceiveWithAuthorization: only the payee (`to`) may submit it. */
+export const RECEIVE_WITH_AUTHORIZATION_TYPES = { ReceiveWithAuthorization: EIP3009_AUTHORIZATION_FIELDS };
 
 /**
  * Oriole's signed payment with a merchant reference, relayable by anyone and

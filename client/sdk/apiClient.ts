@@ -32,6 +32,9 @@ const networkSchema = z.object({
     tokens: perCurrency(address),
     /** Passkey accounts, as in the deployment file (absent from a node older than issue 4). */
     accounts: z.object({ implementation: address, factory: address, relay: address }).optional(),
+    /** OrioleEscrow and OfflineVault (absent from a node older than issue 6). */
+    escrow: address.optional(),
+    offlineVault: address.optional(),
   }),
   /** The node's relayer and its fee per currency; null when the node runs none. */
   relayer: z

@@ -101,7 +101,7 @@ export const MESSAGES_EN = {
     "  pay <to> <amount> <currency>   send a payment\n" +
     "  history [address]       show payments, newest first\n" +
     "  merchant create         create a merchant on the node (admin)\n" +
-    "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
+    "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
     "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
@@ -132,10 +132,12 @@ export const MESSAGES_EN = {
     "  --cursor C   continue from a previous page",
   "help.merchant": "Usage: oriole merchant create --name N --payout ADDRESS [options]\n\n  create    create a merchant and print its API key once (admin)",
   "help.offline":
-    "Usage: oriole offline <reserve|code|sync|accept|list|settle> [arguments] [options]\n\n" +
+    "Usage: oriole offline <reserve|code|withdraw|sync|accept|list|settle> [arguments] [options]\n\n" +
     "Payer:\n" +
     "  reserve <amount> <currency>            set aside an offline allowance in the vault (online)\n" +
     "  code <merchant> <amount> <currency>    sign a payment code, with no network\n" +
+    "  withdraw <amount> <currency>           ask for part of the allowance back (online, 7 days' notice)\n" +
+    "  withdraw --complete <currency>         take it back once the notice has passed (online)\n" +
     "Merchant:\n" +
     "  sync                                   read the payers' allowances from the chain (online)\n" +
     "  accept <code>                          check a payer's code with no network and keep it\n" +
@@ -151,6 +153,13 @@ export const MESSAGES_EN = {
     "Usage: oriole offline code <merchant> <amount> <currency> [--valid-for SECONDS] [options]\n\n" +
     "Signs a payment code for <merchant>, with no network, and prints it (oriole-offline:…) for the\n" +
     "merchant to scan. Valid for 900 s unless --valid-for says otherwise (at most a day).",
+  "help.offline.withdraw":
+    "Usage: oriole offline withdraw <amount> <currency> [--deployment FILE] [options]\n" +
+    "       oriole offline withdraw --complete <currency> [--deployment FILE] [options]\n\n" +
+    "Asks the OfflineVault for <amount> of your <currency> allowance back. Merchants may still accept\n" +
+    "codes on the allowance they last synced, so the tokens come back only after the vault's withdrawal\n" +
+    "delay (7 days): then run it again with --complete. A new request replaces a pending one and restarts\n" +
+    "the delay. Nothing comes back while bounced codes are owed. EOA wallets.",
   "help.offline.sync":
     "Usage: oriole offline sync [--deployment FILE] [options]\n\n" +
     "Reads every payer's offline allowance, default and device keys from the chain, for offline checks.\n" +
@@ -166,6 +175,8 @@ export const MESSAGES_EN = {
     "wallet) and shows each code's outcome.",
   "offline.reserved": "Reserved {amount} {currency} for offline payments in {vault}\nTransaction: {txHash}",
   "offline.reserveSigned": "Signed a reservation of {amount} {currency} in {vault}; submit it with reserveWithAuthorization:\n{authorization}",
+  "offline.withdrawalRequested": "Asked to withdraw {amount} {currency} from the offline allowance; complete it from {unlockAt} with oriole offline withdraw --complete {currency}\nTransaction: {txHash}",
+  "offline.withdrawn": "Withdrew {amount} {currency} from the offline allowance\nTransaction: {txHash}",
   "offline.code": "Payment code for {amount} {currency} to {merchant} (show it as a QR code):\n{code}",
   "offline.synced": "Synced {payers} offline allowances at block {block} ({defaulted} in default)",
   "offline.accepted": "Accepted {amount} {currency} from {payer}",
@@ -180,6 +191,10 @@ export const MESSAGES_EN = {
   "error.offline_nonce_seen": "a code with this nonce from this payer was already accepted",
   "error.offline_duplicate": "this code was already collected",
   "error.offline_stale_sync": "the last sync is too old: run `oriole offline sync` first",
+  "error.withdrawal_exceeds_reserve": "only {reserved} base units are reserved",
+  "error.no_withdrawal": "no withdrawal was requested: run oriole offline withdraw <amount> <currency> first",
+  "error.withdrawal_locked": "the withdrawal can be completed from {unlockAt}",
+  "error.offline_payer_in_default": "the allowance owes {debt} base units for bounced codes: reserve again to repay them first",
   "help.merchant.create":
     "Usage: oriole merchant create --name N --payout ADDRESS [--admin-token-file FILE] [options]\n\n" +
     "Creates a merchant on the node and prints its API key. The key is shown\n" +
@@ -332,7 +347,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  pay <收款地址> <金额> <币种>   付款\n" +
     "  history [地址]          显示付款记录（最新的在前）\n" +
     "  merchant create         在节点上创建商户（管理员）\n" +
-    "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
+    "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
     "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
@@ -363,10 +378,12 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  --cursor C      从上一页继续",
   "help.merchant": "用法：oriole merchant create --name N --payout 地址 [选项]\n\n  create    创建商户并显示一次其 API 密钥（管理员）",
   "help.offline":
-    "用法：oriole offline <reserve|code|sync|accept|list|settle> [参数] [选项]\n\n" +
+    "用法：oriole offline <reserve|code|withdraw|sync|accept|list|settle> [参数] [选项]\n\n" +
     "付款方：\n" +
     "  reserve <金额> <币种>                  在保管合约中预留离线额度（需联网）\n" +
     "  code <商户> <金额> <币种>              无需网络，签署付款码\n" +
+    "  withdraw <金额> <币种>                 申请取回部分离线额度（需联网，提前 7 天）\n" +
+    "  withdraw --complete <币种>             等待期满后取回（需联网）\n" +
     "商户：\n" +
     "  sync                                   从链上读取付款方的离线额度（需联网）\n" +
     "  accept <付款码>                        无需网络，校验并保存付款码\n" +
@@ -381,6 +398,12 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "用法：oriole offline code <商户> <金额> <币种> [--valid-for 秒] [选项]\n\n" +
     "无需网络，为 <商户> 签署付款码并打印（oriole-offline:…），供商户扫描。\n" +
     "默认有效 900 秒，可用 --valid-for 指定（最长一天）。",
+  "help.offline.withdraw":
+    "用法：oriole offline withdraw <金额> <币种> [--deployment 文件] [选项]\n" +
+    "      oriole offline withdraw --complete <币种> [--deployment 文件] [选项]\n\n" +
+    "向 OfflineVault 申请取回 <金额> 的 <币种> 离线额度。商户仍可能按上次同步的额度接受付款码，\n" +
+    "因此需等待保管合约的取回延迟（7 天）后，再加 --complete 运行一次才能取回。新的申请会替换待处理的\n" +
+    "申请并重新计时。欠有被拒付付款码的款项时无法取回。仅限 EOA 钱包。",
   "help.offline.sync":
     "用法：oriole offline sync [--deployment 文件] [选项]\n\n" +
     "从链上读取每个付款方的离线额度、欠款状态和设备密钥，供离线校验。\n" +
@@ -394,6 +417,8 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "以每批 100 个结算所有已收取的付款码（每批一笔交易，由商户钱包签名），并显示每个付款码的结果。",
   "offline.reserved": "已在 {vault} 预留 {amount} {currency} 用于离线支付\n交易：{txHash}",
   "offline.reserveSigned": "已签署在 {vault} 预留 {amount} {currency} 的授权；请用 reserveWithAuthorization 提交：\n{authorization}",
+  "offline.withdrawalRequested": "已申请从离线额度取回 {amount} {currency}；自 {unlockAt} 起可用 oriole offline withdraw --complete {currency} 完成\n交易：{txHash}",
+  "offline.withdrawn": "已从离线额度取回 {amount} {currency}\n交易：{txHash}",
   "offline.code": "向 {merchant} 支付 {amount} {currency} 的付款码（以二维码出示）：\n{code}",
   "offline.synced": "已在区块 {block} 同步 {payers} 个离线额度（{defaulted} 个欠款）",
   "offline.accepted": "已接受来自 {payer} 的 {amount} {currency}",
@@ -408,6 +433,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "error.offline_nonce_seen": "已接受过该付款方相同序号的付款码",
   "error.offline_duplicate": "该付款码已收取",
   "error.offline_stale_sync": "上次同步太久：请先运行 `oriole offline sync`",
+  "error.withdrawal_exceeds_reserve": "仅预留了 {reserved} 个基本单位",
+  "error.no_withdrawal": "尚未申请取回：请先运行 oriole offline withdraw <金额> <币种>",
+  "error.withdrawal_locked": "自 {unlockAt} 起才能完成取回",
+  "error.offline_payer_in_default": "离线额度因被拒付的付款码欠款 {debt} 个基本单位：请先再次预留以偿还",
   "help.merchant.create":
     "用法：oriole merchant create --name N --payout 地址 [--admin-token-file 文件] [选项]\n\n" +
     "在节点上创建商户并显示其 API 密钥。密钥只显示这一次\n" +

@@ -153,6 +153,8 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       chainId: client.chainId,
       tokens,
       accounts,
+      escrowAddress: getAddress(deployment.contracts.escrow),
+      offlineVaultAddress: getAddress(deployment.contracts.offlineVault),
       relayer,
       baseBlock: identity.deployedAt.blockNumber - 1,
       store,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { getAddress } from "ethers";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiClient } from "../../client/sdk/apiClient.ts";
@@ -47,6 +48,14 @@ describe("API client", function () {
     expect(lastPath).to.equal("/v1/network");
     expect(n.chainId).to.equal(31337);
     expect(n.contracts.tokens.HKD).to.equal(TOKENS.HKD);
+    expect(n.contracts.escrow).to.equal(undefined); // an older node
+    const escrow = "0x" + "e5".repeat(20);
+    const vault = "0x" + "0f".repeat(20);
+    reply = { status: 200, body: JSON.stringify({ chainId: 31337, blockNumber: 12, indexedBlock: 11, contracts: { tokens: TOKENS, escrow, offlineVault: vault } }) };
+    const m = await createApiClient({ url }).getNetwork();
+    expect([m.contracts.escrow, m.contracts.offlineVault]).to.deep.equal([getAddress(escrow), getAddress(vault)]);
+    reply = { status: 200, body: JSON.stringify({ chainId: 31337, blockNumber: 12, indexedBlock: 11, contracts: { tokens: TOKENS, offlineVault: "0x1234" } }) };
+    expect(await codeOf(createApiClient({ url }).getNetwork())).to.equal("invalid_response");
   });
 
   it("turns base-unit strings into bigint", async function () {

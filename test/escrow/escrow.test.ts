@@ -20,12 +20,12 @@ import {
   fundingAuthorization,
   fundingNonce,
   hashEscrowAction,
-  passkeySignature,
   splitAmount,
   type EscrowTerms,
   type SignedEscrowAction,
 } from "../../client/sdk/escrow/actions.ts";
 import { isEscrowNonceUsed, readEscrow, readTokenDomainName } from "../../client/sdk/escrow/state.ts";
+import { passkeySignature } from "../../client/sdk/account/erc1271.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import { isOrioleError } from "../../client/sdk/errors.ts";

@@ -65,7 +65,8 @@ describe("node: REST API (in-process, hardhat node)", function () {
 
   it("serves network, balances and payments in their documented shapes", async function () {
     const net = await get("/v1/network");
-    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts }, relayer: null });
+    const { tokens, accounts, escrow, offlineVault } = devnet.deployment.contracts;
+    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens, accounts, escrow, offlineVault }, relayer: null });
 
     const bal = await get(`/v1/accounts/${ACCOUNTS[1].toLowerCase()}/balances`);
     expect(bal.body).to.deep.equal({ address: ACCOUNTS[1], indexedBlock: head, balances: { USD: "510", CNY: "0", EUR: "0", HKD: "0" } });
@@ -81,6 +82,21 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const unused = "0x000000000000000000000000000000000000dEaD";
     expect((await get(`/v1/accounts/${unused}/balances`)).body).to.deep.equal({ address: unused, indexedBlock: head, balances: { USD: "0", CNY: "0", EUR: "0", HKD: "0" } });
     expect((await get(`/v1/accounts/${unused}/payments`)).body).to.deep.equal({ items: [], nextCursor: null });
+  });
+
+  it("/v1/network names the escrow and the offline vault as deployed on the chain, as OpenAPI documents", async function () {
+    const contracts = ((await get("/v1/network")).body as { contracts: Record<string, unknown> }).contracts;
+    const { ethers } = devnet.connection;
+    for (const key of ["escrow", "offlineVault"]) {
+      expect(contracts[key], key).to.be.a("string").and.equal(ethers.getAddress(contracts[key] as string)); // checksummed
+    }
+    // Read back from the chain: the addresses hold the contracts their EIP-712 domains name.
+    expect((await (await ethers.getContractAt("OrioleEscrow", contracts.escrow as string)).eip712Domain()).name).to.equal("Oriole Escrow");
+    expect((await (await ethers.getContractAt("OfflineVault", contracts.offlineVault as string)).eip712Domain()).name).to.equal("Oriole OfflineVault");
+    const doc = (await get("/openapi.json")).body as { components: { schemas: { Network: { properties: { contracts: { required: string[]; properties: Record<string, unknown> } } } } } };
+    const documented = doc.components.schemas.Network.properties.contracts;
+    expect(documented.required).to.have.members(Object.keys(contracts));
+    expect(Object.keys(documented.properties)).to.have.members(Object.keys(contracts));
   });
 
   it("pages with limit bounds 1 and 100 and the default of 20", async function () {

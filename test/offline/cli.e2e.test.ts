@@ -2,16 +2,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, Wallet } from "ethers";
+import { Contract, type ContractRunner, Wallet } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { paymentProvider } from "../../client/sdk/payments.ts";
+import { OFFLINE_VAULT_ABI } from "../../client/sdk/offline/vault.ts";
+import { paymentProvider, tokenBalance } from "../../client/sdk/payments.ts";
 import { errorCodeOf, jsonOf, runInProcess, type CliRun } from "../client/cliHarness.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 
 // Hardhat account #1, funded by the devnet.
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+// Hardhat account #2, funded by the devnet: withdraws.
+const SAVER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const SAVER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const PIN = "offline-pin-123";
 const NO_RPC = "http://127.0.0.1:9";
 
@@ -22,7 +26,7 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
   const merchant = Wallet.createRandom();
 
   before(async function () {
-    devnet = await startDevnet({ fund: [PAYER] });
+    devnet = await startDevnet({ fund: [PAYER, SAVER] });
     dir = await mkdtemp(path.join(os.tmpdir(), "oriole-offline-cli-"));
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [merchant.address, "0x56BC75E2D63100000"]);
   });
@@ -32,7 +36,7 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
     await rm(dir, { recursive: true, force: true });
   });
 
-  const as = (who: "payer" | "merchant", argv: readonly string[], rpc = devnet.chain.rpcUrl): Promise<CliRun> =>
+  const as = (who: "payer" | "merchant" | "saver" | "passkey", argv: readonly string[], rpc = devnet.chain.rpcUrl): Promise<CliRun> =>
     runInProcess([...argv, "--json"], {
       env: { ORIOLE_KEYSTORE: path.join(dir, who, "keystore.json"), ORIOLE_PIN: PIN, ORIOLE_SCRYPT_N: "1024", ORIOLE_RPC_URL: rpc, ORIOLE_API_URL: "http://127.0.0.1:9" },
     });
@@ -89,9 +93,68 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
     }
   });
 
+  it("withdraws an EOA's allowance: a request, then completion only after the vault's delay", async function () {
+    const env = { ORIOLE_KEYSTORE: path.join(dir, "saver", "keystore.json"), ORIOLE_PIN: PIN, ORIOLE_SCRYPT_N: "1024", ORIOLE_PRIVATE_KEY: SAVER_KEY };
+    expect((await runInProcess(["wallet", "import", "--json"], { env })).code).to.equal(0);
+    const deployment = ["--deployment", devnet.deploymentFile];
+    const { offlineVault: vault, tokens } = devnet.deployment.contracts;
+    const provider = paymentProvider(devnet.chain.rpcUrl, devnet.deployment.chainId);
+    const reserveOf = async (runner: ContractRunner) => (await new Contract(vault, OFFLINE_VAULT_ABI, runner).getFunction("reserveOf")(SAVER, tokens.USD)) as bigint[];
+    const chainNow = async () => BigInt((await provider.getBlock("latest"))?.timestamp ?? 0);
+    try {
+      expect((await as("saver", ["offline", "reserve", "20", "USD", ...deployment])).code).to.equal(0);
+      const start = await tokenBalance(provider, tokens.USD, SAVER);
+
+      // refusals before anything is requested, and usage errors
+      expect(errorCodeOf(await as("saver", ["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("no_withdrawal");
+      const tooMuch = await as("saver", ["offline", "withdraw", "20.000001", "USD", ...deployment]);
+      expect(errorCodeOf(tooMuch)).to.equal("withdrawal_exceeds_reserve");
+      expect(jsonOf(tooMuch)).to.deep.include({ error: { code: "withdrawal_exceeds_reserve", message: "only 20000000 base units are reserved" } });
+      expect(errorCodeOf(await as("saver", ["offline", "withdraw", "0", "USD", ...deployment]))).to.equal("invalid_amount");
+      expect(errorCodeOf(await as("saver", ["offline", "withdraw", "5", "XYZ", ...deployment]))).to.equal("unknown_currency");
+      for (const argv of [["offline", "withdraw", "5"], ["offline", "withdraw", "--complete", "5", "USD"]]) {
+        const r = await as("saver", argv);
+        expect(r.code, argv.join(" ")).to.equal(2);
+        expect(errorCodeOf(r)).to.equal("usage");
+      }
+      expect(await reserveOf(provider)).to.deep.equal([20_000_000n, 0n, 0n, 0n]);
+
+      // a request: the allowance stays reserved (merchants may hold codes on it) until the delay has passed
+      const asked = await as("saver", ["offline", "withdraw", "8", "USD", ...deployment]);
+      expect(asked.code, asked.stdout).to.equal(0);
+      const requestedAt = await chainNow();
+      const unlockAt = requestedAt + 604_800n;
+      expect(jsonOf(asked)).to.include({ currency: "USD", amount: "8", reserved: "20", unlockAt: new Date(Number(unlockAt) * 1000).toISOString() });
+      expect(await reserveOf(provider)).to.deep.equal([20_000_000n, 0n, 8_000_000n, unlockAt]);
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_increaseTime", [604_800 - 60]);
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_mine", []);
+      const locked = await as("saver", ["offline", "withdraw", "--complete", "USD", ...deployment]);
+      expect(errorCodeOf(locked)).to.equal("withdrawal_locked");
+      expect(await tokenBalance(provider, tokens.USD, SAVER)).to.equal(start);
+
+      // after the delay: the requested amount comes back, the rest stays reserved
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_increaseTime", [60]);
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_mine", []);
+      const done = await runInProcess(["offline", "withdraw", "--complete", "USD", ...deployment, "--lang", "zh"], { env: { ...env, ORIOLE_RPC_URL: devnet.chain.rpcUrl } });
+      expect(done.code, done.stderr).to.equal(0);
+      expect(done.stdout).to.include("已从离线额度取回 8 USD");
+      expect(await tokenBalance(provider, tokens.USD, SAVER)).to.equal(start + 8_000_000n);
+      expect(await reserveOf(provider)).to.deep.equal([12_000_000n, 0n, 0n, 0n]);
+      expect(errorCodeOf(await as("saver", ["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("no_withdrawal");
+
+      // a passkey wallet cannot send the transactions itself
+      expect((await runInProcess(["wallet", "create", "--passkey", "--json"], { env: { ...env, ORIOLE_KEYSTORE: path.join(dir, "passkey", "keystore.json"), ORIOLE_PRIVATE_KEY: undefined } })).code).to.equal(0);
+      expect(errorCodeOf(await as("passkey", ["offline", "withdraw", "1", "USD", ...deployment]))).to.equal("unsupported_key_type");
+    } finally {
+      provider.destroy();
+    }
+  });
+
   it("explains itself in English and Chinese", async function () {
     const en = await runInProcess(["offline", "--help"]);
-    expect(en.stdout).to.include("oriole offline <reserve|code|sync|accept|list|settle>");
+    expect(en.stdout).to.include("oriole offline <reserve|code|withdraw|sync|accept|list|settle>");
+    expect((await runInProcess(["offline", "withdraw", "--help"])).stdout).to.include("oriole offline withdraw --complete <currency>");
+    expect((await runInProcess(["offline", "withdraw", "--help", "--lang", "zh"])).stdout).to.include("申请取回");
     const zh = await runInProcess(["offline", "code", "--help", "--lang", "zh"]);
     expect(zh.stdout).to.include("签署付款码");
   });

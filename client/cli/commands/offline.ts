@@ -12,7 +12,15 @@ import { fetchChainId } from "../../sdk/jsonRpc.ts";
 import { readKeystore, unlockKeystore, type Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
 import { encodeOfflineCode, hashOfflineCode } from "../../sdk/offline/code.ts";
 import { type CollectedCode, OfflineCollector } from "../../sdk/offline/collector.ts";
-import { createOfflineCodeWithEoa, createOfflineCodeWithPasskey, reserveFromEoa, signReserveAuthorization, takeOfflineNonce } from "../../sdk/offline/payer.ts";
+import {
+  completeWithdrawal,
+  createOfflineCodeWithEoa,
+  createOfflineCodeWithPasskey,
+  requestWithdrawalFromEoa,
+  reserveFromEoa,
+  signReserveAuthorization,
+  takeOfflineNonce,
+} from "../../sdk/offline/payer.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readPin } from "../secrets.ts";
@@ -120,6 +128,38 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
     }
   } finally {
     key.fill(0);
+  }
+}
+
+/**
+ * `oriole offline withdraw <amount> <currency>` asks for part of the reserve back (replacing any pending request);
+ * `oriole offline withdraw --complete <currency>` takes it once the vault's delay has passed. EOA wallets.
+ */
+export async function offlineWithdraw(ctx: CliContext, args: { amount: string | undefined; currency: string; complete: boolean; deployment: string | undefined }): Promise<CommandResult> {
+  const amount = args.amount === undefined ? undefined : parseAmount(args.amount);
+  const currency = parseCurrencyArg(args.currency);
+  const keystore = eoaOnly(await readKeystore(ctx.keystorePath));
+  const s = await saveSettings(ctx, args.deployment);
+  const token = s.tokens[currency];
+  const key = await unlocked(ctx, keystore);
+  const provider = paymentProvider(ctx.rpcUrl, s.chainId);
+  try {
+    const signer = new Wallet(hexlify(key), provider);
+    key.fill(0);
+    if (args.complete) {
+      const { txHash, amount: paid } = await completeWithdrawal({ signer, vault: s.vault, payer: keystore.address, token });
+      return { json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(paid), txHash }, text: ctx.t("offline.withdrawn", { amount: formatAmount(paid), currency, txHash }) };
+    }
+    if (amount === undefined) throw new OrioleError("invalid_amount", "an amount to withdraw is needed");
+    const { txHash, reserve } = await requestWithdrawalFromEoa({ signer, vault: s.vault, token, amount });
+    const unlockAt = new Date(Number(reserve.unlockAt) * 1000).toISOString();
+    return {
+      json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(amount), reserved: formatAmount(reserve.balance), unlockAt, txHash },
+      text: ctx.t("offline.withdrawalRequested", { amount: formatAmount(amount), currency, unlockAt, txHash }),
+    };
+  } finally {
+    key.fill(0);
+    provider.destroy();
   }
 }
 

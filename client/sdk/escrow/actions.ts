@@ -1,7 +1,5 @@
 import { AbiCoder, type BytesLike, getAddress, hexlify, Interface, keccak256, TypedDataEncoder, type TypedDataDomain } from "ethers";
-import { STABLE_TOKEN_EIP712_VERSION } from "../abi.ts";
-import { replaySafeHash } from "../account/intent.ts";
-import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
+import { RECEIVE_WITH_AUTHORIZATION_TYPES, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
 import { ESCROW_ABI } from "./abi.ts";
 
@@ -61,18 +59,6 @@ export const ESCROW_ACTION_TYPES = {
     { name: "merchantAmount", type: "uint256" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
-  ],
-};
-
-/** EIP-3009 ReceiveWithAuthorization, as published in the EIP. */
-export const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
   ],
 };
 
@@ -153,7 +139,7 @@ export function hashEscrowAction(chainId: bigint | number, escrow: string, a: Si
  * The ERC-3009 ReceiveWithAuthorization that funds `terms` for `buyer` through
  * `fundWithAuthorization`, under the token's EIP-712 domain (name from its
  * `eip712Domain()`, version "1"). Sign `digest` (a passkey account: with
- * {@link passkeySignature}), or `domain`/`types`/`message` with an EOA's signTypedData.
+ * `passkeySignature` of account/erc1271.ts), or `domain`/`types`/`message` with an EOA's signTypedData.
  */
 export function fundingAuthorization(p: {
   chainId: bigint | number;
@@ -164,7 +150,7 @@ export function fundingAuthorization(p: {
   validAfter: bigint;
   validBefore: bigint;
 }) {
-  const domain: TypedDataDomain = { name: p.tokenName, version: STABLE_TOKEN_EIP712_VERSION, chainId: BigInt(p.chainId), verifyingContract: getAddress(p.terms.token) };
+  const domain = stableTokenDomain(p.chainId, p.terms.token, p.tokenName);
   const message = {
     from: getAddress(p.buyer),
     to: getAddress(p.escrow),
@@ -174,14 +160,6 @@ export function fundingAuthorization(p: {
     nonce: fundingNonce(p.buyer, p.terms),
   };
   return { domain, types: RECEIVE_WITH_AUTHORIZATION_TYPES, message, digest: TypedDataEncoder.hash(domain, RECEIVE_WITH_AUTHORIZATION_TYPES, message) };
-}
-
-/**
- * A passkey account's ERC-1271 signature of `digest`: its device asserts over
- * the account's `replaySafeHash(digest)`, which `isValidSignature` checks.
- */
-export function passkeySignature(device: SoftwareDevice, chainId: bigint | number, account: string, digest: BytesLike, opts?: AssertOptions): string {
-  return device.sign(replaySafeHash(chainId, account, digest), opts);
 }
 
 /** Calldata of `executeSigned(a, signature)`, for any relayer. */

@@ -1,5 +1,5 @@
 import { concat, getAddress, getBytes, hexlify, type Signer, toBeHex, TypedDataEncoder } from "ethers";
-import { replaySafeHash } from "../account/intent.ts";
+import { passkeySignature } from "../account/erc1271.ts";
 import type { SoftwareDevice, AssertOptions } from "../account/softwareDevice.ts";
 import { base64UrlDecode, base64UrlEncode } from "../account/webauthn.ts";
 import { OrioleError } from "../errors.ts";
@@ -66,8 +66,8 @@ export async function signOfflineCodeWithEoa(signer: Signer, chainId: bigint, va
 
 /** A passkey account's device signs the code: a WebAuthn assertion over `OrioleMessage(codeHash)` of the account (ERC-1271). */
 export function signOfflineCodeWithPasskey(device: SoftwareDevice, chainId: bigint, vault: string, payment: OfflinePayment, opts?: AssertOptions): OfflineCode {
-  const challenge = replaySafeHash(chainId, payment.payer, hashOfflineCode(chainId, vault, payment));
-  return { ...fields(payment), chainId, vault: getAddress(vault), signature: device.sign(challenge, opts) };
+  const signature = passkeySignature(device, chainId, payment.payer, hashOfflineCode(chainId, vault, payment), opts);
+  return { ...fields(payment), chainId, vault: getAddress(vault), signature };
 }
 
 /** The `settle` argument: the code as the contract's OfflineCode struct. */

@@ -1,11 +1,10 @@
 import { open, readFile, rename, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { Contract, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
+import { Contract, type ContractRunner, type ContractTransactionResponse, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
+import { passkeySignature } from "../account/erc1271.ts";
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
-import { STABLE_TOKEN_ABI, STABLE_TOKEN_EIP712_VERSION } from "../abi.ts";
+import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
-// One definition of the EIP-3009 type and of a passkey's ERC-1271 signature: escrow funds the same way.
-import { passkeySignature, RECEIVE_WITH_AUTHORIZATION_TYPES } from "../escrow/actions.ts";
 import { type OfflineCode, type OfflinePayment, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -55,8 +54,7 @@ export function signReserveAuthorization(p: {
   assert?: AssertOptions;
 }): ReserveAuthorization {
   const auth = { from: getAddress(p.account), to: getAddress(p.vault), value: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: hexlify(randomBytes(32)) };
-  const domain = { name: p.tokenName, version: STABLE_TOKEN_EIP712_VERSION, chainId: p.chainId, verifyingContract: getAddress(p.token) };
-  const digest = TypedDataEncoder.hash(domain, RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
+  const digest = TypedDataEncoder.hash(stableTokenDomain(p.chainId, p.token, p.tokenName), RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
   const signature = passkeySignature(p.device, p.chainId, p.account, digest, p.assert);
   return { token: getAddress(p.token), from: auth.from, amount: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: auth.nonce, signature };
 }
@@ -66,6 +64,69 @@ export function submitReserveAuthorization(p: { submitter: Signer; vault: string
   const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.submitter);
   const a = p.auth;
   return mined(vault.getFunction("reserveWithAuthorization")(a.token, a.from, a.amount, a.validAfter, a.validBefore, a.nonce, a.signature) as Promise<{ hash: string; wait(): Promise<unknown> }>);
+}
+
+/** A payer's reserve of one token in the vault, as the chain has it now. */
+export interface ReserveState {
+  balance: bigint;
+  /** Owed for bounced codes; while > 0 the payer is in default and cannot withdraw. */
+  debt: bigint;
+  pendingWithdrawal: bigint;
+  /** Chain time (s) from which the pending withdrawal can be completed; 0 = none pending. */
+  unlockAt: bigint;
+}
+
+/** Reads `vault.reserveOf(payer, token)`. */
+export async function readReserve(runner: ContractRunner, vault: string, payer: string, token: string): Promise<ReserveState> {
+  const r = (await new Contract(vault, OFFLINE_VAULT_ABI, runner).getFunction("reserveOf")(payer, token)) as readonly bigint[];
+  const [balance = 0n, debt = 0n, pendingWithdrawal = 0n, unlockAt = 0n] = r;
+  return { balance, debt, pendingWithdrawal, unlockAt };
+}
+
+async function chainNow(signer: Signer): Promise<bigint> {
+  const block = await signer.provider?.getBlock("latest");
+  if (!block) throw new OrioleError("rpc_error", "no latest block");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * An EOA asks to withdraw `amount` of its `token` reserve: it can be completed after the vault's
+ * WITHDRAWAL_DELAY (merchants who synced before still see the allowance until then). A new request
+ * replaces the pending one and restarts the delay; `amount` 0 cancels.
+ * @throws OrioleError `withdrawal_exceeds_reserve` when `amount` is more than is reserved.
+ */
+export async function requestWithdrawalFromEoa(p: { signer: Signer; vault: string; token: string; amount: bigint }): Promise<{ txHash: string; reserve: ReserveState }> {
+  const payer = await p.signer.getAddress();
+  const before = await readReserve(p.signer, p.vault, payer, p.token);
+  if (p.amount > before.balance) {
+    throw new OrioleError("withdrawal_exceeds_reserve", `only ${before.balance.toString()} is reserved`, { reserved: before.balance.toString(), amount: p.amount.toString() });
+  }
+  const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.signer);
+  const txHash = await mined(vault.getFunction("requestWithdrawal")(p.token, p.amount) as Promise<{ hash: string; wait(): Promise<unknown> }>);
+  return { txHash, reserve: await readReserve(p.signer, p.vault, payer, p.token) };
+}
+
+/**
+ * Completes `payer`'s unlocked withdrawal of `token` (anyone may send it; the tokens go to `payer` only).
+ * Checked first, so that a refusal has a stable code rather than a revert:
+ * @throws OrioleError `no_withdrawal`, `withdrawal_locked` (with `unlockAt`), `offline_payer_in_default` (with `debt`).
+ */
+export async function completeWithdrawal(p: { signer: Signer; vault: string; payer: string; token: string }): Promise<{ txHash: string; amount: bigint }> {
+  const r = await readReserve(p.signer, p.vault, p.payer, p.token);
+  if (r.unlockAt === 0n) throw new OrioleError("no_withdrawal", "no withdrawal was requested", { payer: p.payer, token: p.token });
+  const now = await chainNow(p.signer);
+  if (now < r.unlockAt) {
+    throw new OrioleError("withdrawal_locked", `the withdrawal unlocks at ${r.unlockAt.toString()} (chain time now ${now.toString()})`, { unlockAt: new Date(Number(r.unlockAt) * 1000).toISOString(), now: now.toString() });
+  }
+  if (r.debt > 0n) throw new OrioleError("offline_payer_in_default", `the reserve owes ${r.debt.toString()} for bounced codes`, { debt: r.debt.toString() });
+  const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.signer);
+  const tx = (await vault.getFunction("withdraw")(p.payer, p.token)) as ContractTransactionResponse;
+  const receipt = await tx.wait();
+  // What was paid is the event's amount: a settle mined in between may have drawn on the reserve.
+  const withdrawn = receipt?.logs.map((l) => vault.interface.parseLog(l)).find((e) => e?.name === "Withdrawn");
+  const amount: unknown = withdrawn?.args[2];
+  if (typeof amount !== "bigint") throw new OrioleError("tx_failed", `transaction ${tx.hash} emitted no Withdrawn event`, { txHash: tx.hash });
+  return { txHash: tx.hash, amount };
 }
 
 /**

@@ -353,7 +353,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             indexedBlock: { type: "integer", description: "Last block whose effects are indexed" },
             contracts: {
               type: "object",
-              required: ["tokens", "accounts"],
+              required: ["tokens", "accounts", "escrow", "offlineVault"],
               properties: {
                 tokens: currencyMap(ref("Address")),
                 accounts: {
@@ -361,6 +361,8 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                   required: ["implementation", "factory", "relay"],
                   properties: { implementation: ref("Address"), factory: ref("Address"), relay: ref("Address") },
                 },
+                escrow: { ...ref("Address"), description: "OrioleEscrow: escrow of an order's payment, every currency" },
+                offlineVault: { ...ref("Address"), description: "OfflineVault: offline allowances and batch settlement of offline payment codes" },
               },
             },
             relayer: {

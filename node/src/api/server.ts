@@ -43,6 +43,10 @@ export interface ApiContext {
   tokens: Record<Currency, string>;
   /** Passkey account contracts (implementation, factory, relay). */
   accounts: AccountContracts;
+  /** OrioleEscrow's address (from the deployment). */
+  escrowAddress: string;
+  /** OfflineVault's address (from the deployment). */
+  offlineVaultAddress: string;
   /** The relayer; null when the node runs without a relayer key. */
   relayer: Relayer | null;
   /** Block before the deployment: what `indexedBlock` is before the first commit. */
@@ -289,7 +293,7 @@ export function createApi(ctx: ApiContext): express.Express {
       chainId: ctx.chainId,
       blockNumber: s.headBlock ?? s.indexedBlock,
       indexedBlock: s.indexedBlock,
-      contracts: { tokens: ctx.tokens, accounts: ctx.accounts },
+      contracts: { tokens: ctx.tokens, accounts: ctx.accounts, escrow: ctx.escrowAddress, offlineVault: ctx.offlineVaultAddress },
       relayer: ctx.relayer ? ctx.relayer.info : null,
     });
   });
