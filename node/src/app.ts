@@ -20,6 +20,7 @@ import { MerchantStore } from "./merchants/merchantStore.ts";
 import { Relayer } from "./relayer/relayer.ts";
 import { SseHub } from "./notify/sse.ts";
 import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
+import { RefundService, type InvoiceLookup } from "./refunds/refunds.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -44,6 +45,8 @@ export interface StartOptions {
   onFatal?: (error: OrioleError) => void;
   /** Webhook retry policy and per-attempt timeout (tests shorten them). */
   webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
+  /** Links refunds to invoices (the invoices' InvoiceStore); without it refunds show invoiceId null. */
+  invoices?: InvoiceLookup;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -133,6 +136,13 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     } else {
       log.info("relayer off: no relayer key (ORIOLE_RELAYER_KEY or --relayer-key-file)");
     }
+    const refunds = new RefundService({
+      store,
+      chainId: client.chainId,
+      tokens,
+      blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
+      invoices: opts.invoices,
+    });
     const app = createApi({
       chainId: client.chainId,
       tokens,
@@ -146,6 +156,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       web: webApps,
       merchants,
       notify: { hub, webhooks },
+      refunds,
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,

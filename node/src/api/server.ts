@@ -33,6 +33,8 @@ import { endpoint as mountEndpoint, onlyQuery, type Handler } from "./endpoint.t
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
+import type { RefundService } from "../refunds/refunds.ts";
+import { mountRefundRoutes } from "../refunds/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -61,11 +63,13 @@ export interface ApiContext {
   rateLimitPerIp: number;
   /** SSE streams and webhooks; absent = those endpoints are not served. */
   notify?: NotifyServices;
+  /** Refunds (merchant API, and the refund links in account histories); absent = not served. */
+  refunds?: RefundService;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
 const CORS_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
-const CORS_HEADERS = "authorization, content-type, x-request-id, last-event-id";
+const CORS_HEADERS = "authorization, content-type, x-request-id, last-event-id, idempotency-key";
 /** Paths that are never rate limited: probes and scrapers poll them. */
 const UNLIMITED = new Set(["/healthz", "/readyz", "/metrics"]);
 
@@ -328,7 +332,12 @@ export function createApi(ctx: ApiContext): express.Express {
     const address = parseAddress(req.params.address);
     const limit = parseLimit(req.query.limit);
     const before = parseCursor(req.query.cursor);
-    const page = await ctx.store.read((r) => r.payments(address.toLowerCase(), { limit, before }));
+    const { refunds } = ctx;
+    const page = await ctx.store.read(async (r) => {
+      const p = await r.payments(address.toLowerCase(), { limit, before });
+      // Refund links are joined here, at read time: the indexer never looks at refunds.
+      return refunds ? { items: await refunds.annotate(r, p.items), next: p.next } : p;
+    });
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
@@ -341,6 +350,8 @@ export function createApi(ctx: ApiContext): express.Express {
   });
 
   if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+
+  if (ctx.refunds) mountRefundRoutes(app, { refunds: ctx.refunds, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 
