@@ -35,6 +35,7 @@ import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
 import type { RefundService } from "../refunds/refunds.ts";
 import { mountRefundRoutes } from "../refunds/routes.ts";
+import { mountReportRoutes } from "../reports/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -351,7 +352,10 @@ export function createApi(ctx: ApiContext): express.Express {
 
   if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
-  if (ctx.refunds) mountRefundRoutes(app, { refunds: ctx.refunds, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+  if (ctx.refunds) {
+    mountRefundRoutes(app, { refunds: ctx.refunds, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+    mountReportRoutes(app, { store: ctx.store, refunds: ctx.refunds.refunds, merchants: ctx.merchants });
+  }
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 
