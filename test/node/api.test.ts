@@ -171,7 +171,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).to.equal("3.1.0");
     expect(doc.info.version).to.be.a("string");
-    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/v1/merchants", "/v1/merchants/me", "/v1/merchants/{id}", "/v1/accounts/{address}/events", "/v1/merchants/me/events", "/v1/merchants/me/webhook", "/v1/merchants/me/webhook/deliveries"]);
+    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/v1/merchants", "/v1/merchants/me", "/v1/merchants/{id}", "/v1/accounts/{address}/events", "/v1/merchants/me/events", "/v1/merchants/me/webhook", "/v1/merchants/me/webhook/deliveries", "/v1/refunds", "/v1/refunds/{id}", "/v1/merchants/me/reports/daily"]);
     for (const [p, item] of Object.entries(doc.paths)) {
       const ops = Object.values(item);
       expect(ops.length, p).to.be.greaterThan(0);

@@ -2,6 +2,7 @@ import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
 import { notifyPaths } from "../notify/openapi.ts";
+import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -248,6 +249,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         },
       },
       ...notifyPaths,
+      ...refundPaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
@@ -271,6 +273,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         merchantKey: { type: "http", scheme: "bearer", description: "A merchant's API key, ok_live_ and 32 hex digits, shown once when the merchant is created" },
       },
       schemas: {
+        ...refundSchemas,
         NewMerchant: {
           type: "object",
           additionalProperties: false,
@@ -453,6 +456,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
               type: "string",
               enum: ["transfer", "payment", "fee"],
               description: "transfer: a plain ERC-20 transfer, mint or burn; payment: the payer → payee transfer of a payment with a reference; fee: its payer → fee collector transfer",
+            },
+            refund: { ...ref("RefundLink"), description: "Present on a refund payment (the merchant's payout paying a refund back)" },
+            refunds: {
+              type: "array",
+              description: "Present on a payment that has refunds",
+              items: { type: "object", required: ["id", "amount", "status"], properties: { id: { type: "string" }, amount: ref("BaseUnits"), status: { type: "string", enum: ["open", "completed"] } } },
             },
           },
         },
