@@ -21,6 +21,8 @@ import { Relayer } from "./relayer/relayer.ts";
 import { SseHub } from "./notify/sse.ts";
 import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 import { RefundService, type InvoiceLookup } from "./refunds/refunds.ts";
+import { EscrowService, escrowRelayerKey } from "./escrow/escrowService.ts";
+import { paymentProvider } from "../../client/sdk/payments.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -143,6 +145,23 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
       invoices: opts.invoices,
     });
+    // Its own provider without ethers' 250 ms request cache: a relayed action must see the nonce and state it just changed.
+    const escrowProvider = paymentProvider(config.rpcUrl, client.chainId);
+    cleanup.push(() => {
+      escrowProvider.destroy();
+      return Promise.resolve();
+    });
+    const escrows = new EscrowService({
+      provider: escrowProvider,
+      chainId: client.chainId,
+      escrow: getAddress(deployment.contracts.escrow),
+      tokens,
+      fromBlock: deployment.deployedAt.blockNumber,
+      reorgDepth: config.reorgDepth,
+      maxBlockRange: config.maxBlockRange,
+      relayerKey: config.relayerKey === undefined ? undefined : escrowRelayerKey(config.relayerKey),
+      log,
+    });
     const app = createApi({
       chainId: client.chainId,
       tokens,
@@ -157,6 +176,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       merchants,
       notify: { hub, webhooks },
       refunds,
+      escrows,
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,

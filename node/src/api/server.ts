@@ -36,6 +36,8 @@ import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
 import type { RefundService } from "../refunds/refunds.ts";
 import { mountRefundRoutes } from "../refunds/routes.ts";
 import { mountReportRoutes } from "../reports/routes.ts";
+import type { EscrowService } from "../escrow/escrowService.ts";
+import { mountEscrowRoutes } from "../escrow/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -66,6 +68,8 @@ export interface ApiContext {
   notify?: NotifyServices;
   /** Refunds (merchant API, and the refund links in account histories); absent = not served. */
   refunds?: RefundService;
+  /** OrioleEscrow's state, account lists and signed-action relay; absent = not served. */
+  escrows?: EscrowService;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
@@ -280,8 +284,9 @@ export function createApi(ctx: ApiContext): express.Express {
       chainId: ctx.chainId,
       blockNumber: s.headBlock ?? s.indexedBlock,
       indexedBlock: s.indexedBlock,
-      contracts: { tokens: ctx.tokens, accounts: ctx.accounts },
+      contracts: { tokens: ctx.tokens, accounts: ctx.accounts, ...(ctx.escrows ? { escrow: ctx.escrows.escrowAddress } : {}) },
       relayer: ctx.relayer ? ctx.relayer.info : null,
+      ...(ctx.escrows ? { escrowRelayer: ctx.escrows.relayerAddress === null ? null : { address: ctx.escrows.relayerAddress } } : {}),
     });
   });
 
@@ -356,6 +361,7 @@ export function createApi(ctx: ApiContext): express.Express {
     mountRefundRoutes(app, { refunds: ctx.refunds, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
     mountReportRoutes(app, { store: ctx.store, refunds: ctx.refunds.refunds, merchants: ctx.merchants });
   }
+  if (ctx.escrows) mountEscrowRoutes(app, { escrows: ctx.escrows, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 
