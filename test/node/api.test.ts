@@ -65,7 +65,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
 
   it("serves network, balances and payments in their documented shapes", async function () {
     const net = await get("/v1/network");
-    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts }, relayer: null });
+    expect(net.body).to.deep.equal({ chainId: 31337, blockNumber: head, indexedBlock: head, contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts, escrow: devnet.deployment.contracts.escrow }, relayer: null, escrowRelayer: null });
 
     const bal = await get(`/v1/accounts/${ACCOUNTS[1].toLowerCase()}/balances`);
     expect(bal.body).to.deep.equal({ address: ACCOUNTS[1], indexedBlock: head, balances: { USD: "510", CNY: "0", EUR: "0", HKD: "0" } });
@@ -171,7 +171,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).to.equal("3.1.0");
     expect(doc.info.version).to.be.a("string");
-    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/v1/merchants", "/v1/merchants/me", "/v1/merchants/{id}", "/v1/accounts/{address}/events", "/v1/merchants/me/events", "/v1/merchants/me/webhook", "/v1/merchants/me/webhook/deliveries", "/v1/refunds", "/v1/refunds/{id}", "/v1/merchants/me/reports/daily"]);
+    expect(Object.keys(doc.paths)).to.have.members(["/v1/network", "/v1/accounts/{address}/balances", "/v1/accounts/{address}/payments", "/v1/payments", "/v1/intents", "/v1/intents/{id}", "/v1/accounts/{address}/next-nonce", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/v1/merchants", "/v1/merchants/me", "/v1/merchants/{id}", "/v1/accounts/{address}/events", "/v1/merchants/me/events", "/v1/merchants/me/webhook", "/v1/merchants/me/webhook/deliveries", "/v1/refunds", "/v1/refunds/{id}", "/v1/merchants/me/reports/daily", "/v1/escrows/actions", "/v1/escrows/{id}", "/v1/accounts/{address}/escrows"]);
     for (const [p, item] of Object.entries(doc.paths)) {
       const ops = Object.values(item);
       expect(ops.length, p).to.be.greaterThan(0);

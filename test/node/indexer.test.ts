@@ -78,8 +78,9 @@ for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing 
       chainId: 31337,
       blockNumber: head,
       indexedBlock: head,
-      contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts },
+      contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts, escrow: devnet.deployment.contracts.escrow },
       relayer: null, // started without a relayer key
+      escrowRelayer: null,
     });
   });
 

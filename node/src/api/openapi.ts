@@ -3,6 +3,7 @@ import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
 import { notifyPaths } from "../notify/openapi.ts";
 import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
+import { escrowPaths, escrowSchemas } from "../escrow/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -250,6 +251,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       },
       ...notifyPaths,
       ...refundPaths,
+      ...escrowPaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
@@ -274,6 +276,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       },
       schemas: {
         ...refundSchemas,
+        ...escrowSchemas,
         NewMerchant: {
           type: "object",
           additionalProperties: false,
@@ -360,7 +363,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                   required: ["implementation", "factory", "relay"],
                   properties: { implementation: ref("Address"), factory: ref("Address"), relay: ref("Address") },
                 },
+                escrow: { ...ref("Address"), description: "OrioleEscrow" },
               },
+            },
+            escrowRelayer: {
+              oneOf: [{ type: "object", required: ["address"], properties: { address: ref("Address") } }, { type: "null" }],
+              description: "The EOA that sends relayed escrow actions (derived from the relayer key; the operator funds its gas); null without a relayer key",
             },
             relayer: {
               oneOf: [
