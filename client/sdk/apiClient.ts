@@ -32,6 +32,8 @@ const networkSchema = z.object({
     tokens: perCurrency(address),
     /** Passkey accounts, as in the deployment file (absent from a node older than issue 4). */
     accounts: z.object({ implementation: address, factory: address, relay: address }).optional(),
+    /** OrioleEscrow (absent from a node older than issue 6). */
+    escrow: address.optional(),
   }),
   /** The node's relayer and its fee per currency; null when the node runs none. */
   relayer: z
@@ -112,6 +114,8 @@ export interface RequestOptions {
   bearer?: string;
   /** Default 10 s. */
   timeoutMs?: number;
+  /** More request headers (e.g. Idempotency-Key). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** `http://host:port/` → `http://host:port`. */
@@ -127,7 +131,7 @@ export function nodeBaseUrl(url: string): string {
  */
 export async function requestJson<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions = {}): Promise<T> {
   const base = nodeBaseUrl(baseUrl);
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { ...opts.headers, accept: "application/json" };
   const init: RequestInit = { method: opts.method ?? "GET", headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };
   if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);

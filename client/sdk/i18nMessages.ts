@@ -64,6 +64,43 @@ export const MESSAGES_EN = {
   "wallet.imported": "Wallet imported: {address}\nKeystore: {file}",
   "balance.header": "Balances of {address} (indexed to block {block}):",
   "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
+  // Refunds, settlement reports and escrow (issue 6).
+  "error.merchant_key_missing": "no merchant API key: set ORIOLE_MERCHANT_KEY or pass --merchant-key-file",
+  "error.invalid_payment": "\"{payment}\" is not a payment: use <txHash>:<logIndex> (see oriole history)",
+  "error.refund_exceeds_payment": "that is more than the payment has left to refund; nothing was created",
+  "error.escrow_not_found": "no escrow {id}",
+  "refund.shown": "Refund {id}: {amount} {currency} to {to}, {status} (paid {paid})\nOf payment {payment}\nRequest for the payout's wallet: {uri}",
+  "report.header": "Settlement of {date} (UTC), payout {payout}:",
+  "report.line": "  {currency}: gross {gross}, fees {fees}, refunds {refunds}, net {net} ({payments} payments, {refundPayments} refunds)",
+  "report.empty": "  no settlement activity",
+  "escrow.shown": "Escrow {id}: {status}, holds {amount} {currency}\nBuyer {buyer}, merchant {merchant}",
+  "escrow.sent": "Escrow {id}: {action} done, now {status}\nTransaction: {txHash}",
+  "help.refund":
+    "Usage: oriole refund create --payment TX:LOG --amount A [--reason R] [--pay] [options]\n" +
+    "       oriole refund show <id> [options]\n\n" +
+    "Refunds (part of) a payment the merchant received; never more than was paid.\n" +
+    "The merchant API key comes from ORIOLE_MERCHANT_KEY or --merchant-key-file FILE.\n\n" +
+    "  --payment TX:LOG        the payment (transaction hash and log index, from oriole history)\n" +
+    "  --amount A              the amount to refund, e.g. 2.5\n" +
+    "  --reason R              a note kept with the refund\n" +
+    "  --pay                   pay it at once from this wallet (the merchant's payout)\n" +
+    "  --idempotency-key K     retry safely: the same key never refunds twice",
+  "help.report":
+    "Usage: oriole report daily --date YYYY-MM-DD [--currency C] [--csv] [options]\n\n" +
+    "The merchant's settlement of one UTC day: gross, fees, refunds and net per currency.\n" +
+    "The merchant API key comes from ORIOLE_MERCHANT_KEY or --merchant-key-file FILE.\n\n" +
+    "  --csv   print the CSV (line items and totals, base units)",
+  "help.escrow":
+    "Usage: oriole escrow fund --merchant ADDRESS --amount A --currency C --order ORDER\n" +
+    "                          [--release-timeout S] [--dispute-window S] [options]\n" +
+    "       oriole escrow ship|release|dispute <id> [options]\n" +
+    "       oriole escrow refund <id> --amount A [options]\n" +
+    "       oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [options]\n" +
+    "       oriole escrow show <id> [options]\n\n" +
+    "Escrow for goods delivered later, from an EOA wallet. fund approves and pays\n" +
+    "into escrow (release timeout default 7 days, dispute window default 3 days);\n" +
+    "the merchant ships and may refund or offer a settlement; the buyer releases,\n" +
+    "disputes or accepts.",
   "pay.checking": "Checking the balance and the network…",
   "pay.sending": "Sending {amount} {currency} to {to}…",
   "pay.done": "Paid {amount} {currency} to {to}\nTransaction: {txHash}\nBlock: {block}",
@@ -89,7 +126,10 @@ export const MESSAGES_EN = {
     "  balance [address]       show balances per currency\n" +
     "  pay <to> <amount> <currency>   send a payment\n" +
     "  history [address]       show payments, newest first\n" +
-    "  merchant create         create a merchant on the node (admin)\n\n" +
+    "  merchant create         create a merchant on the node (admin)\n" +
+    "  refund create|show      refund a payment the merchant received\n" +
+    "  report daily            the merchant's daily settlement report\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
@@ -215,6 +255,40 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "pay.sending": "正在向 {to} 发送 {amount} {currency}……",
   "pay.done": "已向 {to} 支付 {amount} {currency}\n交易：{txHash}\n区块：{block}",
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
+  "error.merchant_key_missing": "没有商户 API 密钥：请设置 ORIOLE_MERCHANT_KEY 或使用 --merchant-key-file",
+  "error.invalid_payment": "“{payment}”不是一笔付款：请使用 <交易哈希>:<日志序号>（见 oriole history）",
+  "error.refund_exceeds_payment": "超出了这笔付款剩余可退的金额；未创建退款",
+  "error.escrow_not_found": "没有托管 {id}",
+  "refund.shown": "退款 {id}：{amount} {currency} 退给 {to}，{status}（已付 {paid}）\n原付款 {payment}\n收款钱包需支付的请求：{uri}",
+  "report.header": "{date}（UTC）的结算，收款地址 {payout}：",
+  "report.line": "  {currency}：总额 {gross}，手续费 {fees}，退款 {refunds}，净额 {net}（{payments} 笔付款，{refundPayments} 笔退款）",
+  "report.empty": "  没有结算活动",
+  "escrow.shown": "托管 {id}：{status}，持有 {amount} {currency}\n买家 {buyer}，商户 {merchant}",
+  "escrow.sent": "托管 {id}：{action} 已完成，现为 {status}\n交易：{txHash}",
+  "help.refund":
+    "用法：oriole refund create --payment 交易:日志 --amount 金额 [--reason 原因] [--pay] [选项]\n" +
+    "      oriole refund show <id> [选项]\n\n" +
+    "退还商户收到的一笔付款（全部或部分）；绝不超过所付金额。\n" +
+    "商户 API 密钥取自 ORIOLE_MERCHANT_KEY 或 --merchant-key-file 文件。\n\n" +
+    "  --payment 交易:日志      付款（交易哈希和日志序号，见 oriole history）\n" +
+    "  --amount 金额            退款金额，例如 2.5\n" +
+    "  --reason 原因            随退款保存的备注\n" +
+    "  --pay                    立即从本钱包（商户收款地址）支付\n" +
+    "  --idempotency-key K      安全重试：同一个键绝不会退款两次",
+  "help.report":
+    "用法：oriole report daily --date YYYY-MM-DD [--currency 币种] [--csv] [选项]\n\n" +
+    "商户某一 UTC 日的结算：按币种列出总额、手续费、退款和净额。\n" +
+    "商户 API 密钥取自 ORIOLE_MERCHANT_KEY 或 --merchant-key-file 文件。\n\n" +
+    "  --csv   输出 CSV（明细和合计，基本单位）",
+  "help.escrow":
+    "用法：oriole escrow fund --merchant 地址 --amount 金额 --currency 币种 --order 订单\n" +
+    "                         [--release-timeout 秒] [--dispute-window 秒] [选项]\n" +
+    "      oriole escrow ship|release|dispute <id> [选项]\n" +
+    "      oriole escrow refund <id> --amount 金额 [选项]\n" +
+    "      oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [选项]\n" +
+    "      oriole escrow show <id> [选项]\n\n" +
+    "用于稍后交货的托管，使用 EOA 钱包。fund 先授权再付入托管（释放超时默认 7 天，\n" +
+    "争议期默认 3 天）；商户发货，可退款或提出和解；买家释放、发起争议或接受和解。",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",
   "history.in": "收入",
@@ -237,7 +311,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  balance [地址]          按币种显示余额\n" +
     "  pay <收款地址> <金额> <币种>   付款\n" +
     "  history [地址]          显示付款记录（最新的在前）\n" +
-    "  merchant create         在节点上创建商户（管理员）\n\n" +
+    "  merchant create         在节点上创建商户（管理员）\n" +
+    "  refund create|show      退还商户收到的付款\n" +
+    "  report daily            商户每日结算报告\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +
