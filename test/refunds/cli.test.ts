@@ -64,7 +64,7 @@ describe("cli: oriole refund, report and escrow", function () {
     const out = jsonOf(created) as { refund: { id: string; status: string; amount: string; to: string }; payment: { txHash: string; to: string; amount: string; reference: string } };
     expect(out.refund).to.include({ status: "open", amount: "2000000", to: PAYER });
     expect(out.payment).to.include({ to: PAYER, amount: "2" });
-    await node.waitForIndexed(Number(await devnet.connection.ethers.provider.getBlockNumber()), 20_000);
+    await node.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber(), 20_000);
     const shown = await oriole(["refund", "show", out.refund.id], { ...as("payout"), ORIOLE_MERCHANT_KEY: (await readFile(merchantKeyFile, "utf8")).trim() });
     expect(shown.code, shown.stdout).to.equal(0);
     expect((jsonOf(shown) as { refund: { status: string; paid: string } }).refund).to.include({ status: "completed", paid: "2000000" });
