@@ -167,6 +167,8 @@ async function main(): Promise<void> {
       "--host", "127.0.0.1",
       // A restarted hardhat node is a new chain with the same id: re-index it.
       "--reindex-on-reset",
+      // Local development: a merchant's webhook receiver on localhost is the usual case.
+      "--allow-private-webhooks",
     ]),
     { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: devRelayer ? { ...process.env, ORIOLE_RELAYER_KEY: DEV_RELAYER.key } : process.env },
   );

@@ -43,6 +43,8 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "dispute-window": { type: "string" },
   "buyer-amount": { type: "string" },
   "merchant-amount": { type: "string" },
+  deployment: { type: "string" },
+  "valid-for": { type: "string" },
 };
 const GLOBAL_OPTIONS = new Set(["json", "help", "keystore", "api", "rpc", "lang"]);
 
@@ -117,6 +119,48 @@ const COMMANDS: readonly CommandSpec[] = [
     },
   },
   ...REFUND_REPORT_ESCROW_COMMANDS(),
+  {
+    words: ["offline", "reserve"],
+    help: "help.offline.reserve",
+    options: ["deployment"],
+    args: [{ name: "amount" }, { name: "currency" }],
+    run: async (ctx, a, p) => (await import("./commands/offline.ts")).offlineReserve(ctx, { amount: a[0] ?? "", currency: a[1] ?? "", deployment: stringOption(p, "deployment") }),
+  },
+  {
+    words: ["offline", "code"],
+    help: "help.offline.code",
+    options: ["valid-for"],
+    args: [{ name: "merchant" }, { name: "amount" }, { name: "currency" }],
+    run: async (ctx, a, p) => (await import("./commands/offline.ts")).offlineCode(ctx, { merchant: a[0] ?? "", amount: a[1] ?? "", currency: a[2] ?? "", validFor: stringOption(p, "valid-for") }),
+  },
+  {
+    words: ["offline", "sync"],
+    help: "help.offline.sync",
+    options: ["deployment"],
+    args: [],
+    run: async (ctx, _a, p) => (await import("./commands/offline.ts")).offlineSync(ctx, { deployment: stringOption(p, "deployment") }),
+  },
+  {
+    words: ["offline", "accept"],
+    help: "help.offline.accept",
+    options: [],
+    args: [{ name: "code" }],
+    run: async (ctx, a) => (await import("./commands/offline.ts")).offlineAccept(ctx, { code: a[0] ?? "" }),
+  },
+  {
+    words: ["offline", "list"],
+    help: "help.offline.list",
+    options: [],
+    args: [],
+    run: async (ctx) => (await import("./commands/offline.ts")).offlineList(ctx),
+  },
+  {
+    words: ["offline", "settle"],
+    help: "help.offline.settle",
+    options: [],
+    args: [],
+    run: async (ctx) => (await import("./commands/offline.ts")).offlineSettle(ctx),
+  },
 ];
 
 /** refund create|show, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
@@ -198,7 +242,7 @@ function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
 }
 
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
-const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", refund: "help.refund", report: "help.report", escrow: "help.escrow" };
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", refund: "help.refund", report: "help.report", escrow: "help.escrow" };
 
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 

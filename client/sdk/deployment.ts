@@ -31,6 +31,8 @@ export const deploymentSchema = z.object({
       factory: address,
       relay: address,
     }),
+    /** OfflineVault: offline allowances and batch settlement of offline payment codes. */
+    offlineVault: address,
     /** OrioleEscrow: escrow for goods delivered later, every currency. */
     escrow: address,
   }),

@@ -129,7 +129,8 @@ export const MESSAGES_EN = {
     "  merchant create         create a merchant on the node (admin)\n" +
     "  refund create|show      refund a payment the merchant received\n" +
     "  report daily            the merchant's daily settlement report\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
+    "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
@@ -137,6 +138,55 @@ export const MESSAGES_EN = {
     "  import    import an existing private key\n" +
     "  address   show the wallet's address",
   "help.merchant": "Usage: oriole merchant create --name N --payout ADDRESS [options]\n\n  create    create a merchant and print its API key once (admin)",
+  "help.offline":
+    "Usage: oriole offline <reserve|code|sync|accept|list|settle> [arguments] [options]\n\n" +
+    "Payer:\n" +
+    "  reserve <amount> <currency>            set aside an offline allowance in the vault (online)\n" +
+    "  code <merchant> <amount> <currency>    sign a payment code, with no network\n" +
+    "Merchant:\n" +
+    "  sync                                   read the payers' allowances from the chain (online)\n" +
+    "  accept <code>                          check a payer's code with no network and keep it\n" +
+    "  list                                   show the collected codes and their status\n" +
+    "  settle                                 settle every collected code in one batch (online)",
+  "help.offline.reserve":
+    "Usage: oriole offline reserve <amount> <currency> [--deployment FILE] [options]\n\n" +
+    "Moves <amount> of <currency> into the OfflineVault: offline codes draw on it, and a code a merchant\n" +
+    "accepted within it cannot bounce. Withdrawing takes 7 days of notice. A passkey wallet signs an\n" +
+    "ERC-3009 authorization instead and prints it for any funded account to submit.\n" +
+    "--deployment FILE: the deployment file (default deployments/<chainId>.json).",
+  "help.offline.code":
+    "Usage: oriole offline code <merchant> <amount> <currency> [--valid-for SECONDS] [options]\n\n" +
+    "Signs a payment code for <merchant>, with no network, and prints it (oriole-offline:…) for the\n" +
+    "merchant to scan. Valid for 900 s unless --valid-for says otherwise (at most a day).",
+  "help.offline.sync":
+    "Usage: oriole offline sync [--deployment FILE] [options]\n\n" +
+    "Reads every payer's offline allowance, default and device keys from the chain, for offline checks.\n" +
+    "Sync at least every 3 days: older allowances are not trusted.",
+  "help.offline.accept":
+    "Usage: oriole offline accept <code> [options]\n\n" +
+    "Checks a payer's code with no network (signature, chain, vault, currency, validity, allowance,\n" +
+    "nonce) and stores it on disk before answering.",
+  "help.offline.list": "Usage: oriole offline list [options]\n\nShows the collected codes: accepted, settled, bounced (beyond the payer's allowance) or failed.",
+  "help.offline.settle":
+    "Usage: oriole offline settle [options]\n\n" +
+    "Settles every collected code in batches of 100 (one transaction each, signed by the merchant's\n" +
+    "wallet) and shows each code's outcome.",
+  "offline.reserved": "Reserved {amount} {currency} for offline payments in {vault}\nTransaction: {txHash}",
+  "offline.reserveSigned": "Signed a reservation of {amount} {currency} in {vault}; submit it with reserveWithAuthorization:\n{authorization}",
+  "offline.code": "Payment code for {amount} {currency} to {merchant} (show it as a QR code):\n{code}",
+  "offline.synced": "Synced {payers} offline allowances at block {block} ({defaulted} in default)",
+  "offline.accepted": "Accepted {amount} {currency} from {payer}",
+  "offline.none": "No offline codes collected",
+  "offline.settled": "{settled} of {total} codes settled in {txs} transaction(s)",
+  "error.offline_not_synced": "no offline data yet: run `oriole offline sync` (merchant) or `oriole offline reserve` (payer) while online",
+  "error.invalid_offline_code": "this is not a valid offline payment code",
+  "error.offline_bad_signature": "the code's signature is not the payer's: refuse it",
+  "error.offline_allowance_exceeded": "the payer's offline allowance left is {left}: refuse the code",
+  "error.offline_payer_defaulted": "the payer owes {debt} for bounced codes: refuse the code",
+  "error.offline_expired": "the code has expired",
+  "error.offline_nonce_seen": "a code with this nonce from this payer was already accepted",
+  "error.offline_duplicate": "this code was already collected",
+  "error.offline_stale_sync": "the last sync is too old: run `oriole offline sync` first",
   "help.merchant.create":
     "Usage: oriole merchant create --name N --payout ADDRESS [--admin-token-file FILE] [options]\n\n" +
     "Creates a merchant on the node and prints its API key. The key is shown\n" +
@@ -315,6 +365,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  refund create|show      退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
     "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n\n" +
+    "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +
@@ -322,6 +373,52 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  import    导入已有私钥\n" +
     "  address   显示钱包地址",
   "help.merchant": "用法：oriole merchant create --name N --payout 地址 [选项]\n\n  create    创建商户并显示一次其 API 密钥（管理员）",
+  "help.offline":
+    "用法：oriole offline <reserve|code|sync|accept|list|settle> [参数] [选项]\n\n" +
+    "付款方：\n" +
+    "  reserve <金额> <币种>                  在保管合约中预留离线额度（需联网）\n" +
+    "  code <商户> <金额> <币种>              无需网络，签署付款码\n" +
+    "商户：\n" +
+    "  sync                                   从链上读取付款方的离线额度（需联网）\n" +
+    "  accept <付款码>                        无需网络，校验并保存付款码\n" +
+    "  list                                   显示已收取的付款码及其状态\n" +
+    "  settle                                 一次性批量结算所有付款码（需联网）",
+  "help.offline.reserve":
+    "用法：oriole offline reserve <金额> <币种> [--deployment 文件] [选项]\n\n" +
+    "把 <金额> 的 <币种> 转入 OfflineVault：离线付款码从中扣款，商户在额度内接受的付款码不会被拒付。\n" +
+    "取回需提前 7 天申请。通行密钥钱包改为签署 ERC-3009 授权并打印出来，由任一有余额的账户提交。\n" +
+    "--deployment 文件：部署文件（默认 deployments/<chainId>.json）。",
+  "help.offline.code":
+    "用法：oriole offline code <商户> <金额> <币种> [--valid-for 秒] [选项]\n\n" +
+    "无需网络，为 <商户> 签署付款码并打印（oriole-offline:…），供商户扫描。\n" +
+    "默认有效 900 秒，可用 --valid-for 指定（最长一天）。",
+  "help.offline.sync":
+    "用法：oriole offline sync [--deployment 文件] [选项]\n\n" +
+    "从链上读取每个付款方的离线额度、欠款状态和设备密钥，供离线校验。\n" +
+    "至少每 3 天同步一次：更旧的额度不可信。",
+  "help.offline.accept":
+    "用法：oriole offline accept <付款码> [选项]\n\n" +
+    "无需网络校验付款码（签名、链、合约、币种、有效期、额度、序号），写入磁盘后再答复。",
+  "help.offline.list": "用法：oriole offline list [选项]\n\n显示已收取的付款码：已接受、已结算、被拒付（超出付款方额度）或失败。",
+  "help.offline.settle":
+    "用法：oriole offline settle [选项]\n\n" +
+    "以每批 100 个结算所有已收取的付款码（每批一笔交易，由商户钱包签名），并显示每个付款码的结果。",
+  "offline.reserved": "已在 {vault} 预留 {amount} {currency} 用于离线支付\n交易：{txHash}",
+  "offline.reserveSigned": "已签署在 {vault} 预留 {amount} {currency} 的授权；请用 reserveWithAuthorization 提交：\n{authorization}",
+  "offline.code": "向 {merchant} 支付 {amount} {currency} 的付款码（以二维码出示）：\n{code}",
+  "offline.synced": "已在区块 {block} 同步 {payers} 个离线额度（{defaulted} 个欠款）",
+  "offline.accepted": "已接受来自 {payer} 的 {amount} {currency}",
+  "offline.none": "尚未收取离线付款码",
+  "offline.settled": "{total} 个付款码中 {settled} 个已结算，共 {txs} 笔交易",
+  "error.offline_not_synced": "尚无离线数据：请在联网时运行 `oriole offline sync`（商户）或 `oriole offline reserve`（付款方）",
+  "error.invalid_offline_code": "这不是有效的离线付款码",
+  "error.offline_bad_signature": "付款码的签名不是付款方的：请拒绝",
+  "error.offline_allowance_exceeded": "付款方剩余离线额度为 {left}：请拒绝该付款码",
+  "error.offline_payer_defaulted": "付款方因被拒付的付款码欠款 {debt}：请拒绝该付款码",
+  "error.offline_expired": "付款码已过期",
+  "error.offline_nonce_seen": "已接受过该付款方相同序号的付款码",
+  "error.offline_duplicate": "该付款码已收取",
+  "error.offline_stale_sync": "上次同步太久：请先运行 `oriole offline sync`",
   "help.merchant.create":
     "用法：oriole merchant create --name N --payout 地址 [--admin-token-file 文件] [选项]\n\n" +
     "在节点上创建商户并显示其 API 密钥。密钥只显示这一次\n" +

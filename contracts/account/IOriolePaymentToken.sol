@@ -8,8 +8,11 @@ pragma solidity ^0.8.28;
 interface IOriolePaymentToken {
     /**
      * @notice Pays `value` from the caller to `to` for the merchant reference `ref`
-     * (emits `Payment(ref, payer, payee, amount, fee)` next to the `Transfer`s).
+     * (emits `Payment(ref, payer, payee, amount, fee)` after the payment's `Transfer`s),
+     * then transfers `tip` to `tipRecipient` (a `Transfer`; nothing when `tip` is 0).
      * @return Always true; failures revert.
      */
-    function pay(address to, uint256 value, bytes32 ref) external returns (bool);
+    function payWithTip(address to, uint256 value, bytes32 ref, address tipRecipient, uint256 tip)
+        external
+        returns (bool);
 }

@@ -7,8 +7,6 @@ pragma solidity ^0.8.28;
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC7821} from "@openzeppelin/contracts/account/extensions/draft-ERC7821.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -24,8 +22,9 @@ import {WebAuthnP256} from "./WebAuthnP256.sol";
  *
  * Ways in:
  * - {executePayment}: anyone (Oriole's relayer) submits a device-signed EIP-712
- *   `PaymentIntent`; the account calls the token's `pay(to, amount, ref)` and pays
- *   `feeRecipient` a fee of at most `maxRelayerFee` in the same token.
+ *   `PaymentIntent`; the account calls the token's `payWithTip(to, amount, ref,
+ *   feeRecipient, fee)`: the payment, and a relayer fee of at most `maxRelayerFee`
+ *   in the same token.
  * - {executeWithSig}: owner calls (device management, guardians, daily limits,
  *   cancelling a recovery or a nonce) approved by a device over an EIP-712 `AccountCall`.
  * - {startRecovery} / {completeRecovery}: guardians replace every device with a new
@@ -59,8 +58,6 @@ import {WebAuthnP256} from "./WebAuthnP256.sol";
  * by every clone. State lives in the ERC-7201 namespace `oriole.storage.PasskeyAccount`.
  */
 contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
-    using SafeERC20 for IERC20;
-
     /// @notice A payment the account's owner approved with a device.
     struct PaymentIntent {
         address token;
@@ -149,9 +146,10 @@ contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
     event DeviceRemoved(bytes32 indexed keyId);
     /// @notice `nonce` was used by an account call or invalidated.
     event NonceUsed(uint256 indexed nonce);
-    /// @notice The intent with `nonce` was paid (the token emits the `Payment` and `Transfer`s);
-    /// `relayerFee` went to the fee recipient. It also marks `nonce` used.
-    event PaymentExecuted(uint256 indexed nonce, uint256 relayerFee);
+    /// @notice The intent with `nonce` was paid; it also marks `nonce` used. The rest is in the token's
+    /// events that follow: the `Payment` (and its `Transfer`s), then the relayer fee's `Transfer`
+    /// from this account to the fee recipient (none when the fee is 0).
+    event PaymentExecuted(uint256 indexed nonce);
     /// @notice `token`'s daily limit is now `limit` (`type(uint256).max`: unlimited); a scheduled raise is dropped.
     event DailyLimitSet(address indexed token, uint256 limit);
     /// @notice `token`'s daily limit will become `limit` at `effectiveAt` (`type(uint256).max`: unlimited).
@@ -246,7 +244,7 @@ contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
      * `feeRecipient` `relayerFee` of the same token.
      * @dev Checks, in order: the deadline, the fee cap, the nonce, the device and its
      * assertion (UV required), the daily limit on `amount + relayerFee`; then calls
-     * `intent.token.pay(to, amount, ref)` and transfers the fee.
+     * `intent.token.payWithTip(to, amount, ref, feeRecipient, relayerFee)`.
      * @param intent the signed intent
      * @param relayerFee what the relayer takes, at most `intent.maxRelayerFee`
      * @param feeRecipient who receives `relayerFee`
@@ -263,14 +261,14 @@ contract PasskeyAccount is Account, ERC7821, EIP712, IERC1271 {
         _useNonce(intent.nonce);
         _checkSignature(hashPaymentIntent(intent), signature);
         _spend(intent.token, intent.amount + relayerFee);
-        emit PaymentExecuted(intent.nonce, relayerFee);
+        emit PaymentExecuted(intent.nonce);
 
         // StableToken reverts on failure; a token that reports failure by
         // returning false must not look like a successful payment.
-        if (!IOriolePaymentToken(intent.token).pay(intent.to, intent.amount, intent.ref)) {
+        // One token call pays the merchant and the relayer (its fee is a plain Transfer after the Payment).
+        if (!IOriolePaymentToken(intent.token).payWithTip(intent.to, intent.amount, intent.ref, feeRecipient, relayerFee)) {
             revert PasskeyAccountPaymentFailed(intent.token, intent.to, intent.amount);
         }
-        if (relayerFee != 0) IERC20(intent.token).safeTransfer(feeRecipient, relayerFee);
     }
 
     /// @notice The EIP-712 digest a device signs (as the WebAuthn challenge) to approve `intent`.

@@ -149,6 +149,9 @@ library WebAuthnP256 {
         view
         returns (bytes32 message)
     {
+        // 43 characters: 32 for the top 192 bits, then 11 for the low 64 bits and 2 zero bits
+        uint256 first = _base64Url32(uint256(challenge) >> 64);
+        uint256 rest = _base64Url32((uint256(challenge) & type(uint64).max) << 128);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -158,29 +161,65 @@ library WebAuthnP256 {
             // '{"type":"webauthn.get","challenge":"' (36 bytes)
             mstore(json, 0x7b2274797065223a22776562617574686e2e676574222c226368616c6c656e67)
             mstore(add(json, 0x20), 0x65223a2200000000000000000000000000000000000000000000000000000000)
-            // base64url alphabet in scratch space: byte i of [0x00, 0x40) is character i
-            mstore(0x00, 0x4142434445464748494a4b4c4d4e4f505152535455565758595a616263646566)
-            mstore(0x20, 0x6768696a6b6c6d6e6f707172737475767778797a303132333435363738392d5f)
-            // 43 characters: 42 of 6 bits from the top, then the last 4 bits padded with 2 zero bits
             let out := add(json, 36)
-            for { let shift := 250 } 1 { shift := sub(shift, 24) } {
-                mstore8(out, byte(0, mload(and(shr(shift, challenge), 0x3f))))
-                mstore8(add(out, 1), byte(0, mload(and(shr(sub(shift, 6), challenge), 0x3f))))
-                mstore8(add(out, 2), byte(0, mload(and(shr(sub(shift, 12), challenge), 0x3f))))
-                mstore8(add(out, 3), byte(0, mload(and(shr(sub(shift, 18), challenge), 0x3f))))
-                out := add(out, 4)
-                if eq(shift, 34) { break } // 10 rounds: characters 0..39
-            }
-            mstore8(out, byte(0, mload(and(shr(10, challenge), 0x3f))))
-            mstore8(add(out, 1), byte(0, mload(and(shr(4, challenge), 0x3f))))
-            mstore8(add(out, 2), byte(0, mload(and(shl(2, challenge), 0x3f))))
-            calldatacopy(add(out, 3), suffix.offset, suffix.length)
+            mstore(out, first)
+            mstore(add(out, 0x20), rest)
+            calldatacopy(add(out, 43), suffix.offset, suffix.length)
             // sha256 (precompile 2) cannot fail given enough gas; a failure leaves a wrong hash
             // that no signature matches.
             pop(staticcall(gas(), 2, json, add(79, suffix.length), add(m, adLength), 0x20))
             calldatacopy(m, authenticatorData.offset, adLength)
             pop(staticcall(gas(), 2, m, add(adLength, 0x20), 0x00, 0x20))
             message := mload(0x00)
+        }
+    }
+
+    /**
+     * @dev base64url of the 192-bit `x` (bits 191..0): 32 ASCII bytes, first character on top.
+     * All 32 characters at once (SWAR), ~1,400 gas less per challenge than a table lookup per character.
+     */
+    function _base64Url32(uint256 x) private pure returns (uint256 w) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // spread the 32 six-bit groups into the 32 bytes of the word, first group on top:
+            // 2 x 96 bits into 128-bit lanes, 48 into 64, 24 into 32, then 6 into each byte
+            x := or(shl(32, and(x, 0xffffffffffffffffffffffff000000000000000000000000)), and(x, 0xffffffffffffffffffffffff))
+            x := or(
+                shl(16, and(x, 0xffffffffffff00000000000000000000ffffffffffff000000000000)),
+                and(x, 0xffffffffffff00000000000000000000ffffffffffff)
+            )
+            x := or(
+                shl(8, and(x, 0xffffff0000000000ffffff0000000000ffffff0000000000ffffff000000)),
+                and(x, 0xffffff0000000000ffffff0000000000ffffff0000000000ffffff)
+            )
+            x := or(
+                or(
+                    shl(6, and(x, 0xfc000000fc000000fc000000fc000000fc000000fc000000fc000000fc0000)),
+                    shl(4, and(x, 0x3f0000003f0000003f0000003f0000003f0000003f0000003f0000003f000))
+                ),
+                or(
+                    shl(2, and(x, 0xfc000000fc000000fc000000fc000000fc000000fc000000fc000000fc0)),
+                    and(x, 0x3f0000003f0000003f0000003f0000003f0000003f0000003f0000003f)
+                )
+            )
+            // each byte v (0..63) becomes 'A'+v, then +6 if v >= 26 ('a'), -75 if v >= 52 ('0'),
+            // -13 if v >= 62 ('-'), +49 if v >= 63 ('_'). "v >= k" is bit 7 of v + 128 - k; no
+            // byte carries or borrows (every partial sum stays in 0..255).
+            let high := 0x8080808080808080808080808080808080808080808080808080808080808080
+            let a := 0x4141414141414141414141414141414141414141414141414141414141414141
+            w := sub(
+                add(
+                    add(x, a),
+                    add(
+                        mul(6, shr(7, and(add(x, 0x6666666666666666666666666666666666666666666666666666666666666666), high))),
+                        mul(49, shr(7, and(add(x, a), high)))
+                    )
+                ),
+                add(
+                    mul(75, shr(7, and(add(x, 0x4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c), high))),
+                    mul(13, shr(7, and(add(x, 0x4242424242424242424242424242424242424242424242424242424242424242), high)))
+                )
+            )
         }
     }
 

@@ -5,7 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /**
  * @title FalsePayTokenMock
- * @notice A token whose `pay` reports failure by returning false instead of
+ * @notice A token whose `pay` and `payWithTip` report failure by returning false instead of
  * reverting, to test that callers check the result. Not part of the protocol.
  */
 contract FalsePayTokenMock is ERC20 {
@@ -13,6 +13,11 @@ contract FalsePayTokenMock is ERC20 {
 
     /// @notice Always returns false and moves nothing.
     function pay(address, uint256, bytes32) external pure returns (bool) {
+        return false;
+    }
+
+    /// @notice Always returns false and moves nothing.
+    function payWithTip(address, uint256, bytes32, address, uint256) external pure returns (bool) {
         return false;
     }
 }

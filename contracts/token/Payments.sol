@@ -23,7 +23,8 @@ import {AccountWord} from "./AccountWord.sol";
  * merchant gets `amount - fee`, the fee collector gets `fee`, where
  * `fee = floor(amount * bps / 10_000)` (rounded down, in the merchant's favour).
  *
- * Ways to pay: {pay} (the payer sends), {payFrom} (a spender uses an
+ * Ways to pay: {pay} (the payer sends), {payWithTip} (the payer sends and
+ * tips its relayer in the same call), {payFrom} (a spender uses an
  * allowance), {payWithPermit} (EIP-2612 permit and payment in one call),
  * {payWithAuthorization} (the payer's signed PayWithAuthorization, relayed by
  * anyone) and {settlePayments} (many PayWithAuthorizations in one
@@ -146,6 +147,36 @@ abstract contract Payments is TransferAuthorizations {
      */
     function pay(address to, uint256 value, bytes32 ref) external returns (bool) {
         _pay(msg.sender, to, value, ref);
+        return true;
+    }
+
+    /**
+     * @notice Pays `value` to `to` for `ref`, and `tip` to `tipRecipient`, from the caller:
+     * {pay} followed by a {transfer} of `tip` (none when `tip` is 0), in one call.
+     * @dev For relayed payments (a passkey account paying its relayer's fee): one call
+     * instead of two. Emits, in order, the payment's {Transfer}s and {Payment}, then the
+     * tip's {Transfer}, so the tip never looks like part of the payment. Refused while
+     * paused, when any party is frozen, and unless the balance covers `value + tip`.
+     */
+    function payWithTip(address to, uint256 value, bytes32 ref, address tipRecipient, uint256 tip)
+        external
+        returns (bool)
+    {
+        address from = msg.sender;
+        if (tip == 0) {
+            _pay(from, to, value, ref);
+        } else if (_payAndTipDirectly(from, to, value, tipRecipient, tip)) {
+            emit Transfer(from, to, value);
+            emit Payment(ref, from, to, value, 0);
+            emit Transfer(from, tipRecipient, tip);
+        } else {
+            // the general path: a merchant fee, or parties that share an account word
+            uint256 needed = value + tip;
+            uint256 balance = balanceOf(from);
+            if (balance < needed) revert ERC20InsufficientBalance(from, balance, needed);
+            _pay(from, to, value, ref);
+            _transfer(from, tipRecipient, tip);
+        }
         return true;
     }
 
@@ -273,6 +304,46 @@ abstract contract Payments is TransferAuthorizations {
             _update(from, feeCollector(), fee);
         }
         emit Payment(ref, from, to, value, fee);
+    }
+
+    /**
+     * @dev {payWithTip}'s common case (no merchant fee, three distinct accounts): makes the checks
+     * {_update} makes and writes the three account words once each, without the events. Returns
+     * false, having changed nothing, when the case is not the common one.
+     */
+    function _payAndTipDirectly(address from, address to, uint256 value, address tipRecipient, uint256 tip)
+        private
+        returns (bool)
+    {
+        if (to == address(0) || tipRecipient == address(0)) revert ERC20InvalidReceiver(address(0));
+        bytes32 fromSlot = _accountSlot(from);
+        bytes32 toSlot = _accountSlot(to);
+        bytes32 tipSlot = _accountSlot(tipRecipient);
+        uint256 fromWord;
+        uint256 toWord;
+        uint256 tipWord;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            fromWord := sload(fromSlot)
+            toWord := sload(toSlot)
+            tipWord := sload(tipSlot)
+        }
+        if (toWord.feeBps() != 0 || from == to || from == tipRecipient || to == tipRecipient) return false;
+        _requireNotPaused();
+        if (fromWord.isFrozen()) revert StableTokenAccountFrozen(from);
+        if (toWord.isFrozen()) revert StableTokenAccountFrozen(to);
+        if (tipWord.isFrozen()) revert StableTokenAccountFrozen(tipRecipient);
+        uint256 total = value + tip;
+        if (fromWord.balance() < total) revert ERC20InsufficientBalance(from, fromWord.balance(), total);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // total <= balance: no borrow; each credit goes to a distinct account, so
+            // balance + credit <= totalSupply <= MAX_BALANCE: no carry (see AccountWord).
+            sstore(fromSlot, sub(fromWord, total))
+            sstore(toSlot, add(toWord, value))
+            sstore(tipSlot, add(tipWord, tip))
+        }
+        return true;
     }
 
     /// @dev The EIP-712 digest of `auth` (its first seven fields are the signed struct, in order).

@@ -104,7 +104,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     const hub = new SseHub({ source: store, log });
     await hub.start();
     cleanup.push(() => hub.close());
-    const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, ...opts.webhooks });
+    const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, allowPrivateTargets: config.allowPrivateWebhooks, ...opts.webhooks });
     await webhooks.start();
     cleanup.push(() => webhooks.stop());
     indexer.events.on("committed", () => {

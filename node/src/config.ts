@@ -25,6 +25,8 @@ export interface NodeConfig {
   pollMs: number;
   /** Wipe and re-index when the data dir belongs to another chain (a restarted dev chain). */
   reindexOnReset: boolean;
+  /** Let merchants' webhook URLs reach loopback, private and link-local addresses (tests, local development). */
+  allowPrivateWebhooks: boolean;
   /** Largest block range of one eth_getLogs call (hosted RPCs often cap it). */
   maxBlockRange: number;
   /** Depth at which a payment shows as confirmed (1: once in a block). */
@@ -91,6 +93,9 @@ Options (environment variable in brackets):
   --confirmations N       depth at which a payment is confirmed [ORIOLE_CONFIRMATIONS] (default ${DEFAULTS.confirmations})
   --reorg-depth N         deepest reorganisation rolled back; deeper stops the node [ORIOLE_REORG_DEPTH] (default ${DEFAULTS.reorgDepth})
   --reindex-on-reset      wipe and re-index when the data belongs to another chain [ORIOLE_REINDEX_ON_RESET=1]
+  --allow-private-webhooks
+                          let webhook URLs reach loopback, private and link-local addresses
+                          (local development; off: only public http(s) targets) [ORIOLE_ALLOW_PRIVATE_WEBHOOKS=1]
   --log-level LEVEL       debug, info, warn or error [ORIOLE_LOG_LEVEL] (default ${DEFAULTS.logLevel})
   --relayer-key-file FILE file holding the relayer's private key (0x and 64 hex digits)
                           [ORIOLE_RELAYER_KEY: the key itself]; without one the relayer is off
@@ -130,6 +135,7 @@ const rawSchema = z.object({
   confirmations: intString(1, 1_000).default(DEFAULTS.confirmations),
   reorgDepth: intString(1, 10_000).default(DEFAULTS.reorgDepth),
   reindexOnReset: z.union([z.boolean(), flag]).default(false),
+  allowPrivateWebhooks: z.union([z.boolean(), flag]).default(false),
   logLevel: z.custom<LogLevel>((s) => typeof s === "string" && isLogLevel(s), "must be debug, info, warn or error").default(DEFAULTS.logLevel),
   // The message never echoes the value: it is a secret.
   relayerKey: z
@@ -210,6 +216,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         "poll-ms": { type: "string" },
         "max-block-range": { type: "string" },
         "reindex-on-reset": { type: "boolean" },
+        "allow-private-webhooks": { type: "boolean" },
         "log-level": { type: "string" },
         "relayer-key-file": { type: "string" },
         "relayer-fee": { type: "string" },
@@ -239,6 +246,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     pollMs: values["poll-ms"] ?? nonEmpty(env.ORIOLE_POLL_MS),
     maxBlockRange: values["max-block-range"] ?? nonEmpty(env.ORIOLE_MAX_BLOCK_RANGE),
     reindexOnReset: values["reindex-on-reset"] ?? nonEmpty(env.ORIOLE_REINDEX_ON_RESET?.toLowerCase()),
+    allowPrivateWebhooks: values["allow-private-webhooks"] ?? nonEmpty(env.ORIOLE_ALLOW_PRIVATE_WEBHOOKS?.toLowerCase()),
     logLevel: values["log-level"] ?? nonEmpty(env.ORIOLE_LOG_LEVEL),
     relayerKey: values["relayer-key-file"] !== undefined ? readKeyFile(values["relayer-key-file"]) : nonEmpty(env.ORIOLE_RELAYER_KEY?.trim()),
     relayerFees: values["relayer-fee"] ?? nonEmpty(env.ORIOLE_RELAYER_FEE),
@@ -270,6 +278,7 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   pollMs: "--poll-ms / ORIOLE_POLL_MS",
   maxBlockRange: "--max-block-range / ORIOLE_MAX_BLOCK_RANGE",
   reindexOnReset: "--reindex-on-reset / ORIOLE_REINDEX_ON_RESET",
+  allowPrivateWebhooks: "--allow-private-webhooks / ORIOLE_ALLOW_PRIVATE_WEBHOOKS",
   logLevel: "--log-level / ORIOLE_LOG_LEVEL",
   relayerKey: "--relayer-key-file / ORIOLE_RELAYER_KEY",
   relayerFees: "--relayer-fee / ORIOLE_RELAYER_FEE",
@@ -300,6 +309,7 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     confirmations: DEFAULTS.confirmations,
     reorgDepth: DEFAULTS.reorgDepth,
     reindexOnReset: false,
+    allowPrivateWebhooks: false,
     logLevel: DEFAULTS.logLevel,
     relayerFees: defaultFees(),
     relayerBatchSize: DEFAULTS.relayerBatchSize,

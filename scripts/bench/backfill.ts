@@ -82,6 +82,8 @@ async function indexOnce(opts: BackfillOptions, head: number, events: number): P
     const node = await spawnNode({
       args: ["--rpc", opts.rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", "0", "--poll-ms", "20", "--log-level", opts.debugLog ? "debug" : "info"],
       timeoutMs: 60_000,
+      // ORIOLE_BENCH_PROF=DIR: a CPU profile of the node (as for the API read bench).
+      nodeFlags: process.env.ORIOLE_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.ORIOLE_BENCH_PROF}`] : [],
     });
     try {
       // The indexer's own clock: from its start to the head (the process's boot is not backfill).

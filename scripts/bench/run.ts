@@ -32,6 +32,7 @@ await hre.tasks.getTask("build").run({ quiet: true });
 step("gas: StableToken vs OpenZeppelin ERC20 (in-process osaka chain)…");
 const inProcess = await hre.network.create({ network: "default", chainType: "l1" });
 Object.assign(metrics, await benchGas(inProcess));
+Object.assign(metrics, await (await import("./offlineGas.ts")).benchOfflineGas(inProcess));
 Object.assign(metrics, await (await import("./escrowGas.ts")).benchEscrowGas(inProcess));
 await inProcess.close();
 

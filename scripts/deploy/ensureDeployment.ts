@@ -60,7 +60,8 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
     relay: await result.PaymentRelay.getAddress(),
   };
   const escrow = await result.OrioleEscrow.getAddress();
-  const first = await firstBlockWithCode(opts.connection, [...Object.values(tokens), ...Object.values(accounts), escrow]);
+  const offlineVault = await result.OfflineVault.getAddress();
+  const first = await firstBlockWithCode(opts.connection, [...Object.values(tokens), ...Object.values(accounts), escrow, offlineVault]);
   const firstBlock = await provider.getBlock(first);
   if (!firstBlock?.hash) throw new Error(`block ${first} not found`);
 
@@ -69,7 +70,7 @@ export async function ensureDeployment(opts: EnsureDeploymentOptions): Promise<E
     genesisHash: genesis.hash,
     deploymentId,
     deployedAt: { blockNumber: first, blockHash: firstBlock.hash },
-    contracts: { tokens, accounts, escrow },
+    contracts: { tokens, accounts, escrow, offlineVault },
   };
   await writeDeployment(file, deployment);
   log(`deployment written to ${file}`);
@@ -83,7 +84,7 @@ async function chainStillHas(connection: NetworkConnection<"l1">, d: Deployment,
   if (d.genesisHash !== genesisHash) return false;
   const block = await provider.getBlock(d.deployedAt.blockNumber);
   if (block?.hash !== d.deployedAt.blockHash) return false;
-  for (const addr of [...Object.values(d.contracts.tokens), ...Object.values(d.contracts.accounts), d.contracts.escrow]) {
+  for (const addr of [...Object.values(d.contracts.tokens), ...Object.values(d.contracts.accounts), d.contracts.escrow, d.contracts.offlineVault]) {
     if ((await provider.getCode(addr)) === "0x") return false;
   }
   return true;

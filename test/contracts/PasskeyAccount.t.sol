@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {PasskeyFixture} from "./PasskeyTestBase.sol";
 import {PasskeyAccount} from "../../contracts/account/PasskeyAccount.sol";
 import {Payments} from "../../contracts/token/Payments.sol";
@@ -52,9 +53,13 @@ contract PasskeyAccountTest is PasskeyFixture {
         bytes memory sig = signIntent(phoneKey, address(account), i);
 
         vm.expectEmit(address(account));
-        emit PasskeyAccount.PaymentExecuted(1, 0.5e6);
+        emit PasskeyAccount.PaymentExecuted(1);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(account), merchant, 100e6);
         vm.expectEmit(address(token));
         emit Payments.Payment(REF, address(account), merchant, 100e6, 0);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(account), collector, 0.5e6); // the fee: a plain Transfer after the Payment
         relay(i, 0.5e6, sig);
 
         assertEq(token.balanceOf(address(account)), FUNDS - 100.5e6);

@@ -59,6 +59,11 @@ contract PauseFreezeTest is StableTokenTestBase {
         token.pay(to, 1e6, "ref");
     }
 
+    function callPayWithTip(address from, address to) internal {
+        vm.prank(from);
+        token.payWithTip(to, 1e6, "ref", relayer, 1);
+    }
+
     function callPayFrom(address from, address to) internal {
         vm.prank(relayer);
         token.payFrom(from, to, 1e6, "ref");
@@ -118,6 +123,8 @@ contract PauseFreezeTest is StableTokenTestBase {
         vm.expectRevert(paused);
         callPay(alice, merchant);
         vm.expectRevert(paused);
+        callPayWithTip(alice, merchant);
+        vm.expectRevert(paused);
         callPayFrom(alice, merchant);
         vm.expectRevert(paused);
         callPayWithPermit(aliceKey, alice, merchant);
@@ -167,6 +174,8 @@ contract PauseFreezeTest is StableTokenTestBase {
         expectFrozen(alice);
         callPay(alice, merchant);
         expectFrozen(alice);
+        callPayWithTip(alice, merchant);
+        expectFrozen(alice);
         callPayFrom(alice, merchant);
         expectFrozen(alice);
         callPayWithPermit(aliceKey, alice, merchant);
@@ -205,6 +214,8 @@ contract PauseFreezeTest is StableTokenTestBase {
         expectFrozen(bob);
         callPay(alice, bob);
         expectFrozen(bob);
+        callPayWithTip(alice, bob);
+        expectFrozen(bob);
         callPayFrom(alice, bob);
         expectFrozen(bob);
         callPayWithPermit(aliceKey, alice, bob);
@@ -231,6 +242,8 @@ contract PauseFreezeTest is StableTokenTestBase {
         callTransferFrom(alice, bob);
         expectFrozen(relayer);
         callPayFrom(alice, merchant);
+        expectFrozen(relayer); // the tip recipient
+        callPayWithTip(alice, merchant);
         (uint8 v, bytes32 r, bytes32 s) = sign(aliceKey, permitDigest(token, alice, relayer, 1, 0, deadline));
         expectFrozen(relayer);
         token.permit(alice, relayer, 1, deadline, v, r, s);
@@ -247,6 +260,8 @@ contract PauseFreezeTest is StableTokenTestBase {
         token.freeze(collector);
         expectFrozen(collector);
         callPay(alice, merchant);
+        expectFrozen(collector);
+        callPayWithTip(alice, merchant);
     }
 
     function test_unfreezeRestores() public {

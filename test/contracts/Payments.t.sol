@@ -10,7 +10,7 @@ import {Payments} from "../../contracts/token/Payments.sol";
 import {TransferAuthorizations} from "../../contracts/token/TransferAuthorizations.sol";
 import {TypedSignatures} from "../../contracts/token/TypedSignatures.sol";
 
-/// @dev Payments with a reference: pay, payFrom, payWithPermit, payWithAuthorization; fees.
+/// @dev Payments with a reference: pay, payWithTip, payFrom, payWithPermit, payWithAuthorization; fees.
 contract PaymentsTest is StableTokenTestBase {
     event Payment(bytes32 indexed ref, address indexed payer, address indexed payee, uint256 amount, uint256 fee);
     event NoncesInvalidated(address indexed owner, uint256 indexed wordPos, uint256 mask);
@@ -27,7 +27,8 @@ contract PaymentsTest is StableTokenTestBase {
         assertEq(token.balanceOf(merchant), 1 + 12e6);
     }
 
-    function test_pay_withFee() public {
+    /// @dev Sets a 2.5% merchant fee and expects the events of alice's payment of 10 to the merchant.
+    function expectFeePayment() internal {
         vm.prank(admin);
         token.setMerchantFee(merchant, 250); // 2.5%
         vm.expectEmit(address(token));
@@ -36,6 +37,10 @@ contract PaymentsTest is StableTokenTestBase {
         emit IERC20.Transfer(alice, collector, 0.25e6);
         vm.expectEmit(address(token));
         emit Payment(REF, alice, merchant, 10e6, 0.25e6);
+    }
+
+    function test_pay_withFee() public {
+        expectFeePayment();
         vm.prank(alice);
         token.pay(merchant, 10e6, REF);
         assertEq(token.balanceOf(alice), FUNDS - 10e6, "the payer pays exactly the amount");
@@ -66,6 +71,106 @@ contract PaymentsTest is StableTokenTestBase {
         vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
         vm.prank(alice);
         token.pay(address(0), 1, REF);
+    }
+
+    /// @dev Expects the events of alice's fee-free payment of `amount` to the merchant with a tip.
+    function expectTippedPayment(uint256 amount, address tipRecipient, uint256 tip) internal {
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, merchant, amount);
+        vm.expectEmit(address(token));
+        emit Payment(REF, alice, merchant, amount, 0);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, tipRecipient, tip);
+    }
+
+    function test_payWithTip_paymentThenTip() public {
+        expectTippedPayment(12e6, relayer, 0.01e6);
+        vm.recordLogs();
+        vm.prank(alice);
+        assertTrue(token.payWithTip(merchant, 12e6, REF, relayer, 0.01e6));
+        assertEq(vm.getRecordedLogs().length, 3, "two Transfers and a Payment, nothing else");
+        assertEq(token.balanceOf(alice), FUNDS - 12e6 - 0.01e6);
+        assertEq(token.balanceOf(merchant), 1 + 12e6);
+        assertEq(token.balanceOf(relayer), 0.01e6);
+    }
+
+    function test_payWithTip_withMerchantFee() public {
+        expectFeePayment();
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, relayer, 0.02e6);
+        vm.prank(alice);
+        token.payWithTip(merchant, 10e6, REF, relayer, 0.02e6);
+        assertEq(token.balanceOf(alice), FUNDS - 10e6 - 0.02e6);
+        assertEq(token.balanceOf(collector), 0.25e6, "the merchant fee is not taken from the tip");
+        assertEq(token.balanceOf(relayer), 0.02e6);
+    }
+
+    function test_payWithTip_zeroTipIsAPlainPayment() public {
+        vm.recordLogs();
+        vm.prank(alice);
+        // a zero tip moves nothing, so even the zero address is no error
+        token.payWithTip(merchant, 5e6, REF, address(0), 0);
+        assertEq(vm.getRecordedLogs().length, 2, "Transfer and Payment, no zero Transfer");
+        assertEq(token.balanceOf(alice), FUNDS - 5e6);
+    }
+
+    function test_payWithTip_refusalsRevertEverything() public {
+        // the payment fits the balance, payment + tip does not: nothing moves
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
+        vm.prank(alice);
+        token.payWithTip(merchant, FUNDS, REF, relayer, 1);
+        vm.prank(admin);
+        token.setMerchantFee(merchant, 100); // the general path checks the same
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
+        vm.prank(alice);
+        token.payWithTip(merchant, FUNDS, REF, relayer, 1);
+        vm.prank(admin);
+        token.setMerchantFee(merchant, 0);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS, FUNDS + 1));
+        vm.prank(alice);
+        token.payWithTip(merchant, FUNDS + 1, REF, relayer, 0);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
+        vm.prank(alice);
+        token.payWithTip(merchant, 1e6, REF, address(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
+        vm.prank(alice);
+        token.payWithTip(address(0), 1e6, REF, relayer, 1);
+        assertEq(token.balanceOf(alice), FUNDS);
+        assertEq(token.balanceOf(merchant), 1);
+        assertEq(token.balanceOf(relayer), 0);
+    }
+
+    function test_payWithTip_partiesSharingAnAccount() public {
+        // the tip to the payee itself: the payee gets both
+        expectTippedPayment(3e6, merchant, 0.5e6);
+        vm.prank(alice);
+        token.payWithTip(merchant, 3e6, REF, merchant, 0.5e6);
+        assertEq(token.balanceOf(merchant), 1 + 3.5e6);
+        // paying oneself, and tipping oneself: only balance checks, nothing is created
+        vm.prank(alice);
+        token.payWithTip(alice, 2e6, REF, alice, 1e6);
+        vm.prank(alice);
+        token.payWithTip(bob, 2e6, REF, alice, 1e6);
+        assertEq(token.balanceOf(alice), FUNDS - 3.5e6 - 2e6);
+        assertEq(token.balanceOf(bob), FUNDS + 2e6);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, FUNDS - 5.5e6, FUNDS));
+        vm.prank(alice);
+        token.payWithTip(alice, FUNDS - 1, REF, alice, 1);
+    }
+
+    function testFuzz_payWithTip_sameAsPayThenTransfer(uint256 amount, uint256 tip, uint16 bps) public {
+        bps = uint16(bound(bps, 0, token.MAX_FEE_BPS()));
+        amount = bound(amount, 0, FUNDS);
+        tip = bound(tip, 0, FUNDS - amount);
+        vm.prank(admin);
+        token.setMerchantFee(merchant, bps);
+        (uint256 fee, uint256 net) = token.quoteFee(merchant, amount);
+        vm.prank(alice);
+        token.payWithTip(merchant, amount, REF, relayer, tip);
+        assertEq(token.balanceOf(alice), FUNDS - amount - tip);
+        assertEq(token.balanceOf(merchant), 1 + net);
+        assertEq(token.balanceOf(collector), fee);
+        assertEq(token.balanceOf(relayer), tip);
     }
 
     function testFuzz_feeArithmetic(uint256 amount, uint16 bps) public {

@@ -38,6 +38,8 @@ export interface SpawnNodeOptions {
   /** Wait for the "listening" log line and /healthz (default true). */
   waitUntilServing?: boolean;
   timeoutMs?: number;
+  /** Extra flags for the Node binary (e.g. --cpu-prof). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export interface SpawnNodeOptions {
  * `--port 0` to get any free port: the URL is read from the "listening" log).
  */
 export async function spawnNode(opts: SpawnNodeOptions): Promise<NodeProcess> {
-  const child = spawn(NODE_BIN, nodeArgv(opts.args), {
+  const child = spawn(NODE_BIN, nodeArgv(opts.args, opts.nodeFlags), {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

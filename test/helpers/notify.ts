@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { expect } from "chai";
 import { Level } from "level";
-import type { StoreSublevel } from "../../node/src/store/store.ts";
+import { NodeStore, type StoreSublevel } from "../../node/src/store/store.ts";
 import type { EventSource, NodeEvent, NodeEventType } from "../../node/src/notify/events.ts";
+import { verifySignature } from "../../node/src/notify/signature.ts";
+import type { WebhookConfig } from "../../node/src/notify/webhooks.ts";
 
 export { openSse, type SseClient, type SseMessage } from "../../client/sdk/eventStream.ts";
 
@@ -123,4 +126,46 @@ export async function startReceiver(respond: (hook: ReceivedHook, n: number) => 
         });
       }),
   };
+}
+
+/**
+ * The events a merchant's webhook must have received, read from a stopped
+ * node's data dir: the outbox events paid to `payout` after the webhook was set.
+ */
+export async function expectedWebhookEvents(dataDir: string, merchantId: string, payout: string): Promise<NodeEvent[]> {
+  const store = await NodeStore.open(dataDir);
+  try {
+    const raw = await store.webhookSublevel().get(`cfg!${merchantId}`);
+    if (raw === undefined) throw new Error(`merchant ${merchantId} has no webhook`);
+    const config = JSON.parse(raw) as WebhookConfig;
+    const all = await store.eventsAfter(0, Number.MAX_SAFE_INTEGER);
+    return all.filter((e) => e.seq > config.fromSeq && e.payment?.to.toLowerCase() === payout.toLowerCase());
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Exactly-once by id: every request is signed with `secret` and carries its
+ * event's id; the ids received are exactly those of `expected` (none lost,
+ * none extra); one fact never travels under two ids, one id never with two
+ * bodies. Returns how many requests were re-sends (same id, same body).
+ */
+export function expectWebhooksExactlyOnce(received: readonly ReceivedHook[], expected: readonly NodeEvent[], secret: string): { requests: number; resent: number } {
+  const hooks = received.map((h) => ({ id: h.headers["oriole-event-id"], body: h.body, event: JSON.parse(h.body) as NodeEvent, sig: h.headers["oriole-signature"] }));
+  for (const h of hooks) {
+    expect(typeof h.sig === "string" && verifySignature({ secret, body: h.body, header: h.sig }).ok, "signature").to.equal(true);
+    expect(h.event.id).to.equal(h.id);
+  }
+  expect(new Set(hooks.map((h) => h.event.id))).to.deep.equal(new Set(expected.map((e) => e.id)));
+  const idsPerFact = new Map<string, Set<string>>();
+  const bodiesPerId = new Map<string, Set<string>>();
+  for (const h of hooks) {
+    const fact = `${h.event.type}:${h.event.txHash}:${h.event.logIndex.toString()}`;
+    idsPerFact.set(fact, (idsPerFact.get(fact) ?? new Set()).add(h.event.id));
+    bodiesPerId.set(h.event.id, (bodiesPerId.get(h.event.id) ?? new Set()).add(h.body));
+  }
+  expect([...idsPerFact.entries()].filter(([, ids]) => ids.size > 1), "facts delivered under two ids").to.deep.equal([]);
+  expect([...bodiesPerId.entries()].filter(([, bodies]) => bodies.size > 1), "ids delivered with two bodies").to.deep.equal([]);
+  return { requests: hooks.length, resent: hooks.length - bodiesPerId.size };
 }

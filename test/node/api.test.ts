@@ -200,4 +200,23 @@ describe("node: REST API (in-process, hardhat node)", function () {
       expect(doc.components.schemas, ref).to.have.property(ref.split("/").at(-1)!);
     }
   });
+
+  it("OpenAPI documents every field of the payments it serves, status (pending|confirmed) included, in pages and in events", async function () {
+    const doc = (await get("/openapi.json")).body as { components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { enum?: string[]; description?: string; $ref?: string }> }> } };
+    const payment = doc.components.schemas.Payment!;
+    expect(payment.required).to.include("status");
+    expect(payment.properties?.status?.enum).to.deep.equal(["pending", "confirmed"]);
+    expect(payment.properties?.status?.description).to.match(/--confirmations 1/);
+    expect(doc.components.schemas.NodeEvent?.properties?.payment?.$ref).to.equal("#/components/schemas/Payment");
+    // What the API serves has exactly the documented fields, each page of payments included.
+    for (const p of [`/v1/accounts/${ACCOUNTS[1]}/payments?limit=2`, `/v1/accounts/${ACCOUNTS[0]}/payments?limit=1`]) {
+      const { body } = await get(p);
+      const items = (body as { items: Record<string, unknown>[] }).items;
+      expect(items.length, p).to.be.greaterThan(0);
+      for (const item of items) {
+        expect(Object.keys(item).sort(), p).to.deep.equal(Object.keys(payment.properties ?? {}).sort());
+        expect(item.status).to.equal("confirmed"); // --confirmations 1: confirmed once in a block
+      }
+    }
+  });
 });

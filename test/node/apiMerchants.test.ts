@@ -117,6 +117,34 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     expect(logLines.join("")).to.not.include(out.apiKey);
   });
 
+  it("webhook URLs reaching loopback, private, link-local or metadata addresses are refused (400, stable code, nothing stored)", async function () {
+    const { apiKey } = (await create({ name: "Hooked", payout: ACCOUNTS[4] })).body as { apiKey: string };
+    const put = (url: unknown) => call("/v1/merchants/me/webhook", bearer(apiKey, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ url }) }));
+    const cases: [string, string][] = [
+      ["http://127.0.0.1:9/hook", "webhook_target_forbidden"],
+      ["http://localhost:8787/v1/merchants", "webhook_target_forbidden"],
+      ["http://[::1]/", "webhook_target_forbidden"],
+      ["http://169.254.169.254/latest/meta-data/iam/", "webhook_target_forbidden"],
+      ["https://10.0.0.1/hook", "webhook_target_forbidden"],
+      ["http://192.168.1.20/hook", "webhook_target_forbidden"],
+      ["http://[::ffff:127.0.0.1]/hook", "webhook_target_forbidden"],
+      ["http://2130706433/hook", "webhook_target_forbidden"],
+      ["http://no-such-host.invalid/hook", "webhook_target_unresolvable"],
+      ["ftp://93.184.215.14/hook", "invalid_request"],
+      ["file:///etc/passwd", "invalid_request"],
+    ];
+    for (const [url, code] of cases) {
+      const r = await put(url);
+      expect(r.status, url).to.equal(400);
+      expect((r.body as { error: { code: string; message: string } }).error.code, url).to.equal(code);
+    }
+    expect((await call("/v1/merchants/me/webhook", bearer(apiKey))).status).to.equal(404);
+    // A public address is accepted (registration does not connect).
+    const ok = await put("https://93.184.215.14/hook");
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+    expect(((await call("/v1/merchants/me/webhook", bearer(apiKey))).body as { url: string }).url).to.equal("https://93.184.215.14/hook");
+  });
+
   it("merchants survive a re-index of derived state", async function () {
     const before = await node.store.merchantSublevel().iterator().all();
     expect(before.length).to.be.greaterThan(0);
@@ -163,6 +191,9 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     expect(value("oriole_indexer_lag_blocks")).to.be.at.least(0);
     expect(value("oriole_reorgs_total")).to.equal(0);
     expect(value("oriole_relayer_queue_length")).to.equal(0);
+    expect(value("oriole_sse_clients")).to.equal(0);
+    expect(value("oriole_webhook_queue_depth")).to.equal(0);
+    for (const outcome of ["delivered", "retry", "failed", "cancelled"]) expect(text).to.match(new RegExp(`^oriole_webhook_deliveries_total\\{outcome="${outcome}"\\} 0$`, "m"));
     expect(text).to.match(/^oriole_http_request_duration_seconds_count\{route="\/v1\/network",method="GET",status="200"\} [1-9]\d*$/m);
     expect(text).to.match(/^oriole_http_request_duration_seconds_bucket\{route="\/v1\/merchants\/:id",method="GET",status="403",le="\+Inf"\} 1$/m);
     for (const line of text.trim().split("\n")) expect(line, line).to.match(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.e+-]+)$/);

@@ -3,11 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { openSse } from "../helpers/notify.ts";
 import { spawnNode } from "../helpers/nodeProcess.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith, type NodeConfig } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
-import { NodeStore, type StateDump } from "../../node/src/store/store.ts";
+import type { NodeEvent } from "../../node/src/notify/events.ts";
+import { NodeStore, type SeenPayment, type StateDump } from "../../node/src/store/store.ts";
 import { ACCOUNTS } from "./fixtures.ts";
 
 async function dumpOf(dir: string): Promise<StateDump> {
@@ -123,6 +125,82 @@ describe("node: chain identity (two hardhat nodes with the same chain id)", func
       expect((await cursorStore.cursor())?.blockNumber).to.equal(await headOf(a));
     } finally {
       await cursorStore.close();
+    }
+  });
+
+  it("a --reindex-on-reset wipe never takes the outbox's seq back: clients resume by Last-Event-ID across it", async function () {
+    const dataDir = path.join(dir, "seq");
+    const onA = await indexed(cfg(a, dataDir), await headOf(a));
+    const lastA = await onA.store.lastEventSeq();
+    const eventsA = await onA.store.eventsAfter(0, 10_000);
+    await onA.stop();
+    expect(lastA).to.be.greaterThan(0);
+    expect(eventsA.at(-1)?.seq).to.equal(lastA);
+
+    const onB = await indexed(cfg(b, dataDir, { reindexOnReset: true }), await headOf(b));
+    try {
+      const eventsB = await onB.store.eventsAfter(0, 10_000);
+      expect(eventsB.length).to.be.greaterThan(0);
+      // Chain A's events are gone with its state; chain B's number on after them.
+      expect(eventsB[0]?.seq).to.equal(lastA + 1);
+      expect(eventsB.every((e, i) => e.seq === lastA + 1 + i)).to.equal(true);
+      expect(eventsB.some((e) => eventsA.some((x) => x.id === e.id))).to.equal(false);
+      // A client of chain A resumes with its last id and gets chain B's events, none skipped.
+      const mine = eventsB.filter((e) => e.accounts.includes(ACCOUNTS[1].toLowerCase()));
+      expect(mine.length).to.be.greaterThan(0);
+      const sse = await openSse(`${onB.url}/v1/accounts/${ACCOUNTS[1]}/events`, { "last-event-id": String(lastA) });
+      try {
+        const got = await sse.waitFor(mine.length, 10_000);
+        expect(got.map((m) => Number(m.id))).to.deep.equal(mine.map((e) => e.seq));
+        expect(got.map((m) => (JSON.parse(m.data) as NodeEvent).id)).to.deep.equal(mine.map((e) => e.id));
+      } finally {
+        sse.close();
+      }
+    } finally {
+      await onB.stop();
+    }
+  });
+
+  it("the seq floor survives a wipe, a re-opened store, a repeated (interrupted) wipe and a schema re-index", async function () {
+    const dataDir = path.join(dir, "seq-unit");
+    const payment = (blockNumber: number): SeenPayment => ({
+      blockHash: `0x${blockNumber.toString(16).padStart(64, "0")}`,
+      accounts: [ACCOUNTS[0].toLowerCase(), ACCOUNTS[1].toLowerCase()],
+      payment: { txHash: `0x${"ab".repeat(32)}`, logIndex: 0, blockNumber, timestamp: 1, from: ACCOUNTS[0], to: ACCOUNTS[1], currency: "USD", amount: "1", reference: null, fee: "0", kind: "transfer" },
+    });
+    const commit = async (store: NodeStore, blockNumber: number, n: number): Promise<void> => {
+      const payments = Array.from({ length: n }, () => payment(blockNumber));
+      const cursor = { blockNumber, blockHash: payments[0]!.blockHash };
+      await store.commit({ balances: new Map(), supply: new Map(), payments: [] }, cursor, { chainId: 31337, confirmations: 1, prevCursor: { blockNumber: blockNumber - 1, blockHash: "0x" }, payments, admin: [], undo: false, pruneThrough: 0 });
+    };
+    let store = await NodeStore.open(dataDir);
+    try {
+      await commit(store, 1, 3);
+      expect(await store.lastEventSeq()).to.equal(3);
+      await store.wipe();
+      expect(await store.isEmpty()).to.equal(false); // the floor
+      expect(await store.eventsAfter(0, 100)).to.deep.equal([]);
+      expect(await store.cursor()).to.equal(undefined);
+      expect(await store.lastEventSeq()).to.equal(3);
+      await store.close();
+      store = await NodeStore.open(dataDir);
+      expect(await store.lastEventSeq()).to.equal(3);
+      // A second wipe (startup finds no identity after an interrupted one) keeps it too.
+      await store.wipe();
+      await store.close();
+      store = await NodeStore.open(dataDir);
+      await commit(store, 1, 2);
+      expect((await store.eventsAfter(0, 100)).map((e) => e.seq)).to.deep.equal([4, 5]);
+      // A re-index for a new schema keeps the outbox and the floor.
+      await store.wipe();
+      await store.wipeDerived();
+      await store.close();
+      store = await NodeStore.open(dataDir);
+      expect(await store.lastEventSeq()).to.equal(5);
+      await commit(store, 1, 1);
+      expect((await store.eventsAfter(0, 100)).map((e) => e.seq)).to.deep.equal([6]);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -35,6 +35,7 @@ describe("node: config", function () {
       pollMs: 100,
       maxBlockRange: 2000,
       reindexOnReset: false,
+      allowPrivateWebhooks: false,
       logLevel: "info",
       relayerKey: undefined,
       relayerFees: { USD: 10_000n, CNY: 10_000n, EUR: 10_000n, HKD: 10_000n },
@@ -61,6 +62,7 @@ describe("node: config", function () {
       ORIOLE_RPC_FALLBACK_URL: "http://10.0.0.2:8545",
       ORIOLE_CONFIRMATIONS: "12",
       ORIOLE_REORG_DEPTH: "100",
+      ORIOLE_ALLOW_PRIVATE_WEBHOOKS: "yes",
     };
     expect(config([], env)).to.deep.equal({
       rpcUrl: "http://10.0.0.1:8545",
@@ -73,6 +75,7 @@ describe("node: config", function () {
       host: "0.0.0.0",
       pollMs: 250,
       reindexOnReset: true,
+      allowPrivateWebhooks: true,
       maxBlockRange: 500,
       logLevel: "warn",
       relayerKey: undefined,
@@ -89,6 +92,8 @@ describe("node: config", function () {
     expect(config(["--reindex-on-reset"]).reindexOnReset).to.equal(true);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "0" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "" }).reindexOnReset).to.equal(false);
+    expect(config(["--allow-private-webhooks"]).allowPrivateWebhooks).to.equal(true);
+    expect(config([], { ORIOLE_ALLOW_PRIVATE_WEBHOOKS: "0" }).allowPrivateWebhooks).to.equal(false);
     expect(config([], { ORIOLE_PORT: "" }).port).to.equal(DEFAULTS.port);
     expect(config(["--cors-origins", "https://a.example, http://localhost:5173"]).corsOrigins).to.deep.equal(["https://a.example", "http://localhost:5173"]);
     expect(config(["--rate-limit-key", "5", "--rate-limit-ip", "0"])).to.include({ rateLimitPerKey: 5, rateLimitPerIp: 0 });
@@ -105,6 +110,7 @@ describe("node: config", function () {
       [["--rpc", "not a url"], {}, /--rpc/],
       [[], { ORIOLE_PORT: "-1" }, /ORIOLE_PORT/],
       [[], { ORIOLE_REINDEX_ON_RESET: "maybe" }, /REINDEX/],
+      [[], { ORIOLE_ALLOW_PRIVATE_WEBHOOKS: "sure" }, /ALLOW_PRIVATE_WEBHOOKS/],
       [[], { ORIOLE_LOG_LEVEL: "loud" }, /LOG_LEVEL/],
       [["--max-block-range", "0"], {}, /--max-block-range/],
       [["--confirmations", "0"], {}, /--confirmations/],
@@ -176,6 +182,7 @@ describe("node: config", function () {
             relay: "0x0165878A594cA255338ADfB4232e874D8aA4Bf6e",
           },
           escrow: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
+          offlineVault: "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6",
         },
       };
       await writeFile(file, JSON.stringify(deployment));

@@ -40,7 +40,7 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
       return tx.hash;
     };
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), {
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN, allowPrivateWebhooks: true }), {
       log: silentLogger,
       webhooks: { retry: { baseMs: 30, maxMs: 200 } },
     });
@@ -148,6 +148,92 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
       // The other merchant has no webhook and sees none of this one's deliveries.
       const others = await getJson(`${node.url}/v1/merchants/me/webhook/deliveries`, { headers: auth(otherKey) });
       expect(others.body).to.deep.equal({ items: [], nextCursor: null });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("DELETE /v1/merchants/me/webhook removes only the key's own merchant's webhook; nothing is delivered afterwards", async function () {
+    const receiver = await startReceiver();
+    const other = await startReceiver();
+    try {
+      const put = (key: string, url: string) => getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth(key), "content-type": "application/json" }, body: JSON.stringify({ url }) });
+      const del = (init: RequestInit = {}, q = "") => fetch(`${node.url}/v1/merchants/me/webhook${q}`, { method: "DELETE", ...init });
+      const errorOf = async (r: Response): Promise<[number, string]> => [r.status, ((await r.json()) as ErrorBody).error.code];
+      expect((await put(apiKey, receiver.url)).status).to.equal(200);
+      // The other merchant has none: 404, and this merchant's stays.
+      expect(await errorOf(await del({ headers: auth(otherKey) }))).to.deep.equal([404, "webhook_not_set"]);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+      // Its own: removed; this merchant's stays.
+      expect((await put(otherKey, other.url)).status).to.equal(200);
+      const gone = await del({ headers: auth(otherKey) });
+      expect(gone.status).to.equal(204);
+      expect(await gone.text()).to.equal("");
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(otherKey) })).status).to.equal(404);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+      // Bad requests change nothing.
+      expect(await errorOf(await del())).to.deep.equal([401, "unauthorized"]);
+      expect(await errorOf(await del({ headers: auth(`ok_live_${"0".repeat(32)}`) }))).to.deep.equal([401, "unauthorized"]);
+      expect(await errorOf(await del({ headers: auth(apiKey) }, "?force=1"))).to.deep.equal([400, "unknown_parameter"]);
+      expect((await getJson(`${node.url}/v1/merchants/me/webhook`, { headers: auth(apiKey) })).status).to.equal(200);
+
+      expect((await del({ headers: auth(apiKey) })).status).to.equal(204);
+      expect(await errorOf(await del({ headers: auth(apiKey) }))).to.deep.equal([404, "webhook_not_set"]);
+      const stream = await open("/v1/merchants/me/events", auth(apiKey));
+      const deliveriesBefore = ((await getJson(`${node.url}/v1/merchants/me/webhook/deliveries`, { headers: auth(apiKey) })).body as { items: DeliveryView[] }).items;
+      const txHash = await pay(PAYOUT, 4242n);
+      const [msg] = await stream.waitFor(1);
+      expect((JSON.parse(msg?.data ?? "") as NodeEvent).txHash).to.equal(txHash);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.received).to.have.length(0);
+      expect(other.received).to.have.length(0);
+      const deliveriesAfter = ((await getJson(`${node.url}/v1/merchants/me/webhook/deliveries`, { headers: auth(apiKey) })).body as { items: DeliveryView[] }).items;
+      expect(deliveriesAfter).to.deep.equal(deliveriesBefore);
+      // Set again: a new secret, events from now on.
+      expect((await put(apiKey, receiver.url)).status).to.equal(200);
+    } finally {
+      await receiver.close();
+      await other.close();
+    }
+  });
+
+  it("/metrics counts open SSE streams, webhook attempts by outcome and the webhook queue", async function () {
+    const metrics = async (): Promise<(name: string) => number> => {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      return (name) => Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    };
+    const before = await metrics();
+    const s1 = await open(`/v1/accounts/${PAYOUT}/events`);
+    const s2 = await open("/v1/merchants/me/events", auth(apiKey));
+    expect((await metrics())("oriole_sse_clients")).to.equal(before("oriole_sse_clients") + 2);
+    s1.close();
+    s2.close();
+    const deadline = Date.now() + 5000;
+    while ((await metrics())("oriole_sse_clients") !== before("oriole_sse_clients") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await metrics())("oriole_sse_clients")).to.equal(before("oriole_sse_clients"));
+
+    // A receiver down: the delivery waits in the queue and each attempt counts as a retry; then it answers.
+    let up = false;
+    const receiver = await startReceiver(() => (up ? 200 : 503));
+    try {
+      const put = await getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth(apiKey), "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
+      expect(put.status).to.equal(200);
+      await pay(PAYOUT, 99n);
+      const until = async (cond: (m: (name: string) => number) => boolean, what: string): Promise<(name: string) => number> => {
+        const end = Date.now() + 10_000;
+        for (;;) {
+          const m = await metrics();
+          if (cond(m)) return m;
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const waiting = await until((m) => m('oriole_webhook_deliveries_total{outcome="retry"}') >= before('oriole_webhook_deliveries_total{outcome="retry"}') + 2, "2 retries");
+      expect(waiting("oriole_webhook_queue_depth")).to.equal(1);
+      up = true;
+      const done = await until((m) => m("oriole_webhook_queue_depth") === 0, "an empty queue");
+      expect(done('oriole_webhook_deliveries_total{outcome="delivered"}')).to.equal(before('oriole_webhook_deliveries_total{outcome="delivered"}') + 1);
+      expect(done('oriole_webhook_deliveries_total{outcome="failed"}')).to.equal(0);
     } finally {
       await receiver.close();
     }

@@ -29,7 +29,7 @@ describe("node: notifications across a reorg (anvil_reorg)", function () {
   before(async function () {
     devnet = await startDevnet({ chain: "anvil", fund: [ACCOUNTS[0]] });
     dir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-reorg-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20, confirmations: 3, adminToken: ADMIN }), { log: silentLogger });
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20, confirmations: 3, adminToken: ADMIN, allowPrivateWebhooks: true }), { log: silentLogger });
   });
 
   after(async function () {

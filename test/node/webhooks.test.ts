@@ -6,6 +6,7 @@ import { silentLogger } from "../../node/src/log.ts";
 import type { MerchantRef, NodeEvent } from "../../node/src/notify/events.ts";
 import { computeSignature, parseSignatureHeader, signatureHeader, timestampWithinTolerance, verifySignature } from "../../node/src/notify/signature.ts";
 import { DEFAULT_RETRY, retryDelayMs, WebhookService, type WebhookServiceOptions } from "../../node/src/notify/webhooks.ts";
+import { checkWebhookTarget, isPrivateAddress } from "../../node/src/notify/webhookTarget.ts";
 import { startReceiver, TestOutbox, type ReceivedHook } from "../helpers/notify.ts";
 
 const PAYER = "0x00000000000000000000000000000000000a11ce";
@@ -73,6 +74,38 @@ describe("notify: webhook signatures", function () {
   });
 });
 
+describe("notify: webhook targets (SSRF guard)", function () {
+  it("classifies loopback, private, link-local, metadata and other special addresses as non-public", function () {
+    const nonPublic = [
+      "127.0.0.1", "127.255.0.9", "0.0.0.0", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+      "192.0.2.5", "198.18.0.1", "224.0.0.1", "255.255.255.255",
+      "::", "::1", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:a9fe:a9fe", "64:ff9b::10.0.0.1", "::127.0.0.1",
+      "not-an-address",
+    ];
+    const publicOnes = ["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"];
+    for (const a of nonPublic) expect(isPrivateAddress(a), a).to.equal(true);
+    for (const a of publicOnes) expect(isPrivateAddress(a), a).to.equal(false);
+  });
+
+  it("refuses non-public and unresolvable URLs with stable codes unless private targets are allowed; http(s) only", async function () {
+    const codeOf = async (url: string, allowPrivate = false): Promise<string | undefined> => {
+      try {
+        await checkWebhookTarget(url, { allowPrivate });
+        return undefined;
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    for (const url of ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/", "http://169.254.169.254/latest/meta-data/", "https://10.0.0.7/x", "http://[::ffff:192.168.0.1]/", "http://0x7f000001/", "http://2130706433/", "http://0177.0.0.1/"]) {
+      expect(await codeOf(url), url).to.equal("webhook_target_forbidden");
+      expect(await codeOf(url, true), url).to.equal(undefined);
+    }
+    expect(await codeOf("ftp://93.184.215.14/x", true)).to.equal("webhook_target_forbidden");
+    expect(await codeOf("http://no-such-host.invalid/hook")).to.equal("webhook_target_unresolvable");
+    expect(await codeOf("https://93.184.215.14/hook")).to.equal(undefined);
+  });
+});
+
 describe("notify: webhook deliveries (real receiver, real LevelDB)", function () {
   let dir: string;
   let outbox: TestOutbox;
@@ -100,6 +133,8 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
       merchant: (id) => Promise.resolve(MERCHANTS[id]),
       log: silentLogger,
       retry: { baseMs: 20, maxMs: 200, maxAgeMs: 60_000 },
+      // The receivers listen on 127.0.0.1.
+      allowPrivateTargets: true,
       ...opts,
     });
     await s.start();
@@ -139,6 +174,65 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(await s.deliveries("mer_0000000000000002", { limit: 10 })).to.deep.equal({ items: [], next: null });
   });
 
+  it("checks the target again at every delivery: a URL that now reaches a non-public address is refused, nothing is sent", async function () {
+    receiver = await startReceiver();
+    const port = new URL(receiver.url).port;
+    // Set while private targets were allowed (or while the name resolved elsewhere)…
+    const allowed = await startService();
+    await allowed.setWebhook(M1, `http://localhost:${port}/hooks`); // a name: refused by the connection's lookup
+    await allowed.setWebhook("mer_0000000000000002", receiver.url); // an address literal: refused before connecting
+    await allowed.stop();
+    // …delivered by a node that does not allow them.
+    const s = await startService({ allowPrivateTargets: false });
+    const events = await outbox.append([{ from: PAYER, to: SHOP }, { from: PAYER, to: OTHER }]);
+    const refused = async (merchantId: string, eventId: string): Promise<boolean> => {
+      const d = await s.delivery(merchantId, eventId);
+      return d !== undefined && d.attempts >= 2;
+    };
+    await until(async () => (await refused(M1, events[0]?.id ?? "")) && (await refused("mer_0000000000000002", events[1]?.id ?? "")), 10_000, "refused attempts");
+    for (const [merchantId, event, address] of [[M1, events[0], /127\.0\.0\.1|::1/], ["mer_0000000000000002", events[1], /127\.0\.0\.1/]] as const) {
+      const d = await s.delivery(merchantId, event?.id ?? "");
+      expect(d?.status).to.equal("pending");
+      for (const h of d?.history ?? []) {
+        expect(h.responseStatus).to.equal(null);
+        expect(h.error).to.match(/^webhook_target_forbidden: /).and.match(address);
+      }
+    }
+    expect(receiver.received).to.have.length(0);
+  });
+
+  it("deleting a webhook cancels its pending deliveries (nothing is sent again) and leaves other merchants' alone", async function () {
+    receiver = await startReceiver(() => 503);
+    const other = await startReceiver();
+    try {
+      const s = await startService();
+      await s.setWebhook(M1, receiver.url);
+      await s.setWebhook("mer_0000000000000002", other.url);
+      const [mine] = await outbox.append([{ from: PAYER, to: SHOP }]);
+      await until(() => (receiver?.received.length ?? 0) >= 2, 5000, "retries");
+      expect(await s.deleteWebhook(M1)).to.equal(true);
+      expect(await s.webhook(M1)).to.equal(undefined);
+      const d = await s.delivery(M1, mine?.id ?? "");
+      expect(d).to.include({ status: "cancelled", nextAttemptAt: null });
+      const sent = receiver.received.length;
+      const [theirs] = await outbox.append([{ from: PAYER, to: OTHER }, { from: PAYER, to: SHOP }]);
+      await until(async () => (await s.delivery("mer_0000000000000002", theirs?.id ?? ""))?.status === "delivered", 5000, "other merchant's delivery");
+      await new Promise((r) => setTimeout(r, 200));
+      // An attempt in flight at the delete may still land once; nothing after it.
+      expect(receiver.received.length).to.be.at.most(sent + 1);
+      expect((await s.delivery(M1, mine?.id ?? ""))?.status).to.equal("cancelled");
+      expect((await s.deliveries(M1, { limit: 10 })).items).to.have.length(1);
+      expect(await s.deleteWebhook(M1)).to.equal(false);
+      expect((await s.counts()).cancelled).to.equal(1);
+      const { outcomes, queueDepth } = await s.metrics();
+      expect(outcomes).to.include({ delivered: 1, cancelled: 1, failed: 0 });
+      expect(outcomes.retry).to.be.at.least(2);
+      expect(queueDepth).to.equal(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("retries a failing receiver with backoff and the same event id until it answers 2xx", async function () {
     const FAILS = 4;
     receiver = await startReceiver((_hook, n) => (n <= FAILS ? (n % 2 === 0 ? 500 : 404) : 204));
@@ -158,6 +252,7 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(d?.history.slice(0, FAILS).every((a) => a.error?.startsWith("HTTP "))).to.equal(true);
     await new Promise((res) => setTimeout(res, 300));
     expect(receiver.received).to.have.length(FAILS + 1);
+    expect(await s.metrics()).to.deep.equal({ outcomes: { delivered: 1, retry: FAILS, failed: 0, cancelled: 0 }, queueDepth: 0 });
   });
 
   it("marks a delivery failed once its retry window is over, and records unreachable receivers", async function () {
@@ -170,7 +265,8 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     expect(d?.nextAttemptAt).to.equal(null);
     expect(d?.history.at(-1)?.responseStatus).to.equal(null);
     expect(d?.history.at(-1)?.error).to.be.a("string").and.match(/fetch failed|ECONNREFUSED/);
-    expect(await s.counts()).to.deep.equal({ pending: 0, delivered: 0, failed: 1 });
+    expect(await s.counts()).to.deep.equal({ pending: 0, delivered: 0, failed: 1, cancelled: 0 });
+    expect((await s.metrics()).outcomes).to.include({ delivered: 0, failed: 1, cancelled: 0 });
   });
 
   it("times out a hanging receiver and retries it", async function () {

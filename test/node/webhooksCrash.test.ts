@@ -3,12 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { startReceiver } from "../helpers/notify.ts";
+import { expectedWebhookEvents, expectWebhooksExactlyOnce, startReceiver } from "../helpers/notify.ts";
 import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
-import type { NodeEvent } from "../../node/src/notify/events.ts";
-import { verifySignature } from "../../node/src/notify/signature.ts";
-import type { WebhookConfig } from "../../node/src/notify/webhooks.ts";
-import { NodeStore } from "../../node/src/store/store.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
 
 const ADMIN = "crash-admin-token-0123456789";
@@ -40,7 +36,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
 
   const start = (): Promise<NodeProcess> =>
     spawnNode({
-      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20"],
+      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20", "--allow-private-webhooks"],
       env: { ORIOLE_ADMIN_TOKEN: ADMIN },
     });
 
@@ -101,36 +97,10 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
       child = undefined;
 
       // What should have been delivered: the outbox's events for this payout after the webhook was set.
-      const store = await NodeStore.open(dir);
-      let expected: NodeEvent[];
-      try {
-        const config = JSON.parse((await store.webhookSublevel().get(`cfg!${merchant.id}`)) ?? "") as WebhookConfig;
-        const all = await store.eventsAfter(0, 100_000);
-        expected = all.filter((e) => e.seq > config.fromSeq && e.payment?.to.toLowerCase() === PAYOUT.toLowerCase());
-      } finally {
-        await store.close();
-      }
+      const expected = await expectedWebhookEvents(dir, merchant.id, PAYOUT);
       expect(expected.filter((e) => e.type === "payment.confirmed").map((e) => e.txHash)).to.deep.equal(paid);
-
-      const received = receiver.received.map((h) => ({ id: h.headers["oriole-event-id"] as string, body: h.body, event: JSON.parse(h.body) as NodeEvent, sig: h.headers["oriole-signature"] as string }));
-      for (const r of received) {
-        expect(verifySignature({ secret, body: r.body, header: r.sig }).ok).to.equal(true);
-        expect(r.event.id).to.equal(r.id);
-      }
-      // None lost, none extra.
-      expect(new Set(received.map((r) => r.id))).to.deep.equal(new Set(expected.map((e) => e.id)));
-      // One id per fact, one body per id.
-      const idsPerFact = new Map<string, Set<string>>();
-      const bodiesPerId = new Map<string, Set<string>>();
-      for (const r of received) {
-        const fact = `${r.event.type}:${r.event.txHash}:${r.event.logIndex.toString()}`;
-        idsPerFact.set(fact, (idsPerFact.get(fact) ?? new Set()).add(r.id));
-        bodiesPerId.set(r.id, (bodiesPerId.get(r.id) ?? new Set()).add(r.body));
-      }
-      expect([...idsPerFact.values()].every((s) => s.size === 1)).to.equal(true);
-      expect([...bodiesPerId.values()].every((s) => s.size === 1)).to.equal(true);
-      const resent = received.length - bodiesPerId.size;
-      console.log(`      ${KILLS.toString()} kills (${inFlightAtKill.toString()} with a webhook in flight); ${expected.length.toString()} events, ${received.length.toString()} requests: ${resent.toString()} re-sent under the same id, 0 lost, 0 under a second id`);
+      const { requests, resent } = expectWebhooksExactlyOnce(receiver.received, expected, secret);
+      console.log(`      ${KILLS.toString()} kills (${inFlightAtKill.toString()} with a webhook in flight); ${expected.length.toString()} events, ${requests.toString()} requests: ${resent.toString()} re-sent under the same id, 0 lost, 0 under a second id`);
     } finally {
       await receiver.close();
     }

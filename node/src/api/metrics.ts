@@ -46,6 +46,13 @@ export function scalar(name: string, type: "gauge" | "counter", help: string, va
   return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value.toString()}`;
 }
 
+/** One counter or gauge with one label, a series per label value. */
+export function labelled(name: string, type: "gauge" | "counter", help: string, label: string, values: Readonly<Record<string, number>>): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [v, n] of Object.entries(values)) lines.push(`${name}{${label}="${escapeLabel(v)}"} ${n.toString()}`);
+  return lines.join("\n");
+}
+
 function escapeLabel(s: string): string {
   return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }

@@ -1,7 +1,7 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
-import { notifyPaths } from "../notify/openapi.ts";
+import { notifyPaths, notifySchemas } from "../notify/openapi.ts";
 import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
 import { escrowPaths, escrowSchemas } from "../escrow/openapi.ts";
 
@@ -203,7 +203,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "metrics",
           summary:
-            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
+            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_sse_clients, oriole_webhook_deliveries_total{outcome=delivered|retry|failed|cancelled}, oriole_webhook_queue_depth, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
           responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
         },
       },
@@ -277,6 +277,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       schemas: {
         ...refundSchemas,
         ...escrowSchemas,
+        ...notifySchemas,
         NewMerchant: {
           type: "object",
           additionalProperties: false,
@@ -448,7 +449,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           type: "object",
           description:
             "One Transfer as seen by one account. A payment with a reference (pay, payFrom, payWithPermit, payWithAuthorization, settlePayments) shows as its payer → payee transfer (kind payment) and, when the merchant pays a fee, the payer → fee collector transfer (kind fee); both carry the Payment event's reference.",
-          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind"],
+          required: ["txHash", "logIndex", "blockNumber", "timestamp", "from", "to", "currency", "amount", "reference", "fee", "kind", "status"],
           properties: {
             txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
             logIndex: { type: "integer" },
@@ -470,6 +471,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
               type: "array",
               description: "Present on a payment that has refunds",
               items: { type: "object", required: ["id", "amount", "status"], properties: { id: { type: "string" }, amount: ref("BaseUnits"), status: { type: "string", enum: ["open", "completed"] } } },
+            },
+            status: {
+              type: "string",
+              enum: ["pending", "confirmed"],
+              description:
+                "pending while its block is fewer than the node's --confirmations blocks deep (counting the block itself), then confirmed. With --confirmations 1 (the default) a payment is confirmed in the block it first appears in: items always read confirmed and the only event is payment.confirmed (no payment.pending). In a payment.dropped event: the status it had when its block left the chain.",
             },
           },
         },

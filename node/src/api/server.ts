@@ -14,7 +14,7 @@ import { publicMerchant, type Merchant, type MerchantStore } from "../merchants/
 import { merchantOf, requireAdmin, requireAdminOrMerchant, requireMerchant } from "./auth.ts";
 import { DOCS_CSP, renderDocs } from "./docs.ts";
 import { ApiError, errorBody } from "./errors.ts";
-import { RequestHistogram, scalar } from "./metrics.ts";
+import { labelled, RequestHistogram, scalar } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import {
   checkQueryParams,
@@ -212,8 +212,9 @@ export function createApi(ctx: ApiContext): express.Express {
     res.type("html").send(docsHtml);
   });
 
-  route("/metrics", [], (_req, res) => {
+  route("/metrics", [], async (_req, res) => {
     const s = ctx.status();
+    const webhooks = ctx.notify ? await ctx.notify.webhooks.metrics() : { outcomes: { delivered: 0, retry: 0, failed: 0, cancelled: 0 }, queueDepth: 0 };
     const reorgs = (s as { reorgs?: unknown }).reorgs;
     const text = [
       scalar("oriole_indexed_block", "gauge", "Last block whose effects are committed.", s.indexedBlock),
@@ -222,6 +223,15 @@ export function createApi(ctx: ApiContext): express.Express {
       scalar("oriole_reorgs_total", "counter", "Chain reorganisations the indexer rolled back.", typeof reorgs === "number" ? reorgs : 0),
       scalar("oriole_indexer_failed", "gauge", "1 when the indexer stopped on an error it cannot retry.", s.failure ? 1 : 0),
       scalar("oriole_relayer_queue_length", "gauge", "Payment intents queued by the relayer, not yet sent.", ctx.relayer?.queued ?? 0),
+      scalar("oriole_sse_clients", "gauge", "Server-Sent Events streams open.", ctx.notify?.hub.subscribers ?? 0),
+      labelled(
+        "oriole_webhook_deliveries_total",
+        "counter",
+        "Webhook delivery attempts since start by outcome: delivered (2xx), retry (failed, retried later), failed (failed for good), cancelled (webhook deleted).",
+        "outcome",
+        webhooks.outcomes,
+      ),
+      scalar("oriole_webhook_queue_depth", "gauge", "Webhook deliveries waiting for an attempt (pending).", webhooks.queueDepth),
       latency.render("oriole_http_request_duration_seconds", "API request latency by route, method and status."),
     ].join("\n");
     res.type("text/plain; version=0.0.4; charset=utf-8").send(`${text}\n`);

@@ -13,9 +13,48 @@ const lastEventId = {
 };
 
 const stream = (description: string): Record<string, unknown> => ({
-  description: `${description}. Each event: \`id:\` the outbox seq, \`event:\` its type, \`data:\` the NodeEvent JSON. Comment lines (\`: heartbeat\`) every 15 s. A client too slow to read is disconnected and resumes with Last-Event-ID.`,
+  description: `${description}. Each event: \`id:\` the outbox seq, \`event:\` its type, \`data:\` the NodeEvent JSON (schema NodeEvent). Comment lines (\`: heartbeat\`) every 15 s. A client too slow to read is disconnected and resumes with Last-Event-ID.`,
   content: { "text/event-stream": { schema: { type: "string" } } },
 });
+
+/** The events SSE streams and webhooks carry (an outbox entry). */
+export const notifySchemas: Record<string, unknown> = {
+  NodeEvent: {
+    type: "object",
+    required: ["seq", "id", "type", "chainId", "blockNumber", "blockHash", "txHash", "logIndex", "accounts"],
+    properties: {
+      seq: { type: "integer", description: "Outbox sequence number: increasing, never reused (also across a re-index or a chain reset); the SSE id" },
+      id: { type: "string", pattern: "^0x[0-9a-f]{64}$", description: "sha256 of type:chainId:blockHash:txHash:logIndex: the same fact always has the same id (Oriole-Event-Id)" },
+      type: {
+        type: "string",
+        enum: ["payment.pending", "payment.confirmed", "payment.dropped", "admin.mint", "admin.burn", "admin.freeze", "admin.unfreeze", "admin.pause", "admin.unpause"],
+        description:
+          "payment.pending: first seen, not yet --confirmations deep; payment.confirmed: at depth (with --confirmations 1, the default, a payment is seen and confirmed in the same block: only payment.confirmed is emitted); payment.dropped: its block left the chain in a reorganisation",
+      },
+      chainId: { type: "integer" },
+      blockNumber: { type: "integer" },
+      blockHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+      txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+      logIndex: { type: "integer" },
+      accounts: { type: "array", items: { type: "string", pattern: "^0x[0-9a-f]{40}$" }, description: "Lowercase addresses concerned" },
+      payment: { ...ref("Payment"), description: "payment.* events: the payment, with its status at the event" },
+      admin: ref("AdminRecord"),
+    },
+  },
+  AdminRecord: {
+    type: "object",
+    required: ["kind", "currency", "account", "amount", "blockNumber", "logIndex", "txHash"],
+    properties: {
+      kind: { type: "string", enum: ["mint", "burn", "freeze", "unfreeze", "pause", "unpause"] },
+      currency: ref("Currency"),
+      account: { ...ref("Address"), description: "Minted to, burnt by, frozen or unfrozen, or who paused" },
+      amount: { oneOf: [ref("BaseUnits"), { type: "null" }], description: "Mint and burn only" },
+      blockNumber: { type: "integer" },
+      logIndex: { type: "integer" },
+      txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+    },
+  },
+};
 
 export const notifyPaths: Record<string, unknown> = {
   "/v1/accounts/{address}/events": {
@@ -39,7 +78,7 @@ export const notifyPaths: Record<string, unknown> = {
     put: {
       operationId: "setWebhook",
       summary:
-        "Set the merchant's webhook URL. The answer carries a new signing secret, shown this once. Each event is POSTed as JSON with Oriole-Event-Id (the same on every retry: drop duplicates by it) and Oriole-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, `${t}.${body}`)>; refuse timestamps more than 5 minutes off. Non-2xx answers are retried with exponential backoff for about 24 h.",
+        "Set the merchant's webhook URL. The answer carries a new signing secret, shown this once. Each event is POSTed as JSON (schema NodeEvent) with Oriole-Event-Id (the same on every retry: drop duplicates by it) and Oriole-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, `${t}.${body}`)>; refuse timestamps more than 5 minutes off. Non-2xx answers are retried with exponential backoff for about 24 h.",
       security: [{ merchantKey: [] }],
       requestBody: {
         required: true,
@@ -47,9 +86,22 @@ export const notifyPaths: Record<string, unknown> = {
       },
       responses: {
         "200": json("The webhook and its secret", { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string", pattern: "^whsec_[0-9a-f]{64}$" } } }),
-        "400": error("invalid_request (not JSON, not an http(s) URL), unknown_field or unknown_parameter"),
+        "400": error(
+          "invalid_request (not JSON, not an http(s) URL), unknown_field, unknown_parameter, webhook_target_forbidden (the URL's host is or resolves to a loopback, private, link-local, metadata or other non-public address; a node started with --allow-private-webhooks allows them) or webhook_target_unresolvable (the host does not resolve)",
+        ),
         "401": error("unauthorized"),
         "413": error("invalid_request: body over 16 kB"),
+      },
+    },
+    delete: {
+      operationId: "deleteWebhook",
+      summary: "Remove the merchant's webhook (its own only: a key never reaches another merchant's). Nothing is sent afterwards; pending deliveries show as cancelled in the log.",
+      security: [{ merchantKey: [] }],
+      responses: {
+        "204": { description: "Removed" },
+        "400": error("unknown_parameter"),
+        "401": error("unauthorized"),
+        "404": error("webhook_not_set: this merchant has no webhook"),
       },
     },
     get: {
@@ -66,7 +118,7 @@ export const notifyPaths: Record<string, unknown> = {
   "/v1/merchants/me/webhook/deliveries": {
     get: {
       operationId: "listWebhookDeliveries",
-      summary: "The delivery log: one entry per event, newest first, with its status (pending, delivered, failed), attempts and the last attempts' outcomes",
+      summary: "The delivery log: one entry per event, newest first, with its status (pending, delivered, failed, or cancelled when the webhook was deleted first), attempts and the last attempts' outcomes",
       security: [{ merchantKey: [] }],
       parameters: [
         { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },

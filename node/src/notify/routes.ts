@@ -9,6 +9,8 @@ import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { concernsAccount, concernsMerchant } from "./events.ts";
 import { parseLastEventId, type SseHub } from "./sse.ts";
 import type { WebhookService } from "./webhooks.ts";
+import { WEBHOOK_TARGET_FORBIDDEN, WEBHOOK_TARGET_UNRESOLVABLE } from "./webhookTarget.ts";
+import { isOrioleError } from "../../../client/sdk/errors.ts";
 
 /** The notification services the API serves. */
 export interface NotifyServices {
@@ -54,10 +56,10 @@ function lastEventId(req: Request): number | undefined {
 
 /**
  * GET /v1/accounts/{address}/events, GET /v1/merchants/me/events (SSE),
- * PUT|GET /v1/merchants/me/webhook and GET /v1/merchants/me/webhook/deliveries.
+ * PUT|GET|DELETE /v1/merchants/me/webhook and GET /v1/merchants/me/webhook/deliveries.
  */
 export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): void {
-  const only = (path: string, methods: Partial<Record<"get" | "put", Handler[]>>): void => {
+  const only = (path: string, methods: Partial<Record<"get" | "put" | "delete", Handler[]>>): void => {
     endpoint(app, path, methods);
   };
   const query = onlyQuery;
@@ -112,7 +114,21 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
           throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {url}" : `${field} ${issue?.message ?? "is invalid"}`);
         }
         // The secret is shown here only: it is what the merchant verifies Oriole-Signature with.
-        res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+        try {
+          res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+        } catch (e) {
+          if (isOrioleError(e) && (e.code === WEBHOOK_TARGET_FORBIDDEN || e.code === WEBHOOK_TARGET_UNRESOLVABLE)) throw new ApiError(400, e.code, e.message);
+          throw e;
+        }
+      },
+    ],
+    delete: [
+      query([]),
+      requireMerchant(deps.merchants),
+      async (_req, res) => {
+        // Only the key's own merchant: another merchant's webhook is out of reach (404 like none).
+        if (!(await deps.webhooks.deleteWebhook(merchant(res).id))) throw new ApiError(404, "webhook_not_set", "this merchant has no webhook");
+        res.status(204).end();
       },
     ],
   });

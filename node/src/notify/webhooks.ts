@@ -1,7 +1,9 @@
+import { isOrioleError } from "../../../client/sdk/errors.ts";
 import type { Logger } from "../log.ts";
 import type { StoreSublevel } from "../store/store.ts";
 import { concernsMerchant, type EventSource, type MerchantRef } from "./events.ts";
 import { EVENT_ID_HEADER, newWebhookSecret, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
+import { checkWebhookTarget, postWebhook, redactedUrl } from "./webhookTarget.ts";
 
 /**
  * Layout of sublevel `whk` (not derived from the chain: survives a re-index).
@@ -29,7 +31,8 @@ export interface WebhookConfig {
   updatedAt: string;
 }
 
-export type DeliveryStatus = "pending" | "delivered" | "failed";
+/** cancelled: the webhook was deleted before the delivery succeeded (never sent again). */
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
 
 export interface DeliveryAttempt {
   at: string;
@@ -56,6 +59,15 @@ export interface Delivery {
   /** The exact body sent on every attempt. */
   body: string;
 }
+
+type Op = { type: "put"; key: string; value: string } | { type: "del"; key: string };
+
+/**
+ * What became of attempts since the node started (metrics): delivered (2xx),
+ * retry (failed, another attempt scheduled), failed (failed for good: the
+ * retry window is over), cancelled (the webhook was deleted first).
+ */
+export type AttemptOutcome = "delivered" | "retry" | "failed" | "cancelled";
 
 /** A delivery as the delivery log shows it (without the body). */
 export type DeliveryView = Omit<Delivery, "body">;
@@ -91,6 +103,8 @@ export interface WebhookServiceOptions {
   now?: () => number;
   /** Jitter source in [0, 1) (tests). */
   random?: () => number;
+  /** Allow webhook URLs that reach loopback, private or link-local addresses (--allow-private-webhooks). Default false. */
+  allowPrivateTargets?: boolean;
 }
 
 /** Delay before attempt `attempts + 1`: exponential, capped, with jitter in [d/2, d). */
@@ -121,7 +135,9 @@ export class WebhookService {
   readonly #pageSize: number;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #allowPrivate: boolean;
   readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #outcomes: Record<AttemptOutcome, number> = { delivered: 0, retry: 0, failed: 0, cancelled: 0 };
   readonly #aborts = new Set<AbortController>();
   #stopped = true;
   #loop: Promise<void> | undefined;
@@ -139,6 +155,7 @@ export class WebhookService {
     this.#pageSize = opts.pageSize ?? 500;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
+    this.#allowPrivate = opts.allowPrivateTargets ?? false;
   }
 
   async start(): Promise<void> {
@@ -171,12 +188,38 @@ export class WebhookService {
     await Promise.allSettled(this.#inFlight.values());
   }
 
-  /** Sets the merchant's webhook URL with a new secret (returned once). Later events go there. */
+  /**
+   * Sets the merchant's webhook URL with a new secret (returned once). Later events go there.
+   * Throws OrioleError webhook_target_forbidden / webhook_target_unresolvable (see webhookTarget.ts).
+   */
   async setWebhook(merchantId: string, url: string): Promise<{ url: string; secret: string }> {
+    await checkWebhookTarget(url, { allowPrivate: this.#allowPrivate });
     const config: WebhookConfig = { url, secret: newWebhookSecret(), fromSeq: await this.#source.lastEventSeq(), updatedAt: new Date(this.#now()).toISOString() };
     await this.#sub.put(cfgKey(merchantId), JSON.stringify(config));
     this.#log.info("webhook set", { merchantId, url: redactedUrl(url) });
     return { url, secret: config.secret };
+  }
+
+  /**
+   * Removes the merchant's webhook; false when it had none. Its pending
+   * deliveries are cancelled in the same batch (the log keeps them).
+   */
+  async deleteWebhook(merchantId: string): Promise<boolean> {
+    if ((await this.#sub.get(cfgKey(merchantId))) === undefined) return false;
+    const ops: Op[] = [{ type: "del", key: cfgKey(merchantId) }];
+    for (const key of await this.#sub.keys({ gt: "due!", lt: "due!~" }).all()) {
+      const [, , m, eventId] = key.split("!");
+      if (m !== merchantId || eventId === undefined) continue;
+      ops.push({ type: "del", key });
+      const raw = await this.#sub.get(dlvKey(merchantId, eventId));
+      if (raw === undefined) continue;
+      const d = JSON.parse(raw) as Delivery;
+      if (d.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...d, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
+    }
+    await this.#sub.batch(ops);
+    this.#outcomes.cancelled += ops.filter((o) => o.type === "put").length;
+    this.#log.info("webhook deleted", { merchantId });
+    return true;
   }
 
   async webhook(merchantId: string): Promise<WebhookConfig | undefined> {
@@ -203,9 +246,16 @@ export class WebhookService {
     return { items, next: entries.length > opts.limit ? (items.at(-1)?.seq ?? null) : null };
   }
 
-  /** Counts by status (metrics, tests). */
+  /** Attempt outcomes since start, and the deliveries waiting for an attempt (metrics). */
+  async metrics(): Promise<{ outcomes: Readonly<Record<AttemptOutcome, number>>; queueDepth: number }> {
+    let queueDepth = 0;
+    for await (const _ of this.#sub.keys({ gt: "due!", lt: "due!~" })) queueDepth++;
+    return { outcomes: { ...this.#outcomes }, queueDepth };
+  }
+
+  /** Counts by status (tests; reads every record). */
   async counts(): Promise<Record<DeliveryStatus, number>> {
-    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
+    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0, cancelled: 0 };
     for await (const v of this.#sub.values({ gt: "dlv!", lt: "dlv!~" })) counts[(JSON.parse(v) as Delivery).status]++;
     return counts;
   }
@@ -322,9 +372,11 @@ export class WebhookService {
     const delivery = raw === undefined ? undefined : (JSON.parse(raw) as Delivery);
     const config = await this.webhook(merchantId);
     if (delivery?.status !== "pending" || !config) {
-      // Nothing to send (already done, or the webhook was removed): drop the stale due entry.
-      if (delivery?.status === "pending") this.#log.warn("webhook removed; delivery left pending", { merchantId, eventId });
-      await this.#sub.del(key);
+      // Nothing to send: already done, or the webhook was deleted (while an attempt was in flight): cancelled.
+      const ops: Op[] = [{ type: "del", key }];
+      if (delivery?.status === "pending") ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify({ ...delivery, status: "cancelled", nextAttemptAt: null } satisfies Delivery) });
+      await this.#sub.batch(ops);
+      if (delivery?.status === "pending") this.#outcomes.cancelled++;
       return;
     }
     const started = this.#now();
@@ -337,21 +389,15 @@ export class WebhookService {
     let responseStatus: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(config.url, {
-        method: "POST",
-        redirect: "manual",
-        signal: abort.signal,
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "Oriole-Webhooks/1",
-          [EVENT_ID_HEADER]: eventId,
-          [SIGNATURE_HEADER]: signatureHeader(config.secret, Math.floor(started / 1000), delivery.body),
-        },
-        body: delivery.body,
-      });
-      responseStatus = res.status;
-      await res.body?.cancel();
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status.toString()}`;
+      const headers = {
+        "content-type": "application/json",
+        "user-agent": "Oriole-Webhooks/1",
+        [EVENT_ID_HEADER]: eventId,
+        [SIGNATURE_HEADER]: signatureHeader(config.secret, Math.floor(started / 1000), delivery.body),
+      };
+      // Checked again at each delivery: the URL's name may resolve elsewhere now.
+      responseStatus = await postWebhook(config.url, headers, delivery.body, { signal: abort.signal, allowPrivate: this.#allowPrivate });
+      if (responseStatus < 200 || responseStatus >= 300) error = `HTTP ${responseStatus.toString()}`;
     } catch (e) {
       error = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason.message : errorMessage(e);
     } finally {
@@ -364,39 +410,35 @@ export class WebhookService {
     const now = this.#now();
     const attempts = delivery.attempts + 1;
     const history = [...delivery.history, { at: new Date(started).toISOString(), url: config.url, responseStatus, error, ms }].slice(-MAX_HISTORY);
-    const ops: ({ type: "put"; key: string; value: string } | { type: "del"; key: string })[] = [{ type: "del", key }];
+    const ops: Op[] = [{ type: "del", key }];
     let updated: Delivery;
+    let outcome: AttemptOutcome;
     if (error === null) {
+      outcome = "delivered";
       updated = { ...delivery, status: "delivered", attempts, history, nextAttemptAt: null, deliveredAt: new Date(now).toISOString() };
     } else {
       const nextAt = now + retryDelayMs(attempts, this.#retry, this.#random);
       if (nextAt - Date.parse(delivery.createdAt) > this.#retry.maxAgeMs) {
+        outcome = "failed";
         updated = { ...delivery, status: "failed", attempts, history, nextAttemptAt: null };
         this.#log.warn("webhook delivery failed for good", { merchantId, eventId, attempts });
       } else {
+        outcome = "retry";
         updated = { ...delivery, attempts, history, nextAttemptAt: new Date(nextAt).toISOString() };
         ops.push({ type: "put", key: dueKey(nextAt, merchantId, eventId), value: "" });
       }
     }
     ops.push({ type: "put", key: dlvKey(merchantId, eventId), value: JSON.stringify(updated) });
     await this.#sub.batch(ops);
+    this.#outcomes[outcome]++;
   }
 }
 
 function errorMessage(e: unknown): string {
+  if (isOrioleError(e)) return `${e.code}: ${e.message}`;
   if (e instanceof Error) {
     const cause = (e as { cause?: unknown }).cause;
     return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
   }
   return String(e);
-}
-
-/** The URL without credentials or query (it may carry a token): for logs. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return "(invalid url)";
-  }
 }

@@ -172,6 +172,8 @@ export interface StateDump {
 export const SCHEMA_VERSION = 4;
 
 const SEQ_WIDTH = 16;
+/** Meta key: the outbox's last seq before a wipe (the outbox numbers on from there). */
+const SEQ_FLOOR = "seqFloor";
 const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
 /** Outbox events per LevelDB entry (see #putEvents); an entry of one event is the older layout, read the same way. */
 const EVENTS_PER_ENTRY = 256;
@@ -245,7 +247,8 @@ export class NodeStore {
     await db.open();
     const store = new NodeStore(db, opts.confirmations ?? 1);
     const [last] = await store.#events.keys({ reverse: true, limit: 1 }).all();
-    store.#lastSeq = last === undefined ? 0 : Number(last);
+    const floor = await store.#meta.get(SEQ_FLOOR);
+    store.#lastSeq = Math.max(last === undefined ? 0 : Number(last), floor === undefined ? 0 : Number(floor));
     return store;
   }
 
@@ -292,11 +295,17 @@ export class NodeStore {
    * interrupted wipe leaves a store without identity, which startup wipes again.
    */
   async wipe(): Promise<void> {
-    await this.#meta.del("identity");
-    // Sublevel keys are "!name!key": everything before "!mer!" and from "!mer\"" ('"' follows '!') on.
+    // The outbox's last seq survives as a floor, written with the identity's removal: SSE
+    // clients resume by Last-Event-ID, so the new chain's events must number on from it.
+    await this.#db.batch([
+      { type: "del", key: "identity", sublevel: this.#meta },
+      { type: "put", key: SEQ_FLOOR, value: String(this.#lastSeq), sublevel: this.#meta },
+    ]);
+    // Sublevel keys are "!name!key": everything before "!mer!" and from "!mer\"" ('"' follows '!') on, but the floor.
+    const floorKey = `!meta!${SEQ_FLOOR}`;
     await this.#db.clear({ lt: "!mer!" });
-    await this.#db.clear({ gte: '!mer"' });
-    this.#lastSeq = 0;
+    await this.#db.clear({ gte: '!mer"', lt: floorKey });
+    await this.#db.clear({ gt: floorKey });
   }
 
   /**
@@ -306,7 +315,9 @@ export class NodeStore {
    */
   async wipeDerived(): Promise<void> {
     await this.#meta.del("identity");
-    for (const sub of [...Object.values(this.#subs), this.#undo, this.#meta]) await sub.clear();
+    for (const sub of [...Object.values(this.#subs), this.#undo]) await sub.clear();
+    await this.#meta.clear({ lt: SEQ_FLOOR });
+    await this.#meta.clear({ gt: SEQ_FLOOR });
   }
 
   /** The relayer's part of the store (intents and its transactions), outside derived state. */

@@ -7,6 +7,11 @@ export const DEFAULT_LIMIT_RAISE_DELAY = 86_400n;
 /** Default delay between the start and the completion of a guardian recovery: 2 days. */
 export const DEFAULT_RECOVERY_DELAY = 172_800n;
 
+/** Default OfflineVault delays (seconds): a code is valid at most 1 day, settles up to 3 days after, withdrawals wait 7 days. */
+export const DEFAULT_OFFLINE_MAX_VALIDITY = 86_400n;
+export const DEFAULT_OFFLINE_SETTLEMENT_WINDOW = 259_200n;
+export const DEFAULT_OFFLINE_WITHDRAWAL_DELAY = 604_800n;
+
 /** Default minting allowance of the first minter: 10^24 whole units of the currency. */
 export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
 
@@ -17,7 +22,7 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  * the PasskeyAccount implementation (clone target), its factory and the
  * PaymentRelay batcher. The module returns `StableToken_<code>` (the
  * StableToken ABI at the proxy's address), `PasskeyAccountImplementation`,
- * `PasskeyAccountFactory`, `PaymentRelay` and `OrioleEscrow`.
+ * `PasskeyAccountFactory`, `PaymentRelay`, `OrioleEscrow` and `OfflineVault`.
  *
  * Parameters (all optional; every account defaults to account 0, the deployer):
  * - `admin`: sets roles and fees, upgrades (two-step transfer);
@@ -28,9 +33,11 @@ export const DEFAULT_MINTER_ALLOWANCE = 10n ** 30n;
  *   initialization (on a public chain: the issuer's minting key, not the
  *   deployer); `minterAllowance` defaults to DEFAULT_MINTER_ALLOWANCE;
  * - `limitRaiseDelay`, `recoveryDelay` (seconds): the passkey accounts' delays,
- *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY.
+ *   DEFAULT_LIMIT_RAISE_DELAY and DEFAULT_RECOVERY_DELAY;
  * - `arbiter`: the first dispute-desk account of OrioleEscrow (its admin is `admin`,
- *   who grants more arbiters; every currency is allowed at deployment).
+ *   who grants more arbiters; every currency is allowed at deployment);
+ * - `offlineMaxValidity`, `offlineSettlementWindow`, `offlineWithdrawalDelay` (seconds):
+ *   the OfflineVault's delays (`OfflineVault` in the result), DEFAULT_OFFLINE_*.
  */
 export default buildModule("Oriole", (m) => {
   const deployer = m.getAccount(0);
@@ -71,8 +78,15 @@ export default buildModule("Oriole", (m) => {
 
   const escrow = m.contract("OrioleEscrow", [roles.admin, [m.getParameter("arbiter", deployer)], Object.values(tokens)]);
 
+  const offlineVault = m.contract("OfflineVault", [
+    m.getParameter("offlineMaxValidity", DEFAULT_OFFLINE_MAX_VALIDITY),
+    m.getParameter("offlineSettlementWindow", DEFAULT_OFFLINE_SETTLEMENT_WINDOW),
+    m.getParameter("offlineWithdrawalDelay", DEFAULT_OFFLINE_WITHDRAWAL_DELAY),
+  ]);
+
   return {
     ...tokens,
+    OfflineVault: offlineVault,
     PasskeyAccountImplementation: accountImplementation,
     PasskeyAccountFactory: accountFactory,
     PaymentRelay: paymentRelay,
