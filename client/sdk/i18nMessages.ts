@@ -65,7 +65,7 @@ export const MESSAGES_EN = {
   "balance.header": "Balances of {address} (indexed to block {block}):",
   "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
   // Refunds, settlement reports and escrow (issue 6).
-  "error.merchant_key_missing": "no merchant API key: set ORIOLE_MERCHANT_KEY or pass --merchant-key-file",
+  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY or pass --merchant-key-file",
   "error.invalid_payment": "\"{payment}\" is not a payment: use <txHash>:<logIndex> (see oriole history)",
   "error.refund_exceeds_payment": "that is more than the payment has left to refund; nothing was created",
   "error.escrow_not_found": "no escrow {id}",
@@ -79,7 +79,7 @@ export const MESSAGES_EN = {
     "Usage: oriole refund create --payment TX:LOG --amount A [--reason R] [--pay] [options]\n" +
     "       oriole refund show <id> [options]\n\n" +
     "Refunds (part of) a payment the merchant received; never more than was paid.\n" +
-    "The merchant API key comes from ORIOLE_MERCHANT_KEY or --merchant-key-file FILE.\n\n" +
+    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
     "  --payment TX:LOG        the payment (transaction hash and log index, from oriole history)\n" +
     "  --amount A              the amount to refund, e.g. 2.5\n" +
     "  --reason R              a note kept with the refund\n" +
@@ -88,7 +88,7 @@ export const MESSAGES_EN = {
   "help.report":
     "Usage: oriole report daily --date YYYY-MM-DD [--currency C] [--csv] [options]\n\n" +
     "The merchant's settlement of one UTC day: gross, fees, refunds and net per currency.\n" +
-    "The merchant API key comes from ORIOLE_MERCHANT_KEY or --merchant-key-file FILE.\n\n" +
+    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
     "  --csv   print the CSV (line items and totals, base units)",
   "help.escrow":
     "Usage: oriole escrow fund --merchant ADDRESS --amount A --currency C --order ORDER\n" +
@@ -305,7 +305,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "pay.sending": "正在向 {to} 发送 {amount} {currency}……",
   "pay.done": "已向 {to} 支付 {amount} {currency}\n交易：{txHash}\n区块：{block}",
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
-  "error.merchant_key_missing": "没有商户 API 密钥：请设置 ORIOLE_MERCHANT_KEY 或使用 --merchant-key-file",
+  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY 或使用 --merchant-key-file",
   "error.invalid_payment": "“{payment}”不是一笔付款：请使用 <交易哈希>:<日志序号>（见 oriole history）",
   "error.refund_exceeds_payment": "超出了这笔付款剩余可退的金额；未创建退款",
   "error.escrow_not_found": "没有托管 {id}",
@@ -319,7 +319,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "用法：oriole refund create --payment 交易:日志 --amount 金额 [--reason 原因] [--pay] [选项]\n" +
     "      oriole refund show <id> [选项]\n\n" +
     "退还商户收到的一笔付款（全部或部分）；绝不超过所付金额。\n" +
-    "商户 API 密钥取自 ORIOLE_MERCHANT_KEY 或 --merchant-key-file 文件。\n\n" +
+    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
     "  --payment 交易:日志      付款（交易哈希和日志序号，见 oriole history）\n" +
     "  --amount 金额            退款金额，例如 2.5\n" +
     "  --reason 原因            随退款保存的备注\n" +
@@ -328,7 +328,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "help.report":
     "用法：oriole report daily --date YYYY-MM-DD [--currency 币种] [--csv] [选项]\n\n" +
     "商户某一 UTC 日的结算：按币种列出总额、手续费、退款和净额。\n" +
-    "商户 API 密钥取自 ORIOLE_MERCHANT_KEY 或 --merchant-key-file 文件。\n\n" +
+    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
     "  --csv   输出 CSV（明细和合计，基本单位）",
   "help.escrow":
     "用法：oriole escrow fund --merchant 地址 --amount 金额 --currency 币种 --order 订单\n" +
@@ -364,7 +364,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  refund create|show      退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
     "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":

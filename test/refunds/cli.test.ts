@@ -65,7 +65,7 @@ describe("cli: oriole refund, report and escrow", function () {
     expect(out.refund).to.include({ status: "open", amount: "2000000", to: PAYER });
     expect(out.payment).to.include({ to: PAYER, amount: "2" });
     await node.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber(), 20_000);
-    const shown = await oriole(["refund", "show", out.refund.id], { ...as("payout"), ORIOLE_MERCHANT_KEY: (await readFile(merchantKeyFile, "utf8")).trim() });
+    const shown = await oriole(["refund", "show", out.refund.id], { ...as("payout"), ORIOLE_API_KEY: (await readFile(merchantKeyFile, "utf8")).trim() });
     expect(shown.code, shown.stdout).to.equal(0);
     expect((jsonOf(shown) as { refund: { status: string; paid: string } }).refund).to.include({ status: "completed", paid: "2000000" });
 
@@ -86,7 +86,7 @@ describe("cli: oriole refund, report and escrow", function () {
   });
 
   it("refuses without a merchant key, with a malformed payment, a missing option or a bad date", async function () {
-    expect(errorCodeOf(await oriole(["refund", "create", "--payment", `0x${"11".repeat(32)}:0`, "--amount", "1"], env))).to.equal("merchant_key_missing");
+    expect(errorCodeOf(await oriole(["refund", "create", "--payment", `0x${"11".repeat(32)}:0`, "--amount", "1"], env))).to.equal("api_key_missing");
     expect(errorCodeOf(await oriole(["refund", "create", "--payment", "nope", "--amount", "1", "--merchant-key-file", merchantKeyFile], env))).to.equal("invalid_payment");
     const usage = await oriole(["refund", "create", "--payment", `0x${"11".repeat(32)}:0`], env);
     expect([usage.code, errorCodeOf(usage)]).to.deep.equal([2, "usage"]);
