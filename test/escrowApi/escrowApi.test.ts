@@ -150,7 +150,7 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
     expect([expired.status, codeOf(expired.body)]).to.deep.equal([422, "action_expired"]);
     // Well signed, but the merchant may not release: the simulation says why.
     const wrongCaller = await postAction(await signed({ by: MERCHANT, action: "release", escrowId: ids[1]!, nonce: 5n }));
-    expect([wrongCaller.status, codeOf(wrongCaller.body)]).to.deep.equal([422, "action_rejected"]);
+    expect([wrongCaller.status, codeOf(wrongCaller.body)]).to.deep.equal([422, "simulation_failed"]);
     expect((wrongCaller.body as ErrorBody).error.message).to.include("EscrowUnauthorized");
     const overRefund = await postAction(await signed({ by: MERCHANT, action: "refund", escrowId: ids[1]!, nonce: 6n, buyerAmount: 1_000_001n }));
     expect((overRefund.body as ErrorBody).error.message).to.include("EscrowInvalidRefund");

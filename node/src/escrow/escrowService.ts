@@ -304,11 +304,11 @@ export class EscrowService {
   }
 }
 
-/** A simulation's revert as 422 action_rejected naming the contract's error. */
+/** A simulation's revert as 422 simulation_failed naming the contract's error. */
 function rejected(e: unknown): ApiError {
   if (!isError(e, "CALL_EXCEPTION")) {
     const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
-    return new ApiError(503, "relayer_unavailable", `the action could not be simulated: ${why.slice(0, 200)}`);
+    return new ApiError(503, "chain_unavailable", `the action could not be simulated: ${why.slice(0, 200)}`);
   }
   const data = e.data;
   let reason = "reverted";
@@ -320,5 +320,5 @@ function rejected(e: unknown): ApiError {
       reason = `reverted with ${data.slice(0, 10)}`;
     }
   }
-  return new ApiError(422, "action_rejected", `the escrow contract would reject this action: ${reason}`);
+  return new ApiError(422, "simulation_failed", `the escrow contract would reject this action: ${reason}`);
 }
