@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { id, toQuantity, Wallet } from "ethers";
-import { ESCROW_ACTION_TYPES, escrowAction, escrowDomain, escrowId, type EscrowActionName, type EscrowTerms } from "../../client/sdk/escrow/actions.ts";
+import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
+import { ESCROW_ACTION_TYPES, escrowAction, escrowDomain, escrowId, hashEscrowAction, passkeySignature, type EscrowActionName, type EscrowTerms } from "../../client/sdk/escrow/actions.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
@@ -178,6 +179,30 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
     expect((await call("/v1/escrows/actions")).status).to.equal(405);
     expect(await balance()).to.equal(before);
     expect(((await call(`/v1/escrows/${ids[1]!}`)).body as EscrowView).status).to.equal("funded");
+  });
+
+  it("relays a passkey merchant's action (ERC-1271, checked by the simulation); a signature without user verification is refused", async function () {
+    const { ethers } = devnet.connection;
+    const [admin] = await ethers.getSigners();
+    const factory = await ethers.getContractAt("PasskeyAccountFactory", devnet.deployment.contracts.accounts.factory, admin);
+    const device = SoftwareDevice.generate();
+    await (await factory.getFunction("createAccount")(device.publicKey.qx, device.publicKey.qy, 0n)).wait();
+    const account = await factory.getFunction("accountAddress")(device.publicKey.qx, device.publicKey.qy, 0n);
+    const escrow = await ethers.getContractAt("OrioleEscrow", escrowAddress, await ethers.getSigner(BUYER));
+    const t = { ...terms("passkey-merchant"), merchant: account };
+    await (await escrow.getFunction("fund")(t)).wait();
+    const eid = escrowId(BUYER, account, t.token, t.orderId).toLowerCase();
+    const ship = escrowAction({ signer: account, action: "markShipped", escrowId: eid, nonce: 1n, deadline: (await chainTime()) + 600n });
+    const digest = hashEscrowAction(31337, escrowAddress, ship);
+    const body = (signature: string) => ({ action: { signer: ship.signer, action: "markShipped", escrowId: eid, nonce: "1", deadline: ship.deadline.toString() }, signature });
+    const noUv = await postAction(body(passkeySignature(device, 31337, account, digest, { userVerified: false })));
+    expect([noUv.status, codeOf(noUv.body)]).to.deep.equal([422, "simulation_failed"]);
+    expect((noUv.body as ErrorBody).error.message).to.include("EscrowInvalidSignature");
+    const ok = await postAction(body(passkeySignature(device, 31337, account, digest)));
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+    expect((ok.body as { escrow: EscrowView }).escrow).to.include({ status: "shipped", merchant: account });
+    const listed = (await call(`/v1/accounts/${account}/escrows`)).body as { items: AccountEscrow[] };
+    expect(listed.items.map((e) => [e.id, e.roles])).to.deep.equal([[eid, ["merchant"]]]);
   });
 
   it("a node without a relayer key serves escrows but answers actions with 403 relayer_disabled", async function () {
