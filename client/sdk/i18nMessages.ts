@@ -97,7 +97,9 @@ export const MESSAGES_EN = {
     "       oriole escrow refund <id> --amount A [options]\n" +
     "       oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [options]\n" +
     "       oriole escrow show <id> [options]\n\n" +
-    "Escrow for goods delivered later, from an EOA wallet. fund approves and pays\n" +
+    "Escrow for goods delivered later. An EOA wallet sends its own transactions; a\n" +
+    "passkey wallet signs the action and the node relays it (all but fund).\n" +
+    "fund approves and pays\n" +
     "into escrow (release timeout default 7 days, dispute window default 3 days);\n" +
     "the merchant ships and may refund or offer a settlement; the buyer releases,\n" +
     "disputes or accepts.",
@@ -337,7 +339,8 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "      oriole escrow refund <id> --amount 金额 [选项]\n" +
     "      oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [选项]\n" +
     "      oriole escrow show <id> [选项]\n\n" +
-    "用于稍后交货的托管，使用 EOA 钱包。fund 先授权再付入托管（释放超时默认 7 天，\n" +
+    "用于稍后交货的托管。EOA 钱包自己发送交易；通行密钥钱包签署操作，由节点代为\n" +
+    "提交（fund 除外）。fund 先授权再付入托管（释放超时默认 7 天，\n" +
     "争议期默认 3 天）；商户发货，可退款或提出和解；买家释放、发起争议或接受和解。",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",

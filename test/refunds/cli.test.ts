@@ -2,7 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { id } from "ethers";
+import { id, toQuantity, Wallet } from "ethers";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
+import { readKeystore } from "../../client/sdk/keystore.ts";
+import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
+import { fundedRelayerKey } from "../relayer/fixtures.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
@@ -33,7 +37,9 @@ describe("cli: oriole refund, report and escrow", function () {
   before(async function () {
     devnet = await startDevnet({ fund: [PAYER] });
     dir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-cli-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: path.join(dir, "node"), pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
+    const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
+    await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [new Wallet(escrowRelayerKey(relayerKey)).address, toQuantity(10n ** 20n)]);
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: path.join(dir, "node"), pollMs: 20, adminToken: ADMIN, relayerKey }), { log: silentLogger });
     const m = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
     merchantKeyFile = path.join(dir, "merchant-key");
     await writeFile(merchantKeyFile, `${(m.body as { apiKey: string }).apiKey}\n`, { mode: 0o600 });
@@ -112,5 +118,32 @@ describe("cli: oriole refund, report and escrow", function () {
     expect(errorCodeOf(await oriole(["escrow", "show", "0x12"], env))).to.equal("invalid_escrow_id");
     const missing = await oriole(["escrow", "refund", escrowId], as("payout"));
     expect([missing.code, errorCodeOf(missing)]).to.deep.equal([2, "usage"]);
+  });
+
+  it("a passkey wallet's escrow actions are signed (ERC-1271) and relayed by the node; it cannot fund", async function () {
+    const passkey = { ...env, ORIOLE_KEYSTORE: path.join(dir, "passkey.json") };
+    const created = await oriole(["wallet", "create", "--passkey"], passkey);
+    expect(created.code, created.stdout + created.stderr).to.equal(0);
+    const account = (jsonOf(created) as { address: string }).address;
+    // Deployed here (a payment would deploy it): ERC-1271 needs code.
+    const ks = await readKeystore(passkey.ORIOLE_KEYSTORE);
+    if (ks.keyType !== "p256") throw new Error("expected a passkey keystore");
+    const [admin] = await devnet.connection.ethers.getSigners();
+    const factory = await devnet.connection.ethers.getContractAt("PasskeyAccountFactory", devnet.deployment.contracts.accounts.factory, admin);
+    await (await factory.getFunction("createAccount")(ks.publicKey.qx, ks.publicKey.qy, BigInt(ks.accountSalt))).wait();
+
+    const fund = await oriole(["escrow", "fund", "--merchant", account, "--amount", "2", "--currency", "USD", "--order", "cli-passkey"], as("payer"));
+    expect(fund.code, fund.stdout).to.equal(0);
+    const escrowId = (jsonOf(fund) as { escrow: { id: string } }).escrow.id;
+    const ship = await oriole(["escrow", "ship", escrowId], passkey);
+    expect(ship.code, ship.stdout + ship.stderr).to.equal(0);
+    expect(jsonOf(ship)).to.deep.include({ action: "ship", relayed: true });
+    expect((jsonOf(ship) as { escrow: { status: string } }).escrow.status).to.equal("shipped");
+    const refund = await oriole(["escrow", "refund", escrowId, "--amount", "0.5"], passkey);
+    expect(refund.code, refund.stdout).to.equal(0);
+    expect((jsonOf(await oriole(["escrow", "show", escrowId], env)) as { amountBaseUnits: string }).amountBaseUnits).to.equal("1500000");
+    // The passkey is not the buyer: the node's simulation refuses, nothing is sent.
+    expect(errorCodeOf(await oriole(["escrow", "release", escrowId], passkey))).to.equal("simulation_failed");
+    expect(errorCodeOf(await oriole(["escrow", "fund", "--merchant", PAYOUT, "--amount", "1", "--currency", "USD", "--order", "x"], passkey))).to.equal("unsupported_key_type");
   });
 });

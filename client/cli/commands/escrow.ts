@@ -8,7 +8,14 @@ import { ESCROW_ABI } from "../../sdk/escrow/abi.ts";
 import { encodeFund, escrowId, type EscrowTerms } from "../../sdk/escrow/actions.ts";
 import { readEscrow, type EscrowState } from "../../sdk/escrow/state.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { readKeystore, unlockKeystore } from "../../sdk/keystore.ts";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
+import { requestJson } from "../../sdk/apiClient.ts";
+import { escrowAction, hashEscrowAction, passkeySignature, type EscrowActionName } from "../../sdk/escrow/actions.ts";
+import { readKeystore, unlockKeystore, type P256Keystore } from "../../sdk/keystore.ts";
+import { passkeyWallet } from "../wallet.ts";
+import { CLI_ORIGIN, CLI_RP_ID } from "./pay.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext, CommandResult } from "../context.ts";
@@ -85,7 +92,7 @@ export async function escrowShow(ctx: CliContext, args: { id: string }): Promise
  */
 export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<CommandResult> {
   const keystore = await readKeystore(ctx.keystorePath);
-  if (keystore.keyType !== "secp256k1") throw new OrioleError("unsupported_key_type", "escrow commands need an EOA wallet (passkey wallets: signed actions through the node, not yet in the CLI)", { keyType: keystore.keyType });
+  if (keystore.keyType === "p256") return escrowSignedByPasskey(ctx, keystore, args);
   const { info, escrow, chainId } = await network(ctx);
   const calls: { to: string; data: string }[] = [];
   let id: string;
@@ -145,4 +152,55 @@ export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<Com
     privateKey.fill(0);
     provider.destroy();
   }
+}
+
+const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>> = {
+  ship: "markShipped",
+  release: "release",
+  refund: "refund",
+  dispute: "openDispute",
+  offer: "offerSettlement",
+  accept: "acceptSettlement",
+};
+
+const relayedSchema = z.object({ txHash: z.string(), blockNumber: z.number(), escrow: z.looseObject({ status: z.string() }).nullable() });
+
+/**
+ * A passkey wallet cannot send transactions: it signs an EscrowAction (its
+ * device asserts over the account's replay-safe hash, checked by ERC-1271)
+ * and the node's escrow relayer sends it. Funding needs an ERC-3009
+ * authorization relayed by someone; the node does not offer that, so `fund` is EOA only.
+ */
+async function escrowSignedByPasskey(ctx: CliContext, keystore: P256Keystore, args: EscrowArgs): Promise<CommandResult> {
+  if (args.verb === "fund") throw new OrioleError("unsupported_key_type", "escrow fund needs an EOA wallet; a passkey wallet can ship, release, refund, dispute, offer and accept", { keyType: keystore.keyType });
+  const id = parseEscrowIdArg(args.id);
+  const verb = args.verb;
+  const amountOf = (v: string | undefined, option: string): bigint => parseAmount(required(v, option, verb));
+  const amounts = verb === "refund" ? { buyerAmount: amountOf(args.amount, "--amount") } : verb === "offer" || verb === "accept" ? { buyerAmount: amountOf(args.buyerAmount, "--buyer-amount"), merchantAmount: amountOf(args.merchantAmount, "--merchant-amount") } : {};
+  const { escrow, chainId } = await network(ctx);
+  const wallet = await passkeyWallet(ctx, keystore);
+  const provider = paymentProvider(ctx.rpcUrl, chainId);
+  let now: bigint;
+  try {
+    now = BigInt((await provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
+  } finally {
+    provider.destroy();
+  }
+  // Escrow nonces are unordered: a random one never collides with another action in flight.
+  const action = escrowAction({ signer: wallet.account, action: ACTION_OF[verb], escrowId: id, nonce: BigInt(`0x${randomBytes(16).toString("hex")}`), deadline: now + 600n, ...amounts });
+  const pin = await readPin(ctx);
+  const privateKey = await unlockKeystore({ keystore, pin });
+  let signature: string;
+  try {
+    signature = passkeySignature(SoftwareDevice.fromPrivateKey(privateKey), chainId, wallet.account, hashEscrowAction(chainId, escrow, action), { rpId: CLI_RP_ID, origin: CLI_ORIGIN });
+  } finally {
+    privateKey.fill(0);
+  }
+  const body = {
+    action: { signer: action.signer, action: ACTION_OF[verb], escrowId: action.escrowId, buyerAmount: action.buyerAmount.toString(), merchantAmount: action.merchantAmount.toString(), nonce: action.nonce.toString(), deadline: action.deadline.toString() },
+    signature,
+  };
+  const relayed = await requestJson(ctx.apiUrl, "/v1/escrows/actions", relayedSchema, { method: "POST", body, timeoutMs: 120_000 });
+  const status = relayed.escrow?.status ?? "-";
+  return { json: { action: verb, txHash: relayed.txHash, relayed: true, escrow: relayed.escrow }, text: ctx.t("escrow.sent", { id, action: verb, status, txHash: relayed.txHash }) };
 }
