@@ -27,10 +27,24 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   name: { type: "string" },
   payout: { type: "string" },
   "admin-token-file": { type: "string" },
+  // refund, report, escrow
+  payment: { type: "string" },
+  amount: { type: "string" },
+  reason: { type: "string" },
+  pay: { type: "boolean" },
+  "idempotency-key": { type: "string" },
+  "merchant-key-file": { type: "string" },
+  date: { type: "string" },
+  currency: { type: "string" },
+  csv: { type: "boolean" },
+  merchant: { type: "string" },
+  order: { type: "string" },
+  "release-timeout": { type: "string" },
+  "dispute-window": { type: "string" },
+  "buyer-amount": { type: "string" },
+  "merchant-amount": { type: "string" },
   deployment: { type: "string" },
   "valid-for": { type: "string" },
-  amount: { type: "string" },
-  currency: { type: "string" },
   description: { type: "string" },
   "expires-in": { type: "string" },
   "order-id": { type: "string" },
@@ -110,6 +124,7 @@ const COMMANDS: readonly CommandSpec[] = [
       return (await import("./commands/merchantCreate.ts")).merchantCreate(ctx, { name, payout, adminTokenFile: stringOption(p, "admin-token-file") });
     },
   },
+  ...REFUND_REPORT_ESCROW_COMMANDS(),
   {
     words: ["offline", "reserve"],
     help: "help.offline.reserve",
@@ -201,8 +216,86 @@ const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
+/** refund create|show, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
+function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
+  const escrowVerbs = [
+    ["ship", []],
+    ["release", []],
+    ["dispute", []],
+    ["refund", ["amount"]],
+    ["offer", ["buyer-amount", "merchant-amount"]],
+    ["accept", ["buyer-amount", "merchant-amount"]],
+  ] as const;
+  return [
+    {
+      words: ["refund", "create"],
+      help: "help.refund",
+      options: ["payment", "amount", "reason", "pay", "idempotency-key", "merchant-key-file"],
+      args: [],
+      run: async (ctx, _a, p) => {
+        const payment = stringOption(p, "payment");
+        const amount = stringOption(p, "amount");
+        if (payment === undefined) throw usageError("usage.missingOption", { option: "--payment", command: "refund create" });
+        if (amount === undefined) throw usageError("usage.missingOption", { option: "--amount", command: "refund create" });
+        return (await import("./commands/refund.ts")).refundCreate(ctx, { payment, amount, reason: stringOption(p, "reason"), pay: flag(p, "pay"), idempotencyKey: stringOption(p, "idempotency-key"), keyFile: stringOption(p, "merchant-key-file") });
+      },
+    },
+    {
+      words: ["refund", "show"],
+      help: "help.refund",
+      options: ["merchant-key-file"],
+      args: [{ name: "id" }],
+      run: async (ctx, a, p) => (await import("./commands/refund.ts")).refundShow(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
+    },
+    {
+      words: ["report", "daily"],
+      help: "help.report",
+      options: ["date", "currency", "csv", "merchant-key-file"],
+      args: [],
+      run: async (ctx, _a, p) => {
+        const date = stringOption(p, "date");
+        if (date === undefined) throw usageError("usage.missingOption", { option: "--date", command: "report daily" });
+        return (await import("./commands/report.ts")).reportDaily(ctx, { date, currency: stringOption(p, "currency"), csv: flag(p, "csv"), keyFile: stringOption(p, "merchant-key-file") });
+      },
+    },
+    {
+      words: ["escrow", "show"],
+      help: "help.escrow",
+      options: [],
+      args: [{ name: "id" }],
+      run: async (ctx, a) => (await import("./commands/escrow.ts")).escrowShow(ctx, { id: a[0] ?? "" }),
+    },
+    {
+      words: ["escrow", "fund"],
+      help: "help.escrow",
+      options: ["merchant", "amount", "currency", "order", "release-timeout", "dispute-window"],
+      args: [],
+      run: async (ctx, _a, p) =>
+        (await import("./commands/escrow.ts")).escrowSend(ctx, {
+          verb: "fund",
+          merchant: stringOption(p, "merchant"),
+          amount: stringOption(p, "amount"),
+          currency: stringOption(p, "currency"),
+          order: stringOption(p, "order"),
+          releaseTimeout: stringOption(p, "release-timeout"),
+          disputeWindow: stringOption(p, "dispute-window"),
+        }),
+    },
+    ...escrowVerbs.map(
+      ([verb, options]): CommandSpec => ({
+        words: ["escrow", verb],
+        help: "help.escrow",
+        options,
+        args: [{ name: "id" }],
+        run: async (ctx, a, p) =>
+          (await import("./commands/escrow.ts")).escrowSend(ctx, { verb, id: a[0], amount: stringOption(p, "amount"), buyerAmount: stringOption(p, "buyer-amount"), merchantAmount: stringOption(p, "merchant-amount") }),
+      }),
+    ),
+  ];
+}
+
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
-const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", invoice: "help.invoice" };
+const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", invoice: "help.invoice", refund: "help.refund", report: "help.report", escrow: "help.escrow" };
 
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 

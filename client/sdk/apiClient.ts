@@ -115,8 +115,8 @@ export interface RequestOptions {
   bearer?: string;
   /** Default 10 s. */
   timeoutMs?: number;
-  /** Extra request headers (e.g. Idempotency-Key). */
-  headers?: Record<string, string>;
+  /** More request headers (e.g. Idempotency-Key). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** `http://host:port/` → `http://host:port`. */

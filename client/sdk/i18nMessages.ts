@@ -71,10 +71,48 @@ export const MESSAGES_EN = {
   "invoice.status.partially_paid": "partially paid",
   "invoice.status.paid": "paid",
   "invoice.status.expired": "expired",
-  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY or pass --api-key",
+  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY (or pass --api-key to invoice commands, --merchant-key-file to refund and report commands)",
   "usage.invalidExpiresIn": "--expires-in must be whole seconds from 1 to 2592000 (30 days), not \"{value}\"",
   "usage.invalidStatus": "--status must be one of {statuses}, not \"{value}\"",
   "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
+  // Refunds, settlement reports and escrow (issue 6).
+  "error.invalid_payment": "\"{payment}\" is not a payment: use <txHash>:<logIndex> (see oriole history)",
+  "error.refund_exceeds_payment": "that is more than the payment has left to refund; nothing was created",
+  "error.escrow_not_found": "no escrow {id}",
+  "refund.shown": "Refund {id}: {amount} {currency} to {to}, {status} (paid {paid})\nOf payment {payment}\nRequest for the payout's wallet: {uri}",
+  "report.header": "Settlement of {date} (UTC), payout {payout}:",
+  "report.line": "  {currency}: gross {gross}, fees {fees}, refunds {refunds}, net {net} ({payments} payments, {refundPayments} refunds)",
+  "report.empty": "  no settlement activity",
+  "escrow.shown": "Escrow {id}: {status}, holds {amount} {currency}\nBuyer {buyer}, merchant {merchant}",
+  "escrow.sent": "Escrow {id}: {action} done, now {status}\nTransaction: {txHash}",
+  "help.refund":
+    "Usage: oriole refund create --payment TX:LOG --amount A [--reason R] [--pay] [options]\n" +
+    "       oriole refund show <id> [options]\n\n" +
+    "Refunds (part of) a payment the merchant received; never more than was paid.\n" +
+    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
+    "  --payment TX:LOG        the payment (transaction hash and log index, from oriole history)\n" +
+    "  --amount A              the amount to refund, e.g. 2.5\n" +
+    "  --reason R              a note kept with the refund\n" +
+    "  --pay                   pay it at once from this wallet (the merchant's payout)\n" +
+    "  --idempotency-key K     retry safely: the same key never refunds twice",
+  "help.report":
+    "Usage: oriole report daily --date YYYY-MM-DD [--currency C] [--csv] [options]\n\n" +
+    "The merchant's settlement of one UTC day: gross, fees, refunds and net per currency.\n" +
+    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
+    "  --csv   print the CSV (line items and totals, base units)",
+  "help.escrow":
+    "Usage: oriole escrow fund --merchant ADDRESS --amount A --currency C --order ORDER\n" +
+    "                          [--release-timeout S] [--dispute-window S] [options]\n" +
+    "       oriole escrow ship|release|dispute <id> [options]\n" +
+    "       oriole escrow refund <id> --amount A [options]\n" +
+    "       oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [options]\n" +
+    "       oriole escrow show <id> [options]\n\n" +
+    "Escrow for goods delivered later. An EOA wallet sends its own transactions; a\n" +
+    "passkey wallet signs the action and the node relays it (all but fund).\n" +
+    "fund approves and pays\n" +
+    "into escrow (release timeout default 7 days, dispute window default 3 days);\n" +
+    "the merchant ships and may refund or offer a settlement; the buyer releases,\n" +
+    "disputes or accepts.",
   "pay.checking": "Checking the balance and the network…",
   "pay.sending": "Sending {amount} {currency} to {to}…",
   "pay.done": "Paid {amount} {currency} to {to}\nTransaction: {txHash}\nBlock: {block}",
@@ -103,6 +141,10 @@ export const MESSAGES_EN = {
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
     "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
+    "  refund create|show      refund a payment the merchant received\n" +
+    "  report daily            the merchant's daily settlement report\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
+    "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
@@ -320,10 +362,44 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "invoice.status.partially_paid": "部分付款",
   "invoice.status.paid": "已付款",
   "invoice.status.expired": "已过期",
-  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY 或使用 --api-key",
+  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY（或为 invoice 命令使用 --api-key，为 refund 和 report 命令使用 --merchant-key-file）",
   "usage.invalidExpiresIn": "--expires-in 必须是 1 到 2592000（30 天）之间的整数秒，而不是“{value}”",
   "usage.invalidStatus": "--status 必须是 {statuses} 之一，而不是“{value}”",
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
+  "error.invalid_payment": "“{payment}”不是一笔付款：请使用 <交易哈希>:<日志序号>（见 oriole history）",
+  "error.refund_exceeds_payment": "超出了这笔付款剩余可退的金额；未创建退款",
+  "error.escrow_not_found": "没有托管 {id}",
+  "refund.shown": "退款 {id}：{amount} {currency} 退给 {to}，{status}（已付 {paid}）\n原付款 {payment}\n收款钱包需支付的请求：{uri}",
+  "report.header": "{date}（UTC）的结算，收款地址 {payout}：",
+  "report.line": "  {currency}：总额 {gross}，手续费 {fees}，退款 {refunds}，净额 {net}（{payments} 笔付款，{refundPayments} 笔退款）",
+  "report.empty": "  没有结算活动",
+  "escrow.shown": "托管 {id}：{status}，持有 {amount} {currency}\n买家 {buyer}，商户 {merchant}",
+  "escrow.sent": "托管 {id}：{action} 已完成，现为 {status}\n交易：{txHash}",
+  "help.refund":
+    "用法：oriole refund create --payment 交易:日志 --amount 金额 [--reason 原因] [--pay] [选项]\n" +
+    "      oriole refund show <id> [选项]\n\n" +
+    "退还商户收到的一笔付款（全部或部分）；绝不超过所付金额。\n" +
+    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
+    "  --payment 交易:日志      付款（交易哈希和日志序号，见 oriole history）\n" +
+    "  --amount 金额            退款金额，例如 2.5\n" +
+    "  --reason 原因            随退款保存的备注\n" +
+    "  --pay                    立即从本钱包（商户收款地址）支付\n" +
+    "  --idempotency-key K      安全重试：同一个键绝不会退款两次",
+  "help.report":
+    "用法：oriole report daily --date YYYY-MM-DD [--currency 币种] [--csv] [选项]\n\n" +
+    "商户某一 UTC 日的结算：按币种列出总额、手续费、退款和净额。\n" +
+    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
+    "  --csv   输出 CSV（明细和合计，基本单位）",
+  "help.escrow":
+    "用法：oriole escrow fund --merchant 地址 --amount 金额 --currency 币种 --order 订单\n" +
+    "                         [--release-timeout 秒] [--dispute-window 秒] [选项]\n" +
+    "      oriole escrow ship|release|dispute <id> [选项]\n" +
+    "      oriole escrow refund <id> --amount 金额 [选项]\n" +
+    "      oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [选项]\n" +
+    "      oriole escrow show <id> [选项]\n\n" +
+    "用于稍后交货的托管。EOA 钱包自己发送交易；通行密钥钱包签署操作，由节点代为\n" +
+    "提交（fund 除外）。fund 先授权再付入托管（释放超时默认 7 天，\n" +
+    "争议期默认 3 天）；商户发货，可退款或提出和解；买家释放、发起争议或接受和解。",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",
   "history.in": "收入",
@@ -349,6 +425,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
     "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
+    "  refund create|show      退还商户收到的付款\n" +
+    "  report daily            商户每日结算报告\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
+    "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +

@@ -22,6 +22,9 @@ import { SseHub } from "./notify/sse.ts";
 import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 import { InvoiceStore } from "./invoices/invoiceStore.ts";
 import { InvoiceWatcher } from "./invoices/invoiceWatcher.ts";
+import { RefundService, type InvoiceLookup } from "./refunds/refunds.ts";
+import { EscrowService, escrowRelayerKey } from "./escrow/escrowService.ts";
+import { paymentProvider } from "../../client/sdk/payments.ts";
 
 export interface RunningNode {
   /** Base URL of the API, e.g. http://127.0.0.1:8787. */
@@ -46,6 +49,8 @@ export interface StartOptions {
   onFatal?: (error: OrioleError) => void;
   /** Webhook retry policy and per-attempt timeout (tests shorten them). */
   webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
+  /** Links refunds to invoices (the invoices' InvoiceStore); without it refunds show invoiceId null. */
+  invoices?: InvoiceLookup;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -149,6 +154,30 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     } else {
       log.info("relayer off: no relayer key (ORIOLE_RELAYER_KEY or --relayer-key-file)");
     }
+    const refunds = new RefundService({
+      store,
+      chainId: client.chainId,
+      tokens,
+      blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
+      invoices: opts.invoices ?? invoices,
+    });
+    // Its own provider without ethers' 250 ms request cache: a relayed action must see the nonce and state it just changed.
+    const escrowProvider = paymentProvider(config.rpcUrl, client.chainId);
+    cleanup.push(() => {
+      escrowProvider.destroy();
+      return Promise.resolve();
+    });
+    const escrows = new EscrowService({
+      provider: escrowProvider,
+      chainId: client.chainId,
+      escrow: getAddress(deployment.contracts.escrow),
+      tokens,
+      fromBlock: deployment.deployedAt.blockNumber,
+      reorgDepth: config.reorgDepth,
+      maxBlockRange: config.maxBlockRange,
+      relayerKey: config.relayerKey === undefined ? undefined : escrowRelayerKey(config.relayerKey),
+      log,
+    });
     const app = createApi({
       chainId: client.chainId,
       tokens,
@@ -165,6 +194,8 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       merchants,
       notify: { hub, webhooks },
       invoices,
+      refunds,
+      escrows,
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,

@@ -204,9 +204,13 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
       ["key upper-cased", { authorization: `Bearer ${keyA.toUpperCase()}` }],
       ["huge header", { authorization: `Bearer ${"k".repeat(8000)}` }],
     ] as [string, Record<string, string>][]) {
-      const res = await send("/v1/merchants/me", { headers });
-      expectRefused(res, what, "unauthorized", 401);
-      expect(res.headers.get("www-authenticate"), what).to.match(/^Bearer/);
+      for (const p of ["/v1/merchants/me", "/v1/refunds", `/v1/refunds/rfd_${"0".repeat(16)}`, "/v1/merchants/me/reports/daily?date=2030-01-01"]) {
+        const res = await send(p, { headers });
+        expectRefused(res, `${what} ${p}`, "unauthorized", 401);
+        expect(res.headers.get("www-authenticate"), what).to.match(/^Bearer/);
+      }
+      const post = await send("/v1/refunds", { method: "POST", headers: { ...headers, "content-type": "application/json", "idempotency-key": "k" }, body: JSON.stringify({ payment: `0x${"11".repeat(32)}:0`, amount: "1" }) });
+      expectRefused(post, `${what} POST /v1/refunds`, "unauthorized", 401);
     }
     expectRefused(await send(`/v1/merchants/${idA}`, as(keyB)), "B reads A", "forbidden", 403);
     expectRefused(await send(`/v1/merchants/${idB}`, as(keyA)), "A reads B", "forbidden", 403);

@@ -80,6 +80,7 @@ for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing 
       indexedBlock: head,
       contracts: { tokens: devnet.deployment.contracts.tokens, accounts: devnet.deployment.contracts.accounts, escrow: devnet.deployment.contracts.escrow, offlineVault: devnet.deployment.contracts.offlineVault },
       relayer: null, // started without a relayer key
+      escrowRelayer: null,
     });
   });
 

@@ -16,8 +16,8 @@ import { parseAddressArg, parseCurrencyArg, parseReferenceArg } from "../validat
 import { passkeyWallet } from "../wallet.ts";
 
 /** The CLI's software device answers as this relying party (the account checks the challenge and flags, not the origin). */
-const CLI_RP_ID = "oriole-cli";
-const CLI_ORIGIN = "oriole-cli://wallet";
+export const CLI_RP_ID = "oriole-cli";
+export const CLI_ORIGIN = "oriole-cli://wallet";
 
 export interface PayArgs {
   /** An address (with amount and currency), or an EIP-681 payment request URI (alone). */

@@ -3,6 +3,8 @@ import { RELAYER_ERROR_STATUS } from "../relayer/errors.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./params.ts";
 import { notifyPaths, notifySchemas } from "../notify/openapi.ts";
 import { invoicePaths, invoiceSchemas } from "../invoices/openapi.ts";
+import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
+import { escrowPaths, escrowSchemas } from "../escrow/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -250,6 +252,8 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       },
       ...notifyPaths,
       ...invoicePaths,
+      ...refundPaths,
+      ...escrowPaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
@@ -273,6 +277,8 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         merchantKey: { type: "http", scheme: "bearer", description: "A merchant's API key, ok_live_ and 32 hex digits, shown once when the merchant is created" },
       },
       schemas: {
+        ...refundSchemas,
+        ...escrowSchemas,
         ...notifySchemas,
         NewMerchant: {
           type: "object",
@@ -364,6 +370,10 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
                 escrow: { ...ref("Address"), description: "OrioleEscrow: escrow of an order's payment, every currency" },
                 offlineVault: { ...ref("Address"), description: "OfflineVault: offline allowances and batch settlement of offline payment codes" },
               },
+            },
+            escrowRelayer: {
+              oneOf: [{ type: "object", required: ["address"], properties: { address: ref("Address") } }, { type: "null" }],
+              description: "The EOA that sends relayed escrow actions (derived from the relayer key; the operator funds its gas); null without a relayer key",
             },
             relayer: {
               oneOf: [
@@ -459,6 +469,12 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
               type: "string",
               enum: ["transfer", "payment", "fee"],
               description: "transfer: a plain ERC-20 transfer, mint or burn; payment: the payer → payee transfer of a payment with a reference; fee: its payer → fee collector transfer",
+            },
+            refund: { ...ref("RefundLink"), description: "Present on a refund payment (the merchant's payout paying a refund back)" },
+            refunds: {
+              type: "array",
+              description: "Present on a payment that has refunds",
+              items: { type: "object", required: ["id", "amount", "status"], properties: { id: { type: "string" }, amount: ref("BaseUnits"), status: { type: "string", enum: ["open", "completed"] } } },
             },
             status: {
               type: "string",

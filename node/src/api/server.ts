@@ -35,6 +35,11 @@ import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
 import type { InvoiceStore } from "../invoices/invoiceStore.ts";
 import { mountInvoiceRoutes } from "../invoices/routes.ts";
+import type { RefundService } from "../refunds/refunds.ts";
+import { mountRefundRoutes } from "../refunds/routes.ts";
+import { mountReportRoutes } from "../reports/routes.ts";
+import type { EscrowService } from "../escrow/escrowService.ts";
+import { mountEscrowRoutes } from "../escrow/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -69,6 +74,10 @@ export interface ApiContext {
   notify?: NotifyServices;
   /** Invoices; absent = /v1/invoices is not served. */
   invoices?: InvoiceStore;
+  /** Refunds (merchant API, and the refund links in account histories); absent = not served. */
+  refunds?: RefundService;
+  /** OrioleEscrow's state, account lists and signed-action relay; absent = not served. */
+  escrows?: EscrowService;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
@@ -295,6 +304,7 @@ export function createApi(ctx: ApiContext): express.Express {
       indexedBlock: s.indexedBlock,
       contracts: { tokens: ctx.tokens, accounts: ctx.accounts, escrow: ctx.escrowAddress, offlineVault: ctx.offlineVaultAddress },
       relayer: ctx.relayer ? ctx.relayer.info : null,
+      ...(ctx.escrows ? { escrowRelayer: ctx.escrows.relayerAddress === null ? null : { address: ctx.escrows.relayerAddress } } : {}),
     });
   });
 
@@ -346,7 +356,12 @@ export function createApi(ctx: ApiContext): express.Express {
     const address = parseAddress(req.params.address);
     const limit = parseLimit(req.query.limit);
     const before = parseCursor(req.query.cursor);
-    const page = await ctx.store.read((r) => r.payments(address.toLowerCase(), { limit, before }));
+    const { refunds } = ctx;
+    const page = await ctx.store.read(async (r) => {
+      const p = await r.payments(address.toLowerCase(), { limit, before });
+      // Refund links are joined here, at read time: the indexer never looks at refunds.
+      return refunds ? { items: await refunds.annotate(r, p.items), next: p.next } : p;
+    });
     res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
@@ -361,6 +376,11 @@ export function createApi(ctx: ApiContext): express.Express {
   if (ctx.notify) mountNotifyRoutes(app, { ...ctx.notify, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.invoices) mountInvoiceRoutes(app, { invoices: ctx.invoices, merchants: ctx.merchants, store: ctx.store, chainId: ctx.chainId, tokens: ctx.tokens, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+  if (ctx.refunds) {
+    mountRefundRoutes(app, { refunds: ctx.refunds, merchants: ctx.merchants, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+    mountReportRoutes(app, { store: ctx.store, refunds: ctx.refunds.refunds, merchants: ctx.merchants });
+  }
+  if (ctx.escrows) mountEscrowRoutes(app, { escrows: ctx.escrows, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 

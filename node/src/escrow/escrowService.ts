@@ -1,0 +1,324 @@
+import { concat, getAddress, Interface, isError, keccak256, toUtf8Bytes, verifyTypedData, Wallet, zeroPadValue, type JsonRpcProvider } from "ethers";
+import { z } from "zod";
+import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
+import { isOrioleError } from "../../../client/sdk/errors.ts";
+import { ESCROW_ABI } from "../../../client/sdk/escrow/abi.ts";
+import { ESCROW_ACTION_TYPES, ESCROW_ACTIONS, encodeExecuteSigned, escrowAction, escrowDomain, type EscrowActionName, type SignedEscrowAction } from "../../../client/sdk/escrow/actions.ts";
+import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
+import { ApiError } from "../api/errors.ts";
+import type { Logger } from "../log.ts";
+import type { LogPosition } from "../store/keys.ts";
+
+/**
+ * The node's view of OrioleEscrow, kept off the token indexer: an escrow's
+ * state is read from the contract when asked (always current, nothing to
+ * undo on a reorg), and an account's escrows come from its EscrowFunded
+ * logs (buyer and merchant are indexed topics), fetched with eth_getLogs.
+ * Logs at least `reorgDepth` deep are cached per account; the shallower
+ * tail is fetched again on every request, so a reorg cannot leave a stale entry.
+ *
+ * Signed EscrowActions are validated (schema, the contract's amount rules,
+ * deadline, ECDSA signature off-chain for an EOA signer, nonce unused, an
+ * eth_call of `executeSigned`) and sent one at a time by the escrow relayer.
+ * That is not the payment relayer's Sender: the Sender owns its EOA's nonce
+ * and only sends PaymentRelay batches of intents, so sharing its EOA would
+ * race its nonces. The escrow relayer is a second EOA derived from the
+ * relayer key (see escrowRelayerKey); the operator funds its gas.
+ */
+
+/** The escrow relayer's key: keccak256(relayer key ‖ "oriole/escrow-relayer"), a separate EOA with its own nonces. */
+export function escrowRelayerKey(relayerKey: string): string {
+  return keccak256(concat([relayerKey, toUtf8Bytes("oriole/escrow-relayer")]));
+}
+
+const ESCROW_ERRORS = [
+  "error EscrowTokenNotAllowed(address token)",
+  "error EscrowInvalidMerchant(address merchant)",
+  "error EscrowInvalidAmount(uint256 amount)",
+  "error EscrowInvalidTimeouts(uint256 releaseTimeout, uint256 disputeWindow)",
+  "error EscrowExists(bytes32 id)",
+  "error EscrowNotFound(bytes32 id)",
+  "error EscrowUnauthorized(bytes32 id, address caller)",
+  "error EscrowWrongStatus(bytes32 id, uint8 status)",
+  "error EscrowNotYetReleasable(bytes32 id, uint256 releasableAt, uint256 timestamp)",
+  "error EscrowDisputeWindowClosed(bytes32 id, uint256 closedAt, uint256 timestamp)",
+  "error EscrowInvalidRefund(bytes32 id, uint256 amount, uint256 held)",
+  "error EscrowInvalidBps(uint256 buyerBps)",
+  "error EscrowInvalidSplit(bytes32 id, uint256 buyerAmount, uint256 merchantAmount, uint256 held)",
+  "error EscrowNoOffer(bytes32 id)",
+  "error EscrowOfferMismatch(bytes32 id, uint256 buyerAmount, uint256 merchantAmount)",
+  "error EscrowActionExpired(uint256 deadline, uint256 timestamp)",
+  "error EscrowNonceUsed(address signer, uint256 nonce)",
+  "error EscrowInvalidSignature(address signer)",
+  "error EscrowInvalidActionParams(uint8 action)",
+] as const;
+const escrowInterface = new Interface([...ESCROW_ABI, ...ESCROW_ERRORS]);
+const FUNDED_TOPIC = escrowInterface.getEvent("EscrowFunded")?.topicHash ?? "";
+
+/** An escrow as the API serves it: amounts and times as decimal strings. */
+export interface EscrowView {
+  id: string;
+  status: EscrowState["status"];
+  open: boolean;
+  buyer: string;
+  merchant: string;
+  token: string;
+  currency: Currency | null;
+  amount: string;
+  releaseTimeout: number;
+  disputeWindow: number;
+  shippedAt: string | null;
+  releasableAt: string | null;
+  disputeClosesAt: string | null;
+  offer: { buyerAmount: string; merchantAmount: string; proposer: "buyer" | "merchant" } | null;
+}
+
+/** One entry of an account's escrow list: the funding, the account's role, the current state. */
+export interface AccountEscrow {
+  id: string;
+  roles: ("buyer" | "merchant")[];
+  orderId: string;
+  fundedAmount: string;
+  funded: { txHash: string; blockNumber: number; logIndex: number };
+  escrow: EscrowView | null;
+}
+
+interface FundedLog {
+  id: string;
+  buyer: string;
+  merchant: string;
+  orderId: string;
+  amount: string;
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+}
+
+export interface EscrowDeps {
+  provider: JsonRpcProvider;
+  chainId: number;
+  escrow: string;
+  tokens: Record<Currency, string>;
+  /** The escrow's deployment block: no log is older. */
+  fromBlock: number;
+  reorgDepth: number;
+  maxBlockRange: number;
+  /** The escrow relayer's key; absent: POST /v1/escrows/actions answers 403 relayer_disabled. */
+  relayerKey?: string | undefined;
+  log: Logger;
+  /** How long a relayed action's receipt is waited for. */
+  receiptTimeoutMs?: number;
+}
+
+const uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal integer string");
+const actionNames = Object.keys(ESCROW_ACTIONS) as [EscrowActionName, ...EscrowActionName[]];
+const submissionSchema = z.strictObject({
+  action: z.strictObject({
+    signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address"),
+    action: z.enum(actionNames),
+    escrowId: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x and 64 hex digits"),
+    buyerAmount: uint.optional(),
+    merchantAmount: uint.optional(),
+    nonce: uint,
+    deadline: uint,
+  }),
+  signature: z.string().regex(/^0x([0-9a-fA-F]{2}){1,2048}$/, "must be 0x-hex bytes"),
+});
+
+/** An escrow id path segment: 0x and 64 hex digits; returned lowercase. */
+export function parseEscrowId(value: unknown): string {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ApiError(400, "invalid_escrow_id", `"${String(value).slice(0, 80)}" is not an escrow id: 0x followed by 64 hex digits`);
+  return value.toLowerCase();
+}
+
+const MAX_CACHED_ACCOUNTS = 10_000;
+
+export class EscrowService {
+  readonly #d: EscrowDeps;
+  readonly #relayer: Wallet | undefined;
+  /** Per lowercase account: its EscrowFunded logs (as buyer or merchant) up to `through`, a block at least reorgDepth deep. */
+  readonly #cache = new Map<string, { through: number; logs: FundedLog[] }>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #nextNonce = 0;
+
+  constructor(deps: EscrowDeps) {
+    this.#d = deps;
+    this.#relayer = deps.relayerKey === undefined ? undefined : new Wallet(deps.relayerKey, deps.provider);
+  }
+
+  get escrowAddress(): string {
+    return this.#d.escrow;
+  }
+
+  /** The escrow relayer's address, or null without a relayer key. */
+  get relayerAddress(): string | null {
+    return this.#relayer?.address ?? null;
+  }
+
+  #view(s: EscrowState): EscrowView {
+    const currency = CURRENCIES.find((c) => this.#d.tokens[c] === s.token) ?? null;
+    return {
+      id: s.id,
+      status: s.status,
+      open: s.open,
+      buyer: s.buyer,
+      merchant: s.merchant,
+      token: s.token,
+      currency,
+      amount: s.amount.toString(),
+      releaseTimeout: s.releaseTimeout,
+      disputeWindow: s.disputeWindow,
+      shippedAt: s.shippedAt?.toString() ?? null,
+      releasableAt: s.releasableAt?.toString() ?? null,
+      disputeClosesAt: s.disputeClosesAt?.toString() ?? null,
+      offer: s.offer === null ? null : { buyerAmount: s.offer.buyerAmount.toString(), merchantAmount: s.offer.merchantAmount.toString(), proposer: s.offer.proposer },
+    };
+  }
+
+  async get(id: string): Promise<EscrowView | undefined> {
+    const s = await readEscrow(this.#d.provider, this.#d.escrow, id);
+    return s === undefined ? undefined : this.#view(s);
+  }
+
+  async #logs(account: string, from: number, to: number): Promise<FundedLog[]> {
+    const topic = zeroPadValue(account, 32);
+    const out: FundedLog[] = [];
+    for (let start = from; start <= to; start += this.#d.maxBlockRange) {
+      const end = Math.min(to, start + this.#d.maxBlockRange - 1);
+      const filter = (topics: (string | null)[]) => ({ fromBlock: `0x${start.toString(16)}`, toBlock: `0x${end.toString(16)}`, address: this.#d.escrow, topics });
+      const [asBuyer, asMerchant] = (await Promise.all([
+        this.#d.provider.send("eth_getLogs", [filter([FUNDED_TOPIC, null, topic])]),
+        this.#d.provider.send("eth_getLogs", [filter([FUNDED_TOPIC, null, null, topic])]),
+      ])) as [unknown, unknown];
+      for (const raw of [asBuyer, asMerchant].flat() as { topics: string[]; data: string; transactionHash: string; blockNumber: string; logIndex: string }[]) {
+        const ev = escrowInterface.parseLog(raw);
+        if (!ev) continue;
+        const [id, buyer, merchant, , amount, orderId] = ev.args as unknown as [string, string, string, string, bigint, string];
+        out.push({ id: id.toLowerCase(), buyer: getAddress(buyer), merchant: getAddress(merchant), orderId, amount: amount.toString(), txHash: raw.transactionHash, blockNumber: Number(raw.blockNumber), logIndex: Number(raw.logIndex) });
+      }
+    }
+    return out;
+  }
+
+  /** The escrows `account` funded or is paid by, newest funding first, `limit` at a time before `before`. */
+  async listForAccount(account: string, opts: { limit: number; before?: LogPosition | undefined }): Promise<{ items: AccountEscrow[]; next: LogPosition | null }> {
+    const key = account.toLowerCase();
+    const head = await this.#d.provider.getBlockNumber();
+    const deep = head - this.#d.reorgDepth;
+    let cached = this.#cache.get(key) ?? { through: this.#d.fromBlock - 1, logs: [] };
+    if (deep > cached.through) {
+      cached = { through: deep, logs: [...cached.logs, ...(await this.#logs(account, cached.through + 1, deep))] };
+      this.#cache.delete(key);
+      if (this.#cache.size >= MAX_CACHED_ACCOUNTS) this.#cache.delete(this.#cache.keys().next().value ?? "");
+      this.#cache.set(key, cached);
+    }
+    const tail = head > cached.through ? await this.#logs(account, cached.through + 1, head) : [];
+    const seen = new Set<string>();
+    const all = [...cached.logs, ...tail]
+      .filter((l) => {
+        // A log appears twice when the account is both buyer and merchant.
+        const k = `${l.blockNumber.toString()}:${l.logIndex.toString()}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .sort((a, b) => b.blockNumber - a.blockNumber || b.logIndex - a.logIndex)
+      .filter((l) => opts.before === undefined || l.blockNumber < opts.before.blockNumber || (l.blockNumber === opts.before.blockNumber && l.logIndex < opts.before.logIndex));
+    const page = all.slice(0, opts.limit);
+    const states = await Promise.all(page.map((l) => readEscrow(this.#d.provider, this.#d.escrow, l.id)));
+    const items = page.map((l, i): AccountEscrow => {
+      const s = states[i];
+      const roles: ("buyer" | "merchant")[] = [];
+      if (l.buyer.toLowerCase() === key) roles.push("buyer");
+      if (l.merchant.toLowerCase() === key) roles.push("merchant");
+      return { id: l.id, roles, orderId: l.orderId, fundedAmount: l.amount, funded: { txHash: l.txHash, blockNumber: l.blockNumber, logIndex: l.logIndex }, escrow: s === undefined ? null : this.#view(s) };
+    });
+    const last = page.at(-1);
+    return { items, next: all.length > opts.limit && last ? { blockNumber: last.blockNumber, logIndex: last.logIndex } : null };
+  }
+
+  /** Validates and relays a signed EscrowAction, one at a time; resolves once it is mined. */
+  submit(body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
+    const run = this.#queue.then(() => this.#submit(body));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #submit(body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
+    const wallet = this.#relayer;
+    if (!wallet) throw new ApiError(403, "relayer_disabled", "this node runs without a relayer key: it does not relay escrow actions");
+    const parsed = submissionSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}`);
+      const field = issue?.path.join(".") ?? "";
+      throw new ApiError(400, "invalid_request", field === "" ? "the body must be {action: {signer, action, escrowId, buyerAmount?, merchantAmount?, nonce, deadline}, signature}" : `${field} ${issue?.message ?? "is invalid"}`);
+    }
+    const { action: a, signature } = parsed.data;
+    let action: SignedEscrowAction;
+    try {
+      action = escrowAction({
+        signer: a.signer,
+        action: a.action,
+        escrowId: a.escrowId,
+        buyerAmount: BigInt(a.buyerAmount ?? "0"),
+        merchantAmount: BigInt(a.merchantAmount ?? "0"),
+        nonce: BigInt(a.nonce),
+        deadline: BigInt(a.deadline),
+      });
+    } catch (e) {
+      if (isOrioleError(e)) throw new ApiError(400, e.code, e.message);
+      throw new ApiError(400, "invalid_request", "action.signer has a wrong EIP-55 checksum");
+    }
+    const { provider, escrow, chainId } = this.#d;
+    // provider.send, not getBlock: ethers caches identical requests for 250 ms, and "latest" must be the latest.
+    const [latest, code, used] = (await Promise.all([provider.send("eth_getBlockByNumber", ["latest", false]), provider.getCode(action.signer), isEscrowNonceUsed(provider, escrow, action.signer, action.nonce)])) as [{ timestamp?: unknown } | null, string, boolean];
+    if (used) throw new ApiError(409, "nonce_used", `nonce ${action.nonce.toString()} of ${action.signer} was used or invalidated: a signed action is relayed once`);
+    if (typeof latest?.timestamp === "string" && BigInt(latest.timestamp) > action.deadline) throw new ApiError(422, "action_expired", `the action's deadline ${action.deadline.toString()} has passed`);
+    // An EOA's ECDSA signature is checked here; a contract signer's (ERC-1271) by the simulation below.
+    if (code === "0x") {
+      let recovered: string;
+      try {
+        recovered = verifyTypedData(escrowDomain(chainId, escrow), ESCROW_ACTION_TYPES, action, signature);
+      } catch {
+        throw new ApiError(422, "invalid_signature", "the signature is not a valid ECDSA signature");
+      }
+      if (recovered !== action.signer) throw new ApiError(422, "invalid_signature", `the action is signed by ${recovered}, not by its signer ${action.signer}`);
+    }
+    const data = encodeExecuteSigned(action, signature);
+    let gas: bigint;
+    try {
+      gas = await provider.estimateGas({ from: wallet.address, to: escrow, data });
+    } catch (e) {
+      throw rejected(e);
+    }
+    // Submissions run one at a time: the next nonce is the chain's pending count or past our last one, whichever is higher.
+    const chainNonce = Number(await provider.send("eth_getTransactionCount", [wallet.address, "pending"]));
+    const nonce = Math.max(chainNonce, this.#nextNonce);
+    const tx = await wallet.sendTransaction({ to: escrow, data, gasLimit: (gas * 13n) / 10n + 20_000n, nonce });
+    this.#nextNonce = nonce + 1;
+    this.#d.log.info("escrow action relayed", { escrowId: action.escrowId, action: a.action, signer: action.signer, txHash: tx.hash });
+    const receipt = await tx.wait(1, this.#d.receiptTimeoutMs ?? 60_000);
+    if (receipt?.status !== 1) throw new ApiError(502, "action_failed", `transaction ${tx.hash} reverted on-chain`);
+    return { txHash: tx.hash, blockNumber: receipt.blockNumber, escrow: (await this.get(action.escrowId)) ?? null };
+  }
+}
+
+/** A simulation's revert as 422 simulation_failed naming the contract's error. */
+function rejected(e: unknown): ApiError {
+  if (!isError(e, "CALL_EXCEPTION")) {
+    const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+    return new ApiError(503, "chain_unavailable", `the action could not be simulated: ${why.slice(0, 200)}`);
+  }
+  const data = e.data;
+  let reason = "reverted";
+  if (typeof data === "string" && data !== "0x") {
+    try {
+      const err = escrowInterface.parseError(data);
+      if (err) reason = `${err.name}(${err.args.map((x: unknown) => String(x)).join(", ")})`;
+    } catch {
+      reason = `reverted with ${data.slice(0, 10)}`;
+    }
+  }
+  return new ApiError(422, "simulation_failed", `the escrow contract would reject this action: ${reason}`);
+}

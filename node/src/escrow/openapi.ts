@@ -1,0 +1,111 @@
+/** OpenAPI 3.1 paths and schemas of the escrow endpoints (merged into /openapi.json). */
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
+const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
+const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base units, decimal" };
+const bytes32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
+const idParam = { name: "id", in: "path", required: true, description: "The escrow id: keccak256(buyer, merchant, token, orderId)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
+
+export const escrowPaths: Record<string, unknown> = {
+  "/v1/escrows/actions": {
+    post: {
+      operationId: "relayEscrowAction",
+      summary:
+        "Relay a signed EscrowAction (EIP-712, domain \"Oriole Escrow\" v1 on the escrow contract): markShipped, release, refund (buyerAmount), openDispute, offerSettlement / acceptSettlement (both amounts). The node checks the body, the contract's amount rules, the deadline, the signature (ECDSA off-chain for an EOA signer; ERC-1271 by simulation for a contract), that the nonce is unused, and simulates executeSigned; then its escrow relayer (network.escrowRelayer) sends it and answers once it is mined.",
+      requestBody: { required: true, content: { "application/json": { schema: ref("SignedEscrowAction") } } },
+      responses: {
+        "200": json("Mined", { type: "object", required: ["txHash", "blockNumber", "escrow"], properties: { txHash: bytes32, blockNumber: { type: "integer" }, escrow: { oneOf: [ref("Escrow"), { type: "null" }] } } }),
+        "400": error("invalid_request, unknown_field, invalid_escrow_action or unknown_parameter"),
+        "403": error("relayer_disabled: the node has no relayer key"),
+        "409": error("nonce_used: this signed action (or its nonce) was already used: a replay"),
+        "413": error("invalid_request: body over 16 kB"),
+        "422": error("invalid_signature, action_expired, or simulation_failed (the contract would revert; the message names its error)"),
+        "502": error("action_failed: the transaction reverted on-chain after a successful simulation"),
+        "503": error("chain_unavailable: the chain could not simulate the action (retry)"),
+      },
+    },
+  },
+  "/v1/escrows/{id}": {
+    get: {
+      operationId: "getEscrow",
+      summary: "One escrow's current state, read from the contract",
+      parameters: [idParam],
+      responses: { "200": json("The escrow", ref("Escrow")), "400": error("invalid_escrow_id or unknown_parameter"), "404": error("escrow_not_found") },
+    },
+  },
+  "/v1/accounts/{address}/escrows": {
+    get: {
+      operationId: "listAccountEscrows",
+      summary: "Escrows the account funded (buyer) or is paid by (merchant), newest funding first, with their current state",
+      parameters: [
+        { name: "address", in: "path", required: true, schema: ref("Address") },
+        { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+        { name: "cursor", in: "query", required: false, description: "nextCursor of the previous page", schema: { type: "string" } },
+      ],
+      responses: {
+        "200": json("A page of escrows", { type: "object", required: ["items", "nextCursor"], properties: { items: { type: "array", items: ref("AccountEscrow") }, nextCursor: { type: ["string", "null"] } } }),
+        "400": error("invalid_address, invalid_limit, invalid_cursor or unknown_parameter"),
+      },
+    },
+  },
+};
+
+export const escrowSchemas: Record<string, unknown> = {
+  Escrow: {
+    type: "object",
+    required: ["id", "status", "open", "buyer", "merchant", "token", "currency", "amount", "releaseTimeout", "disputeWindow", "shippedAt", "releasableAt", "disputeClosesAt", "offer"],
+    properties: {
+      id: bytes32,
+      status: { type: "string", enum: ["funded", "shipped", "disputed", "released", "refunded", "resolved", "settled"] },
+      open: { type: "boolean", description: "funded, shipped or disputed: it still holds amount" },
+      buyer: ref("Address"),
+      merchant: ref("Address"),
+      token: ref("Address"),
+      currency: { oneOf: [ref("Currency"), { type: "null" }] },
+      amount: { ...units, description: "What the escrow still holds (0 once final)" },
+      releaseTimeout: { type: "integer", description: "Seconds after shipping from when anyone may release" },
+      disputeWindow: { type: "integer", description: "Seconds after shipping during which either side may dispute" },
+      shippedAt: { type: ["string", "null"], description: "Unix seconds" },
+      releasableAt: { type: ["string", "null"], description: "Unix seconds" },
+      disputeClosesAt: { type: ["string", "null"], description: "Unix seconds" },
+      offer: {
+        oneOf: [{ type: "null" }, { type: "object", required: ["buyerAmount", "merchantAmount", "proposer"], properties: { buyerAmount: units, merchantAmount: units, proposer: { type: "string", enum: ["buyer", "merchant"] } } }],
+      },
+    },
+  },
+  AccountEscrow: {
+    type: "object",
+    required: ["id", "roles", "orderId", "fundedAmount", "funded", "escrow"],
+    properties: {
+      id: bytes32,
+      roles: { type: "array", items: { type: "string", enum: ["buyer", "merchant"] } },
+      orderId: bytes32,
+      fundedAmount: units,
+      funded: { type: "object", required: ["txHash", "blockNumber", "logIndex"], properties: { txHash: bytes32, blockNumber: { type: "integer" }, logIndex: { type: "integer" } } },
+      escrow: { oneOf: [ref("Escrow"), { type: "null" }] },
+    },
+  },
+  SignedEscrowAction: {
+    type: "object",
+    additionalProperties: false,
+    required: ["action", "signature"],
+    properties: {
+      action: {
+        type: "object",
+        additionalProperties: false,
+        required: ["signer", "action", "escrowId", "nonce", "deadline"],
+        properties: {
+          signer: ref("Address"),
+          action: { type: "string", enum: ["markShipped", "release", "refund", "openDispute", "offerSettlement", "acceptSettlement"], description: "Signed as its uint8 (the contract's Action enum, in this order)" },
+          escrowId: bytes32,
+          buyerAmount: { ...units, description: "refund, offerSettlement, acceptSettlement; else 0 or absent" },
+          merchantAmount: { ...units, description: "offerSettlement, acceptSettlement; else 0 or absent" },
+          nonce: units,
+          deadline: { ...units, description: "Unix seconds" },
+        },
+      },
+      signature: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the signer contract's ERC-1271 signature" },
+    },
+  },
+};

@@ -1,0 +1,52 @@
+import type express from "express";
+import type { Request } from "express";
+import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { ApiError } from "../api/errors.ts";
+import { encodeCursor, parseAddress, parseCursor, parseLimit } from "../api/params.ts";
+import { parseEscrowId, type EscrowService } from "./escrowService.ts";
+
+export interface EscrowRouteDeps {
+  escrows: EscrowService;
+  /** Reads a bounded JSON body (the API's reader). */
+  readJson: (req: Request) => Promise<unknown>;
+}
+
+/** POST /v1/escrows/actions, GET /v1/escrows/{id}, GET /v1/accounts/{address}/escrows. */
+export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): void {
+  // Before /v1/escrows/:id, so that "actions" is this endpoint and not an id.
+  endpoint(app, "/v1/escrows/actions", {
+    post: [
+      onlyQuery([]),
+      (req, _res, next) => {
+        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+        next();
+      },
+      async (req, res) => {
+        res.json(await deps.escrows.submit(await deps.readJson(req)));
+      },
+    ],
+  });
+  endpoint(app, "/v1/escrows/:id", {
+    get: [
+      onlyQuery([]),
+      async (req, res) => {
+        const id = parseEscrowId(req.params.id);
+        const escrow = await deps.escrows.get(id);
+        if (!escrow) throw new ApiError(404, "escrow_not_found", `no escrow ${id}`);
+        res.json(escrow);
+      },
+    ],
+  });
+  endpoint(app, "/v1/accounts/:address/escrows", {
+    get: [
+      onlyQuery(["limit", "cursor"]),
+      async (req, res) => {
+        const address = parseAddress(req.params.address);
+        const limit = parseLimit(req.query.limit);
+        const before = parseCursor(req.query.cursor);
+        const page = await deps.escrows.listForAccount(address, { limit, before });
+        res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+      },
+    ],
+  });
+}

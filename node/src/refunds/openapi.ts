@@ -1,0 +1,170 @@
+import { CURRENCIES } from "../../../client/sdk/currencies.ts";
+
+/** OpenAPI 3.1 paths and schemas of refunds and daily settlement reports (merged into /openapi.json). */
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
+const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
+const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base units, decimal" };
+const signedUnits = { type: "string", pattern: "^-?(0|[1-9][0-9]*)$", description: "Base units, decimal (negative: money out)" };
+const txHash = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
+
+export const refundPaths: Record<string, unknown> = {
+  "/v1/refunds": {
+    post: {
+      operationId: "createRefund",
+      summary:
+        "Refund (part of) a confirmed payment to the merchant's payout. All refunds of a payment (open and completed) never exceed its amount. The answer's uri is the EIP-681 request the merchant's wallet pays: from the payout to the original payer, same token, the refund's fresh reference. The refund is completed once confirmed payments carrying that reference from the payout to the payer add up to its amount.",
+      security: [{ merchantKey: [] }],
+      parameters: [
+        {
+          name: "Idempotency-Key",
+          in: "header",
+          required: true,
+          description: "Unique per refund; a retry with the same key and body answers the same refund (200), with another body 409 idempotency_key_reused",
+          schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+        },
+      ],
+      requestBody: { required: true, content: { "application/json": { schema: ref("NewRefund") } } },
+      responses: {
+        "201": json("The refund, created", ref("Refund")),
+        "200": json("The refund this Idempotency-Key created before", ref("Refund")),
+        "400": error("invalid_request, unknown_field, idempotency_key_required, invalid_idempotency_key or unknown_parameter"),
+        "401": error("unauthorized"),
+        "404": error("payment_not_found: no such payment to this merchant's payout"),
+        "409": error("refund_exceeds_payment, payment_not_confirmed or idempotency_key_reused"),
+        "413": error("invalid_request: body over 16 kB"),
+      },
+    },
+    get: {
+      operationId: "listRefunds",
+      summary: "The merchant's refunds, newest first",
+      security: [{ merchantKey: [] }],
+      parameters: [
+        { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+        { name: "cursor", in: "query", required: false, description: "nextCursor of the previous page", schema: { type: "string" } },
+      ],
+      responses: {
+        "200": json("A page of refunds", { type: "object", required: ["items", "nextCursor"], properties: { items: { type: "array", items: ref("Refund") }, nextCursor: { type: ["string", "null"] } } }),
+        "400": error("invalid_limit, invalid_cursor or unknown_parameter"),
+        "401": error("unauthorized"),
+      },
+    },
+  },
+  "/v1/refunds/{id}": {
+    get: {
+      operationId: "getRefund",
+      summary: "One of the merchant's refunds, with its status read from the chain",
+      security: [{ merchantKey: [] }],
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^rfd_[0-9a-f]{16}$" } }],
+      responses: {
+        "200": json("The refund", ref("Refund")),
+        "400": error("invalid_refund_id or unknown_parameter"),
+        "401": error("unauthorized"),
+        "404": error("refund_not_found (also another merchant's refund)"),
+      },
+    },
+  },
+  "/v1/merchants/me/reports/daily": {
+    get: {
+      operationId: "dailyReport",
+      summary:
+        "The merchant's settlement report for one UTC day, from the payout's confirmed history: gross (what payers paid: received + merchant fee), fees (the token's merchant fees), refunds (what refund payments took out of the payout), net = gross - fees - refunds, per currency, with the line items. CSV: a header row, one row per line item, then one total row per currency; decimal base units.",
+      security: [{ merchantKey: [] }],
+      parameters: [
+        { name: "date", in: "query", required: true, schema: { type: "string", format: "date", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" } },
+        { name: "currency", in: "query", required: false, description: "One currency; default every currency with activity", schema: { type: "string", enum: [...CURRENCIES] } },
+        { name: "format", in: "query", required: false, schema: { type: "string", enum: ["json", "csv"], default: "json" } },
+      ],
+      responses: {
+        "200": { description: "The report", content: { "application/json": { schema: ref("DailyReport") }, "text/csv": { schema: { type: "string" } } } },
+        "400": error("invalid_date, invalid_currency, invalid_format or unknown_parameter"),
+        "401": error("unauthorized"),
+      },
+    },
+  },
+};
+
+export const refundSchemas: Record<string, unknown> = {
+  NewRefund: {
+    type: "object",
+    additionalProperties: false,
+    required: ["payment", "amount"],
+    properties: {
+      payment: { type: "string", pattern: "^0x[0-9a-fA-F]{64}:(0|[1-9][0-9]{0,7})$", description: "<txHash>:<logIndex> of the payment's transfer to the payout" },
+      amount: { ...units, pattern: "^[1-9][0-9]{0,77}$" },
+      reason: { type: "string", maxLength: 500 },
+    },
+  },
+  Refund: {
+    type: "object",
+    required: ["id", "reference", "uri", "status", "currency", "amount", "paid", "from", "to", "payment", "invoiceId", "reason", "createdAt", "payments"],
+    properties: {
+      id: { type: "string", pattern: "^rfd_[0-9a-f]{16}$" },
+      reference: ref("Reference"),
+      uri: { type: "string", description: "EIP-681 request: the payout pays `amount` to the payer with `reference`" },
+      status: { type: "string", enum: ["open", "completed"] },
+      currency: ref("Currency"),
+      amount: units,
+      paid: { ...units, description: "Received by the payer through confirmed refund payments" },
+      from: ref("Address"),
+      to: ref("Address"),
+      payment: { type: "object", required: ["txHash", "logIndex"], properties: { txHash, logIndex: { type: "integer" } } },
+      invoiceId: { type: ["string", "null"], description: "The invoice of the refunded payment's reference" },
+      reason: { type: ["string", "null"] },
+      createdAt: { type: "string", format: "date-time" },
+      payments: {
+        type: "array",
+        items: { type: "object", required: ["txHash", "logIndex", "amount", "status"], properties: { txHash, logIndex: { type: "integer" }, amount: units, status: { type: "string", enum: ["pending", "confirmed"] } } },
+      },
+    },
+  },
+  RefundLink: {
+    type: "object",
+    description: "On a refund payment in an account's history: the refund it pays",
+    required: ["id", "of", "invoiceId"],
+    properties: { id: { type: "string" }, of: { type: "object", required: ["txHash", "logIndex"], properties: { txHash, logIndex: { type: "integer" } } }, invoiceId: { type: ["string", "null"] } },
+  },
+  DailyReport: {
+    type: "object",
+    required: ["merchantId", "payout", "date", "from", "to", "indexedBlock", "totals", "items"],
+    properties: {
+      merchantId: { type: "string" },
+      payout: ref("Address"),
+      date: { type: "string", format: "date" },
+      from: { type: "string", format: "date-time" },
+      to: { type: "string", format: "date-time" },
+      indexedBlock: { type: "integer" },
+      totals: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["currency", "gross", "fees", "refunds", "net", "payments", "refundPayments"],
+          properties: { currency: ref("Currency"), gross: units, fees: units, refunds: units, net: signedUnits, payments: { type: "integer" }, refundPayments: { type: "integer" } },
+        },
+      },
+      items: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["type", "txHash", "logIndex", "blockNumber", "time", "currency", "counterparty", "gross", "fee", "refund", "net", "reference", "refundId"],
+          properties: {
+            type: { type: "string", enum: ["payment", "refund"] },
+            txHash,
+            logIndex: { type: "integer" },
+            blockNumber: { type: "integer" },
+            time: { type: "string", format: "date-time" },
+            currency: ref("Currency"),
+            counterparty: ref("Address"),
+            gross: units,
+            fee: units,
+            refund: units,
+            net: signedUnits,
+            reference: { oneOf: [ref("Reference"), { type: "null" }] },
+            refundId: { type: ["string", "null"] },
+          },
+        },
+      },
+    },
+  },
+};

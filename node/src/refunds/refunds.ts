@@ -1,0 +1,257 @@
+import { createHash, randomBytes } from "node:crypto";
+import { getAddress, hexlify } from "ethers";
+import { z } from "zod";
+import type { Currency } from "../../../client/sdk/currencies.ts";
+import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
+import { ApiError } from "../api/errors.ts";
+import type { Merchant } from "../merchants/merchantStore.ts";
+import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
+import { MAX_BLOCK } from "../store/keys.ts";
+import { RefundStore, type RefundRecord } from "./refundStore.ts";
+
+/**
+ * Refunds: a merchant asks to send back (part of) a confirmed payment it
+ * received. The node checks it against the indexed payment, never allowing
+ * more than the payment's amount across all its refunds, and answers with an
+ * EIP-681 request for the merchant's wallet to pay (payout -> original payer,
+ * same token, a fresh reference). Whether a refund is completed is not
+ * stored: it is read from the indexed payments carrying its reference, so a
+ * reorg that drops the refund payment reopens the refund by itself.
+ */
+
+/** What the refunds need of the invoices (node/src/invoices' InvoiceStore has this method). */
+export interface InvoiceLookup {
+  byReference(reference: string): Promise<{ id: string } | undefined>;
+}
+
+export type RefundStatus = "open" | "completed";
+
+/** A refund as the API serves it. */
+export interface RefundView {
+  id: string;
+  reference: string;
+  /** The EIP-681 request the merchant's wallet pays. */
+  uri: string;
+  status: RefundStatus;
+  currency: Currency;
+  amount: string;
+  /** Received by the payer so far through confirmed refund payments, base units. */
+  paid: string;
+  from: string;
+  to: string;
+  payment: { txHash: string; logIndex: number };
+  invoiceId: string | null;
+  reason: string | null;
+  createdAt: string;
+  /** The confirmed and pending payments that carry this refund's reference from the payout to the payer. */
+  payments: { txHash: string; logIndex: number; amount: string; status: PaymentItem["status"] }[];
+}
+
+export interface RefundDeps {
+  store: NodeStore;
+  chainId: number;
+  tokens: Record<Currency, string>;
+  /** The block of a mined transaction (undefined when the chain does not know it). */
+  blockOfTx: (txHash: string) => Promise<number | undefined>;
+  invoices?: InvoiceLookup | undefined;
+}
+
+const newRefundSchema = z.strictObject({
+  payment: z.string().regex(/^0x[0-9a-fA-F]{64}:(0|[1-9]\d{0,7})$/, 'must be "<txHash>:<logIndex>" (0x and 64 hex digits, a colon, a log index)'),
+  amount: z.string().regex(/^[1-9]\d{0,77}$/, "must be a whole number of base units greater than zero, as a decimal string"),
+  reason: z
+    .string()
+    .max(500, "must be at most 500 characters")
+    .refine((s) => !/\p{Cc}/u.test(s), "must not contain control characters")
+    .optional(),
+});
+
+export type NewRefund = z.infer<typeof newRefundSchema>;
+
+/** The body of POST /v1/refunds, or 400 with the field at fault. */
+export function parseNewRefund(body: unknown): NewRefund {
+  const r = newRefundSchema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: payment, amount, reason`);
+  const field = issue?.path.join(".") ?? "";
+  throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {payment, amount, reason?}" : `${field} ${issue?.message ?? "is invalid"}`);
+}
+
+/** An Idempotency-Key header: 1 to 255 printable ASCII characters. Required: a retried POST must not refund twice. */
+export function parseIdempotencyKey(value: string | undefined): string {
+  if (value === undefined) throw new ApiError(400, "idempotency_key_required", "POST /v1/refunds needs an Idempotency-Key header (a unique value per refund; a retry sends the same one)");
+  if (!/^[\x21-\x7e]{1,255}$/.test(value)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
+  return value;
+}
+
+export function parseRefundId(value: unknown): string {
+  if (typeof value !== "string" || !/^rfd_[0-9a-f]{16}$/.test(value)) {
+    throw new ApiError(400, "invalid_refund_id", `"${String(value).slice(0, 80)}" is not a refund id: rfd_ followed by 16 hex digits`);
+  }
+  return value;
+}
+
+export function encodeRefundCursor(listKey: string): string {
+  return Buffer.from(`r1:${listKey}`, "utf8").toString("base64url");
+}
+
+export function parseRefundCursor(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,80}$/.test(value)) throw bad;
+  const m = /^r1:(\d{15}!rfd_[0-9a-f]{16})$/.exec(Buffer.from(value, "base64url").toString("utf8"));
+  if (!m?.[1] || encodeRefundCursor(m[1]) !== value) throw bad;
+  return m[1];
+}
+
+/** The refund's payments and status, from the payments indexed under its reference. */
+async function settlement(r: StoreReader, refund: RefundRecord): Promise<Pick<RefundView, "status" | "paid" | "payments">> {
+  // References are random: only the refund's own payments (and anyone's deliberate copies) carry one; 100 is plenty.
+  const page = await r.paymentsByReference(refund.reference, { limit: 100 });
+  const mine = page.items.filter((p) => p.kind === "payment" && p.from === refund.from && p.to === refund.to && p.currency === refund.currency);
+  const paid = mine.filter((p) => p.status === "confirmed").reduce((sum, p) => sum + BigInt(p.amount), 0n);
+  return {
+    status: paid >= BigInt(refund.amount) ? "completed" : "open",
+    paid: paid.toString(),
+    payments: mine.map((p) => ({ txHash: p.txHash, logIndex: p.logIndex, amount: p.amount, status: p.status })),
+  };
+}
+
+export class RefundService {
+  readonly #deps: RefundDeps;
+  readonly refunds: RefundStore;
+  /** Creations run one at a time: the over-refund check and the write must not interleave. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: RefundDeps) {
+    this.#deps = deps;
+    this.refunds = new RefundStore(deps.store.merchantSublevel());
+  }
+
+  async #invoiceId(reference: string | null): Promise<string | null> {
+    if (reference === null || !this.#deps.invoices) return null;
+    return (await this.#deps.invoices.byReference(reference))?.id ?? null;
+  }
+
+  async view(r: StoreReader, refund: RefundRecord): Promise<RefundView> {
+    const s = await settlement(r, refund);
+    return {
+      id: refund.id,
+      reference: refund.reference,
+      uri: formatPaymentUri({ chainId: this.#deps.chainId, token: this.#deps.tokens[refund.currency], to: refund.to, amount: BigInt(refund.amount), reference: refund.reference }),
+      status: s.status,
+      currency: refund.currency,
+      amount: refund.amount,
+      paid: s.paid,
+      from: refund.from,
+      to: refund.to,
+      payment: { txHash: refund.payment.txHash, logIndex: refund.payment.logIndex },
+      invoiceId: await this.#invoiceId(refund.payment.reference),
+      reason: refund.reason,
+      createdAt: refund.createdAt,
+      payments: s.payments,
+    };
+  }
+
+  /** One of `merchant`'s refunds; 404 refund_not_found for another merchant's (it learns nothing about them). */
+  async get(merchant: Merchant, id: string): Promise<RefundView> {
+    const refund = await this.refunds.get(id);
+    if (refund?.merchantId !== merchant.id) throw new ApiError(404, "refund_not_found", `no refund ${id}`);
+    return this.#deps.store.read((r) => this.view(r, refund));
+  }
+
+  async list(merchant: Merchant, opts: { limit: number; before?: string | undefined }): Promise<{ items: RefundView[]; next: string | null }> {
+    const page = await this.refunds.list(merchant.id, { limit: opts.limit, ...(opts.before === undefined ? {} : { before: opts.before }) });
+    const items = await this.#deps.store.read((r) => Promise.all(page.items.map((x) => this.view(r, x))));
+    return { items, next: page.next };
+  }
+
+  /**
+   * Creates a refund of `input.payment` for `merchant`. The same idempotency
+   * key with the same body answers the first refund again (created: false);
+   * with another body, 409 idempotency_key_reused.
+   */
+  create(merchant: Merchant, input: NewRefund, idempotencyKey: string): Promise<{ refund: RefundView; created: boolean }> {
+    const run = this.#queue.then(() => this.#create(merchant, input, idempotencyKey));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #create(merchant: Merchant, input: NewRefund, idempotencyKey: string): Promise<{ refund: RefundView; created: boolean }> {
+    const keyHash = createHash("sha256").update(idempotencyKey, "utf8").digest("hex");
+    const request = JSON.stringify({ payment: input.payment.toLowerCase(), amount: input.amount, reason: input.reason ?? null });
+    const earlier = await this.refunds.idempotent(merchant.id, keyHash);
+    if (earlier) {
+      if (earlier.request !== request) throw new ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another refund request: use a new key per refund");
+      const refund = await this.refunds.get(earlier.id);
+      if (!refund) throw new Error(`refund ${earlier.id} of an idempotency key is missing`);
+      return { refund: await this.#deps.store.read((r) => this.view(r, refund)), created: false };
+    }
+
+    const [txHashText, logIndexText] = input.payment.split(":") as [string, string];
+    const txHash = txHashText.toLowerCase();
+    const logIndex = Number(logIndexText);
+    const notFound = new ApiError(404, "payment_not_found", `no payment ${input.payment} to this merchant's payout ${merchant.payout} is indexed`);
+    const block = await this.#deps.blockOfTx(txHash);
+    if (block === undefined || block > MAX_BLOCK) throw notFound;
+    const payout = merchant.payout.toLowerCase();
+    const original = await this.#deps.store.read(async (r) => {
+      // The payout's history entry at exactly (block, logIndex): the page just before (block, logIndex + 1).
+      const page = await r.payments(payout, { limit: 1, before: { blockNumber: block, logIndex: logIndex + 1 } });
+      const p = page.items[0];
+      return p?.txHash.toLowerCase() === txHash && p.logIndex === logIndex ? p : undefined;
+    });
+    if (original?.to !== merchant.payout || original.kind === "fee") throw notFound;
+    if (original.status !== "confirmed") throw new ApiError(409, "payment_not_confirmed", `payment ${input.payment} is not confirmed yet: refund it once it is`);
+
+    const amount = BigInt(input.amount);
+    const earlierRefunds = await this.refunds.ofPayment(txHash, logIndex);
+    const refunded = earlierRefunds.reduce((sum, x) => sum + BigInt(x.amount), 0n);
+    if (refunded + amount > BigInt(original.amount)) {
+      throw new ApiError(409, "refund_exceeds_payment", `the payment was ${original.amount} base units and ${refunded.toString()} are already refunded or being refunded: at most ${(BigInt(original.amount) - refunded).toString()} more can be refunded`);
+    }
+
+    const refund: RefundRecord = {
+      id: `rfd_${randomBytes(8).toString("hex")}`,
+      merchantId: merchant.id,
+      reference: hexlify(randomBytes(32)),
+      payment: { txHash: original.txHash, logIndex, blockNumber: original.blockNumber, reference: original.reference, amount: original.amount },
+      currency: original.currency,
+      amount: amount.toString(),
+      from: merchant.payout,
+      to: getAddress(original.from),
+      reason: input.reason ?? null,
+      createdAt: new Date().toISOString(),
+    };
+    await this.refunds.add(refund, { keyHash, request });
+    return { refund: await this.#deps.store.read((r) => this.view(r, refund)), created: true };
+  }
+
+  /**
+   * Joins refunds into a page of account payments (read time, off the
+   * indexer's path): a refund payment gets `refund`, a refunded payment its `refunds`.
+   */
+  async annotate<T extends PaymentItem>(r: StoreReader, items: readonly T[]): Promise<(T & { refund?: { id: string; of: { txHash: string; logIndex: number }; invoiceId: string | null }; refunds?: { id: string; amount: string; status: RefundStatus }[] })[]> {
+    const withRef = items.filter((p) => p.kind === "payment" && p.reference !== null);
+    const ids = await this.refunds.idsByReference(withRef.map((p) => p.reference ?? ""));
+    const refundIdOf = new Map(withRef.map((p, i) => [p, ids[i]]));
+    const byId = new Map((await this.refunds.getMany([...new Set(ids.filter((x): x is string => x !== undefined))])).map((x) => [x.id, x]));
+    return Promise.all(
+      items.map(async (p) => {
+        const out: T & { refund?: { id: string; of: { txHash: string; logIndex: number }; invoiceId: string | null }; refunds?: { id: string; amount: string; status: RefundStatus }[] } = { ...p };
+        const id = refundIdOf.get(p);
+        const refund = id === undefined ? undefined : byId.get(id);
+        // Only the payout's payment to the payer is the refund; anyone can copy a reference.
+        if (refund && p.from === refund.from && p.to === refund.to && p.currency === refund.currency) {
+          out.refund = { id: refund.id, of: { txHash: refund.payment.txHash, logIndex: refund.payment.logIndex }, invoiceId: await this.#invoiceId(refund.payment.reference) };
+        }
+        if (p.kind !== "fee") {
+          const refunds = await this.refunds.ofPayment(p.txHash, p.logIndex);
+          if (refunds.length > 0) out.refunds = await Promise.all(refunds.map(async (x) => ({ id: x.id, amount: x.amount, status: (await settlement(r, x)).status })));
+        }
+        return out;
+      }),
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import type express from "express";
+import type { Request } from "express";
+import { requireMerchant } from "../api/auth.ts";
+import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { ApiError } from "../api/errors.ts";
+import { parseLimit } from "../api/params.ts";
+import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
+import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService } from "./refunds.ts";
+
+export interface RefundRouteDeps {
+  refunds: RefundService;
+  merchants: MerchantStore;
+  /** Reads a bounded JSON body (the API's reader). */
+  readJson: (req: Request) => Promise<unknown>;
+}
+
+/** POST|GET /v1/refunds and GET /v1/refunds/{id}: merchant-authenticated. */
+export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): void {
+  const auth = requireMerchant(deps.merchants);
+  endpoint(app, "/v1/refunds", {
+    post: [
+      onlyQuery([]),
+      auth,
+      (req, _res, next) => {
+        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+        next();
+      },
+      async (req, res) => {
+        const key = parseIdempotencyKey(req.get("idempotency-key"));
+        const input = parseNewRefund(await deps.readJson(req));
+        const { refund, created } = await deps.refunds.create(res.locals.merchant as Merchant, input, key);
+        res.status(created ? 201 : 200).json(refund);
+      },
+    ],
+    get: [
+      onlyQuery(["limit", "cursor"]),
+      auth,
+      async (req, res) => {
+        const limit = parseLimit(req.query.limit);
+        const before = parseRefundCursor(req.query.cursor);
+        const page = await deps.refunds.list(res.locals.merchant as Merchant, { limit, before });
+        res.json({ items: page.items, nextCursor: page.next === null ? null : encodeRefundCursor(page.next) });
+      },
+    ],
+  });
+  endpoint(app, "/v1/refunds/:id", {
+    get: [
+      onlyQuery([]),
+      auth,
+      async (req, res) => {
+        const id = parseRefundId(req.params.id);
+        res.json(await deps.refunds.get(res.locals.merchant as Merchant, id));
+      },
+    ],
+  });
+}
