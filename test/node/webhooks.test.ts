@@ -256,7 +256,8 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
   });
 
   it("marks a delivery failed once its retry window is over, and records unreachable receivers", async function () {
-    const s = await startService({ retry: { baseMs: 20, maxMs: 40, maxAgeMs: 300 } });
+    // A window long enough for several attempts even on a loaded machine.
+    const s = await startService({ retry: { baseMs: 20, maxMs: 40, maxAgeMs: 1500 } });
     await s.setWebhook(M1, "http://127.0.0.1:1/nothing-listens");
     const [event] = await outbox.append([{ from: PAYER, to: SHOP }]);
     await until(async () => (await s.delivery(M1, event?.id ?? ""))?.status === "failed", 10_000, "failed");

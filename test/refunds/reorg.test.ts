@@ -45,7 +45,17 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
   };
   const send = async (from: string, to: string, value: bigint, ref: string): Promise<{ hash: string; logIndex: number }> => {
     const hash = (await rpc("eth_sendTransaction", [{ from, to: devnet.deployment.contracts.tokens.USD, data: token.encodeFunctionData("pay", [to, value, ref]) }])) as string;
-    const receipt = (await rpc("eth_getTransactionReceipt", [hash])) as { logs: { topics: string[]; logIndex: string }[] };
+    // Automined, but under load the receipt can lag the hash by a moment.
+    type Receipt = { logs: { topics: string[]; logIndex: string }[] };
+    const receiptOf = async (): Promise<Receipt> => {
+      for (let i = 0; i < 400; i++) {
+        const r = (await rpc("eth_getTransactionReceipt", [hash])) as Receipt | null;
+        if (r) return r;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      throw new Error(`no receipt for ${hash}`);
+    };
+    const receipt = await receiptOf();
     const transfer = receipt.logs.find((l) => l.topics[0] === id("Transfer(address,address,uint256)"));
     return { hash, logIndex: Number(transfer?.logIndex) };
   };
