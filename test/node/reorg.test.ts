@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Interface, hexlify, randomBytes, toQuantity } from "ethers";
+import { sendAndMine } from "../helpers/anvil.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
@@ -28,6 +29,8 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
   let node: RunningNode;
   const dirs: string[] = [];
   const rpc = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(devnet.chain.rpcUrl, method, params);
+  /** Sends and waits for the block: anvil answers eth_sendTransaction before it mines. */
+  const send = async (tx: Record<string, string>): Promise<string> => (await sendAndMine(devnet.chain.rpcUrl, tx)).hash;
   const tmp = async (): Promise<string> => {
     const d = await mkdtemp(path.join(os.tmpdir(), "oriole-reorg-"));
     dirs.push(d);
@@ -73,7 +76,7 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     it(`rolls back a reorg of depth ${depth.toString()} with payments moving between blocks, vanishing and appearing`, async function () {
       const sent: { hash: string; raw: string }[] = [];
       for (let i = 0; i < depth; i++) {
-        const hash = (await rpc("eth_sendTransaction", [payTx(ACCOUNTS[0], 100n + BigInt(i))])) as string;
+        const hash = await send(payTx(ACCOUNTS[0], 100n + BigInt(i)));
         sent.push({ hash, raw: (await rpc("eth_getRawTransactionByHash", [hash])) as string });
       }
       const old = await waitForHead(node);
@@ -142,11 +145,11 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
   }
 
   it("rolls back to a shorter chain (anvil_rollback): a head below the cursor for a few polls is a reorganisation, not a lagging RPC", async function () {
-    for (let i = 0; i < 3; i++) await rpc("eth_sendTransaction", [payTx(ACCOUNTS[0], 1_000n + BigInt(i))]);
+    for (let i = 0; i < 3; i++) await send(payTx(ACCOUNTS[0], 1_000n + BigInt(i)));
     const old = await waitForHead(node);
     const reorgs = node.status().reorgs;
     await rpc("anvil_rollback", [3]);
-    await rpc("eth_sendTransaction", [payTx(ACCOUNTS[1], 5n)]);
+    await send(payTx(ACCOUNTS[1], 5n));
     const now = await waitForHead(node);
     expect(now.number).to.equal(old.number - 2);
     expect(node.status().reorgs).to.equal(reorgs + 1);
@@ -164,18 +167,9 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     const admin = ((await rpc("eth_accounts")) as string[])[0]!;
     // The full StableToken ABI (the SDK's holds only what wallets call).
     const full = new Interface((await devnet.connection.ethers.getContractAt("StableToken", usd)).interface.fragments);
-    // Each call is mined and succeeded before the next is sent: anvil answers eth_sendTransaction before it mines.
+    // Each call is mined and succeeded before the next is sent.
     const call = async (fn: string, args: unknown[]): Promise<void> => {
-      const hash = (await rpc("eth_sendTransaction", [{ from: admin, to: usd, data: full.encodeFunctionData(fn, args) }])) as string;
-      for (let i = 0; ; i++) {
-        const receipt = (await rpc("eth_getTransactionReceipt", [hash])) as { status: string } | null;
-        if (receipt) {
-          expect(receipt.status, `${fn} reverted`).to.equal("0x1");
-          return;
-        }
-        if (i > 200) throw new Error(`${fn} was not mined`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await send({ from: admin, to: usd, data: full.encodeFunctionData(fn, args) });
     };
     const seq = await node.store.lastEventSeq();
     await call("mint", [admin, 500n]);
@@ -222,13 +216,12 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     const shallow = await start(await tmp(), { reorgDepth: 4, maxBlockRange: 1 });
     try {
       for (let i = 0; i < 6; i++) {
-        await rpc("eth_sendTransaction", [payTx(ACCOUNTS[2], 1n)]);
+        await send(payTx(ACCOUNTS[2], 1n));
         await waitForHead(shallow);
       }
       const before = await shallow.store.dump();
       const seq = await shallow.store.lastEventSeq();
       await rpc("anvil_reorg", [5, [[payTx(ACCOUNTS[1], 3n), 0]]]);
-      // Generous: under a loaded CI the anvil reorg and the polls behind it have taken over 20 s once.
       const error = await shallow.waitForIndexed(Number.MAX_SAFE_INTEGER, 60_000).catch((e: unknown) => e);
       expect(error).to.have.property("code", "reorg_too_deep");
       expect(shallow.status().failure?.code).to.equal("reorg_too_deep");

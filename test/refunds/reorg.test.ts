@@ -11,6 +11,7 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import type { DailyReport } from "../../node/src/reports/daily.ts";
+import { sendAndMine } from "../helpers/anvil.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 
@@ -44,18 +45,7 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
     throw new Error("the node did not reach the chain head");
   };
   const send = async (from: string, to: string, value: bigint, ref: string): Promise<{ hash: string; logIndex: number }> => {
-    const hash = (await rpc("eth_sendTransaction", [{ from, to: devnet.deployment.contracts.tokens.USD, data: token.encodeFunctionData("pay", [to, value, ref]) }])) as string;
-    // Automined, but under load the receipt can lag the hash by a moment.
-    type Receipt = { logs: { topics: string[]; logIndex: string }[] };
-    const receiptOf = async (): Promise<Receipt> => {
-      for (let i = 0; i < 400; i++) {
-        const r = (await rpc("eth_getTransactionReceipt", [hash])) as Receipt | null;
-        if (r) return r;
-        await new Promise((res) => setTimeout(res, 25));
-      }
-      throw new Error(`no receipt for ${hash}`);
-    };
-    const receipt = await receiptOf();
+    const { hash, receipt } = await sendAndMine(devnet.chain.rpcUrl, { from, to: devnet.deployment.contracts.tokens.USD, data: token.encodeFunctionData("pay", [to, value, ref]) });
     const transfer = receipt.logs.find((l) => l.topics[0] === id("Transfer(address,address,uint256)"));
     return { hash, logIndex: Number(transfer?.logIndex) };
   };
