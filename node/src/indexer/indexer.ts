@@ -86,7 +86,14 @@ export class Indexer {
   readonly #currencyOf: ReadonlyMap<string, Currency>;
   readonly #tokens: readonly string[];
   readonly #sizer: RangeSizer;
+  /** Where a fresh store starts: the block before the deployment. */
+  #base: Cursor | undefined;
+  /** The last block derived and staged: the next range extends it. */
   #cursor: Cursor | undefined;
+  /** The last block on disk (what status, waiters and notifications see). */
+  #durable: Cursor | undefined;
+  /** The staged batches' writes and what follows each (waiters, notifications), in order. */
+  #writing: Promise<void> | undefined;
   #head: number | null = null;
   #supply: Record<Currency, bigint> | undefined;
   #failure: OrioleError | null = null;
@@ -111,13 +118,9 @@ export class Indexer {
 
   /** Loads the cursor (or starts just before the deployment block) and starts following. */
   async start(): Promise<void> {
-    const { store, client, identity } = this.#opts;
-    let cursor = await store.cursor();
-    if (!cursor) {
-      const first = await client.header(identity.deployedAt.blockNumber);
-      cursor = { blockNumber: first.number - 1, blockHash: first.parentHash };
-    }
-    this.#cursor = cursor;
+    const { store, identity } = this.#opts;
+    const cursor = (await store.cursor()) ?? (await this.#baseCursor());
+    this.#cursor = this.#durable = cursor;
     this.#supply = await store.supplyOf();
     this.#started = { at: Date.now(), block: cursor.blockNumber, transfers: 0 };
     this.#progress = { at: Date.now(), transfers: 0 };
@@ -126,7 +129,7 @@ export class Indexer {
   }
 
   status(): IndexerStatus {
-    const indexedBlock = this.#cursor?.blockNumber ?? this.#opts.identity.deployedAt.blockNumber - 1;
+    const indexedBlock = this.#durable?.blockNumber ?? this.#opts.identity.deployedAt.blockNumber - 1;
     return {
       indexedBlock,
       headBlock: this.#head,
@@ -138,13 +141,13 @@ export class Indexer {
 
   /** Resolves once block `block` is committed; rejects if the indexer fails or stops first, or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs = 60_000): Promise<void> {
-    if ((this.#cursor?.blockNumber ?? -1) >= block) return Promise.resolve();
+    if ((this.#durable?.blockNumber ?? -1) >= block) return Promise.resolve();
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#stopped) return Promise.reject(new OrioleError("indexer_stopped", "the indexer is stopped"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new OrioleError("timeout", `block ${block} was not indexed within ${timeoutMs} ms (indexed: ${this.#cursor?.blockNumber ?? "none"})`));
+        reject(new OrioleError("timeout", `block ${block} was not indexed within ${timeoutMs} ms (indexed: ${this.#durable?.blockNumber ?? "none"})`));
       }, timeoutMs);
       const waiter: Waiter = {
         block,
@@ -171,6 +174,7 @@ export class Indexer {
     await Promise.race([this.#loop, new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
     clearTimeout(timer);
     await this.#committing?.catch(() => {}); // its error, if any, is the loop's to report
+    await this.#writing?.catch(() => {});
     this.#settleWaiters(new OrioleError("indexer_stopped", "the indexer stopped"));
   }
 
@@ -188,6 +192,11 @@ export class Indexer {
           return;
         }
         failures++;
+        try {
+          await this.#resync();
+        } catch (resyncError) {
+          this.#log.warn("indexer could not re-read its store", { error: resyncError });
+        }
         const delay = error.code === "chain_changed" ? 0 : Math.min(MAX_BACKOFF_MS, this.#opts.pollMs * 2 ** Math.min(failures, 10));
         if (failures === 1 || failures % 10 === 0) this.#log.warn("indexer retrying after an error", { error, failures, retryInMs: delay });
         await this.#sleep(delay);
@@ -216,9 +225,9 @@ export class Indexer {
     while (!this.#isStopped() && this.#cursorBlock() < head) {
       const range = await (pending ?? fetchFrom(this.#cursorBlock() + 1));
       if (this.#isStopped()) return;
-      // Fetch the next range while this one is derived and written.
+      // Fetch the next range while this one is derived, and derive it while this one is written.
       pending = range.toBlock < head ? fetchFrom(range.toBlock + 1) : undefined;
-      this.#committing = this.#commitRange(range, head);
+      this.#committing = this.#stageRange(range, head);
       let extended: boolean;
       try {
         extended = await this.#committing;
@@ -230,7 +239,36 @@ export class Indexer {
         await this.#rollback();
       }
     }
+    await this.#drain();
     this.#reportProgress(head);
+  }
+
+  /** Where a fresh store starts: just before the deployment block. */
+  async #baseCursor(): Promise<Cursor> {
+    if (!this.#base) {
+      const first = await this.#opts.client.header(this.#opts.identity.deployedAt.blockNumber);
+      this.#base = { blockNumber: first.number - 1, blockHash: first.parentHash };
+    }
+    return this.#base;
+  }
+
+  /** Waits until every staged range is on disk and reported; throws a failed write's error. */
+  async #drain(): Promise<void> {
+    await this.#writing;
+  }
+
+  /**
+   * After an error: lets the staged writes finish (or fail), then takes the
+   * cursor and supply from the disk again, so what was derived on top of a
+   * failed write is never built on.
+   */
+  async #resync(): Promise<void> {
+    await this.#writing?.catch(() => {});
+    this.#writing = undefined;
+    await this.#opts.store.settle();
+    const cursor = (await this.#opts.store.cursor()) ?? (await this.#baseCursor());
+    this.#cursor = this.#durable = cursor;
+    this.#supply = await this.#opts.store.supplyOf();
   }
 
   /** A method, not the field: the flag changes across awaits. */
@@ -285,6 +323,7 @@ export class Indexer {
    * ancestor.
    */
   async #rollback(): Promise<void> {
+    await this.#drain();
     const from = this.#cursor;
     if (!from) throw new Error("indexer not started");
     const records = await this.#opts.store.undoRecords();
@@ -321,7 +360,7 @@ export class Indexer {
       }
       await this.#opts.store.rollback(r, gone, this.#opts.identity.chainId);
       dropped += gone.length;
-      this.#cursor = r.prevCursor;
+      this.#cursor = this.#durable = r.prevCursor;
     }
     this.#supply = await this.#opts.store.supplyOf();
     this.#reorgs++;
@@ -342,8 +381,13 @@ export class Indexer {
     return this.#cursor.blockNumber;
   }
 
-  /** Returns false, writing nothing, when the range does not extend the indexed chain (a reorganisation). */
-  async #commitRange(range: FetchedRange, head: number): Promise<boolean> {
+  /**
+   * Derives the range's state and stages its commit (NodeStore.stage): the
+   * write goes on while the next range is fetched and derived; waiters and
+   * notifications follow once it is on disk. Returns false, staging
+   * nothing, when the range does not extend the indexed chain (a reorganisation).
+   */
+  async #stageRange(range: FetchedRange, head: number): Promise<boolean> {
     const cursor = this.#cursor;
     const supply = this.#supply;
     if (!cursor || !supply) throw new Error("indexer not started");
@@ -363,7 +407,7 @@ export class Indexer {
     }
     const next: Cursor = { blockNumber: range.last.number, blockHash: range.last.hash };
     const t2 = performance.now();
-    await this.#opts.store.commit({ ...changes, admin: admin.map((a) => a.record) }, next, {
+    const { written } = await this.#opts.store.stage({ ...changes, admin: admin.map((a) => a.record) }, next, {
       chainId: this.#opts.identity.chainId,
       confirmations: this.#confirmations,
       prevCursor: cursor,
@@ -388,9 +432,17 @@ export class Indexer {
       deriveMs: Math.round(t2 - t1),
       writeMs: Math.round(t3 - t2),
     });
-    this.#settleWaiters();
-    await this.#notifyCommitted();
-    if (Date.now() - this.#progress.at >= PROGRESS_EVERY_MS) this.#reportProgress(this.#head ?? next.blockNumber);
+    const previous = this.#writing;
+    const done = (async () => {
+      await written;
+      await previous; // in order: a range is reported after the one before it
+      this.#durable = next;
+      this.#settleWaiters();
+      await this.#notifyCommitted();
+      if (Date.now() - this.#progress.at >= PROGRESS_EVERY_MS) this.#reportProgress(this.#head ?? next.blockNumber);
+    })();
+    done.catch(() => {}); // observed by #drain, or by the next range's chain
+    this.#writing = done;
     return true;
   }
 
@@ -419,7 +471,7 @@ export class Indexer {
 
   #reportProgress(head: number): void {
     const now = Date.now();
-    const indexedBlock = this.#cursorBlock();
+    const indexedBlock = this.#durable?.blockNumber ?? this.#cursorBlock();
     const total = this.#started.transfers;
     if (!this.#caughtUpOnce && indexedBlock >= head) {
       this.#caughtUpOnce = true;
@@ -445,7 +497,7 @@ export class Indexer {
   }
 
   #settleWaiters(error?: Error): void {
-    const indexed = this.#cursor?.blockNumber ?? -1;
+    const indexed = this.#durable?.blockNumber ?? -1;
     const keep: Waiter[] = [];
     for (const w of this.#waiters) {
       if (w.block <= indexed) w.resolve();

@@ -120,6 +120,17 @@ export interface UndoRecord {
 }
 
 type SubName = "bal" | "sup" | "pay" | "ref" | "adm" | "pcf";
+/** Sublevels a commit reads back (prior balances and supply, due unconfirmed payments): a staged batch's writes to them are visible to the next. */
+const READ_BACK_SUBS: ReadonlySet<SubName> = new Set(["bal", "sup", "pcf"]);
+
+/** A batch staged and being written (NodeStore.stage). */
+interface InFlight {
+  /** Its writes to READ_BACK_SUBS (null: a delete). */
+  writes: Map<SubName, Map<string, string | null>>;
+  /** Resolves once it is on disk. */
+  written: Promise<void>;
+}
+
 /** Sublevels keyed by a log's position: a commit only ever creates their keys (a rollback deletes them). */
 const NEW_FACT_SUBS: ReadonlySet<SubName> = new Set(["pay", "ref", "adm"]);
 
@@ -230,9 +241,14 @@ export class NodeStore {
   readonly #events: Sub;
   readonly #subs: Record<SubName, Sub>;
   readonly #confirmations: number;
+  /** The newest event on disk. */
   #lastSeq = 0;
-  /** Writers of outbox events (commit, rollback, appendEvents) take turns: each numbers its events from #lastSeq. */
+  /** The newest event numbered, staged batches included (see stage). */
+  #stagedSeq = 0;
+  /** Writers of outbox events (stage, rollback, appendEvents) take turns: each numbers its events from #stagedSeq. */
   #writing: Promise<unknown> = Promise.resolve();
+  /** The batch staged and not yet on disk, if any: its writes to the subs commits read back, and its write. */
+  #inflight: InFlight | undefined;
 
   private constructor(db: Level, confirmations: number) {
     this.#db = db;
@@ -261,6 +277,7 @@ export class NodeStore {
     const [last] = await store.#events.keys({ reverse: true, limit: 1 }).all();
     const floor = await store.#meta.get(SEQ_FLOOR);
     store.#lastSeq = Math.max(last === undefined ? 0 : Number(last), floor === undefined ? 0 : Number(floor));
+    store.#stagedSeq = store.#lastSeq;
     return store;
   }
 
@@ -364,7 +381,8 @@ export class NodeStore {
    */
   appendEvents(events: readonly Omit<NodeEvent, "seq">[], extra: readonly ({ type: "put"; key: string; value: string; sublevel: StoreSublevel } | { type: "del"; key: string; sublevel: StoreSublevel })[]): Promise<number> {
     return this.#turn(async () => {
-      let seq = this.#lastSeq;
+      await this.#settled();
+      let seq = this.#stagedSeq;
       const lines = events.map((e) => ({ seq: ++seq, json: JSON.stringify({ seq, ...e }) }));
       const batch = this.#db.batch();
       for (const op of extra) {
@@ -373,7 +391,7 @@ export class NodeStore {
       }
       this.#putEvents(batch, lines);
       await batch.write({ sync: true });
-      this.#lastSeq = seq;
+      this.#lastSeq = this.#stagedSeq = seq;
       return seq;
     });
   }
@@ -384,10 +402,38 @@ export class NodeStore {
     return run;
   }
 
-  /** Current balances of some (account, currency) pairs, zero when absent. */
+  /** Current balances of some (account, currency) pairs, zero when absent; a staged batch's values count. */
   async balancesOf(keys: readonly { account: string; currency: Currency }[]): Promise<bigint[]> {
-    const values = await this.#balances.getMany(keys.map((k) => balanceKey(k.account, k.currency)));
-    return values.map((v) => (v === undefined ? 0n : BigInt(v)));
+    const values = await this.#getStaged("bal", keys.map((k) => balanceKey(k.account, k.currency)));
+    return values.map((v) => (v === null ? 0n : BigInt(v)));
+  }
+
+  /** Values of `keys` in `sub` as they will be once the staged batch is on disk (null: absent). */
+  async #getStaged(sub: SubName, keys: readonly string[]): Promise<(string | null)[]> {
+    const overlay = this.#inflight?.writes.get(sub);
+    const values = await this.#subs[sub].getMany(keys as string[]);
+    return keys.map((k, i) => {
+      const staged = overlay?.get(k);
+      return staged !== undefined ? staged : (values[i] ?? null);
+    });
+  }
+
+  /** Waits until no staged batch is left unwritten; a failed one's error is its own caller's. */
+  async #settled(): Promise<void> {
+    await this.#inflight?.written.catch(() => undefined);
+  }
+
+  /**
+   * Waits until every staged batch is on disk or has failed, and forgets a
+   * failure: the caller (the indexer, after an error) then re-reads the
+   * cursor and state from the disk before it stages again.
+   */
+  settle(): Promise<void> {
+    return this.#turn(async () => {
+      await this.#settled();
+      this.#inflight = undefined;
+      this.#stagedSeq = this.#lastSeq;
+    });
   }
 
   async supplyOf(): Promise<Record<Currency, bigint>> {
@@ -399,11 +445,25 @@ export class NodeStore {
    * causes and (in the reorg window) its undo record as ONE atomic batch:
    * a crash leaves either all of it or none.
    */
-  commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
-    return this.#turn(() => this.#commit(changes, cursor, opts));
+  async commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
+    await (await this.stage(changes, cursor, opts)).written;
   }
 
-  async #commit(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<void> {
+  /**
+   * Builds the commit's batch and starts writing it, without waiting for
+   * the disk: the indexer derives the next range while LevelDB writes this
+   * one (the write runs off the JS thread). Batches are written in the
+   * order they are staged, each only once the one before is on disk (a
+   * failed write fails every batch staged after it), so a crash still
+   * leaves a prefix of whole commits. The next stage reads this batch's
+   * balances, supply and unconfirmed payments as if written; at most one
+   * batch is in flight while another is built.
+   */
+  stage(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<{ written: Promise<void> }> {
+    return this.#turn(() => this.#stage(changes, cursor, opts));
+  }
+
+  async #stage(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<{ written: Promise<void> }> {
     const writes: [SubName, string, string | null][] = [];
     // A payment is written under its sender, its receiver, its reference and in its event: serialised once (the backfill's hot path).
     const jsonOf = new Map<Payment, string>();
@@ -425,7 +485,7 @@ export class NodeStore {
 
     /** Serialised events: the same JSON as JSON.stringify(NodeEvent), with the payment's JSON spliced in. */
     const events: { seq: number; json: string }[] = [];
-    let seq = this.#lastSeq;
+    let seq = this.#stagedSeq;
     const batch = this.#db.batch();
     if (opts) {
       const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string }, blockHash: string, accounts: string[], extra: { payment?: Payment; status?: PaymentStatus; admin?: AdminRecord }): void => {
@@ -442,7 +502,7 @@ export class NodeStore {
       const confirmedThrough = cursor.blockNumber - opts.confirmations + 1;
       const confirmedNow = new Map<string, string>();
       if (opts.confirmations > 1) {
-        const due = await this.#unconfirmed.iterator({ lt: blockKey(confirmedThrough + 1) }).all();
+        const due = await this.#stagedRange("pcf", blockKey(confirmedThrough + 1));
         for (const [key, value] of due) {
           const p = JSON.parse(value) as SeenPayment;
           writes.push(["pcf", key, null]);
@@ -487,7 +547,7 @@ export class NodeStore {
         }
         for (const [sub, keys] of keysBySub) {
           const unique = [...new Set(keys)];
-          const prev = await this.#subs[sub].getMany(unique);
+          const prev = await this.#getStaged(sub, unique);
           for (const [i, key] of unique.entries()) entries.push([sub, key, prev[i] ?? null]);
         }
         const record: UndoRecord = { toBlock: cursor.blockNumber, prevCursor: opts.prevCursor, entries, payments: [...opts.payments] };
@@ -501,10 +561,55 @@ export class NodeStore {
     }
     this.#putEvents(batch, events);
     batch.put("cursor", JSON.stringify(cursor), { sublevel: this.#meta });
-    // sync: the commit is on disk (not only in the OS cache) before the
-    // cursor moves on, so even a power cut never takes the node backwards.
-    await batch.write({ sync: true });
-    this.#lastSeq = seq;
+
+    const staged = new Map<SubName, Map<string, string | null>>();
+    for (const [sub, key, value] of writes) {
+      if (!READ_BACK_SUBS.has(sub)) continue;
+      let m = staged.get(sub);
+      if (!m) {
+        m = new Map<string, string | null>();
+        staged.set(sub, m);
+      }
+      m.set(key, value);
+    }
+    const previous = this.#inflight;
+    const written = (async () => {
+      await previous?.written;
+      // sync: the commit is on disk (not only in the OS cache) before the
+      // cursor moves on, so even a power cut never takes the node backwards.
+      await batch.write({ sync: true });
+      this.#lastSeq = seq;
+    })();
+    const flight: InFlight = { writes: staged, written };
+    this.#inflight = flight;
+    this.#stagedSeq = seq;
+    written.then(
+      () => {
+        if (this.#inflight === flight) this.#inflight = undefined;
+      },
+      () => {
+        // The failed batch stays in flight: every batch staged after it chains
+        // onto it and fails too (never a gap on disk) until settle() forgets it.
+        this.#stagedSeq = this.#lastSeq;
+      },
+    );
+    // Before the next batch is built, the one before this is on disk: the overlay is one batch deep.
+    await previous?.written.catch(() => undefined);
+    return { written };
+  }
+
+  /** Entries of `sub` with keys below `lt`, in key order, as they will be once the staged batch is on disk. */
+  async #stagedRange(sub: SubName, lt: string): Promise<[string, string][]> {
+    const entries = await this.#subs[sub].iterator({ lt }).all();
+    const overlay = this.#inflight?.writes.get(sub);
+    if (!overlay || overlay.size === 0) return entries;
+    const merged = new Map(entries);
+    for (const [key, value] of overlay) {
+      if (key >= lt) continue;
+      if (value === null) merged.delete(key);
+      else merged.set(key, value);
+    }
+    return [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The undo records of the reorg window, newest first. */
@@ -524,6 +629,7 @@ export class NodeStore {
   }
 
   async #rollback(record: UndoRecord, dropped: readonly { seen: SeenPayment; status: PaymentStatus }[], chainId: number): Promise<void> {
+    await this.#settled();
     const cursor = await this.cursor();
     if (cursor?.blockNumber !== record.toBlock) throw new Error(`undo record of block ${record.toBlock.toString()} is not the newest commit`);
     const batch = this.#db.batch();
@@ -532,7 +638,7 @@ export class NodeStore {
       else batch.put(key, prev, { sublevel: this.#subs[sub] });
     }
     batch.del(blockKey(record.toBlock), { sublevel: this.#undo });
-    let seq = this.#lastSeq;
+    let seq = this.#stagedSeq;
     const events: { seq: number; json: string }[] = [];
     for (const { seen, status } of dropped) {
       const p = seen.payment;
@@ -553,7 +659,7 @@ export class NodeStore {
     this.#putEvents(batch, events);
     batch.put("cursor", JSON.stringify(record.prevCursor), { sublevel: this.#meta });
     await batch.write({ sync: true });
-    this.#lastSeq = seq;
+    this.#lastSeq = this.#stagedSeq = seq;
   }
 
   /**
