@@ -410,6 +410,7 @@ export class NodeStore {
 
   /** Values of `keys` in `sub` as they will be once the staged batch is on disk (null: absent). */
   async #getStaged(sub: SubName, keys: readonly string[]): Promise<(string | null)[]> {
+    // Taken before the read: the batch may reach the disk (and leave #inflight) meanwhile.
     const overlay = this.#inflight?.writes.get(sub);
     const values = await this.#subs[sub].getMany(keys as string[]);
     return keys.map((k, i) => {
@@ -457,7 +458,8 @@ export class NodeStore {
    * failed write fails every batch staged after it), so a crash still
    * leaves a prefix of whole commits. The next stage reads this batch's
    * balances, supply and unconfirmed payments as if written; at most one
-   * batch is in flight while another is built.
+   * batch is in flight while another is built. Resolves once the batch
+   * before this one is on disk; rejects if that one failed.
    */
   stage(changes: StateChanges, cursor: Cursor, opts?: CommitOptions): Promise<{ written: Promise<void> }> {
     return this.#turn(() => this.#stage(changes, cursor, opts));
@@ -593,15 +595,17 @@ export class NodeStore {
         this.#stagedSeq = this.#lastSeq;
       },
     );
-    // Before the next batch is built, the one before this is on disk: the overlay is one batch deep.
-    await previous?.written.catch(() => undefined);
+    // Before the next batch is built, the one before this is on disk: the overlay is one batch
+    // deep. If it failed, so does this stage: the caller built on it and must start over (settle).
+    await previous?.written;
     return { written };
   }
 
   /** Entries of `sub` with keys below `lt`, in key order, as they will be once the staged batch is on disk. */
   async #stagedRange(sub: SubName, lt: string): Promise<[string, string][]> {
-    const entries = await this.#subs[sub].iterator({ lt }).all();
+    // The overlay is taken before the read: the batch may reach the disk (and leave #inflight) meanwhile.
     const overlay = this.#inflight?.writes.get(sub);
+    const entries = await this.#subs[sub].iterator({ lt }).all();
     if (!overlay || overlay.size === 0) return entries;
     const merged = new Map(entries);
     for (const [key, value] of overlay) {
