@@ -3,7 +3,8 @@ import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
 import { CURRENCIES, currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { byId, el, shortAddress, showMessage, showScreen } from "./dom.ts";
-import { money, moneyWithCurrency, shortHash } from "./format.ts";
+import { lookupPaymentRequest, type PaymentRequestInfo } from "../../sdk/invoiceClient.ts";
+import { dateTime, groupedReference, money, moneyWithCurrency, shortHash } from "./format.ts";
 import { errorMessage, lang, setLang, t, translatePage } from "./i18n.ts";
 import { createPasskey, passkeysSupported } from "./passkey.ts";
 import { pay, preparePayment, type PreparedPayment, type WalletNetwork } from "./payment.ts";
@@ -21,6 +22,8 @@ let net: WalletNetwork;
 let wallet: StoredWallet | undefined;
 let balances: Partial<Record<Currency, bigint>> = {};
 let prepared: PreparedPayment | undefined;
+/** The node's invoice behind the prepared request's reference, once looked up (undefined: none, or not known yet). */
+let invoice: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
 
 function accountAddress(w: Pick<StoredWallet, "qx" | "qy" | "salt">): string {
@@ -78,6 +81,8 @@ function wireLanguage(): void {
     translatePage();
     render();
     if (wallet && !byId("screen-home").hidden) void refresh();
+    // The invoice lines (expiry date, refusal) are in the page's language too.
+    if (!byId("screen-confirm").hidden) showInvoice(invoice);
   });
 }
 
@@ -187,7 +192,7 @@ function renderHistory(items: readonly Payment[], me: string): void {
       const counterparty = shortAddress(outgoing ? p.to : p.from);
       const toRelayer = outgoing && p.kind === "transfer" && net.relayerAddress !== null && p.to.toLowerCase() === net.relayerAddress.toLowerCase();
       const title = p.kind === "fee" ? t("home.feePaid") : toRelayer ? t("home.relayerFee") : outgoing ? t("home.sent", { counterparty }) : t("home.received", { counterparty });
-      const when = new Date(p.timestamp * 1000).toLocaleString(lang() === "zh" ? "zh-CN" : "en", { dateStyle: "medium", timeStyle: "short" });
+      const when = dateTime(p.timestamp * 1000, lang());
       const li = el("li", { className: "tx" });
       const left = el("div", {}, el("span", { className: "tx-title", text: title }), el("span", { className: "muted small-text", text: when }));
       if (p.reference !== null) left.append(el("span", { className: "muted small-text", text: t("home.reference", { reference: shortHash(p.reference) }) }));
@@ -250,15 +255,62 @@ function review(uri: string): void {
   const total = p.amount + p.relayerFee;
   byId("confirm-amount").textContent = moneyWithCurrency(p.amount, p.currency);
   byId("confirm-to").textContent = p.to;
-  byId("confirm-reference").textContent = p.hasReference ? p.reference : t("confirm.noReference");
+  const referenceNode = byId("confirm-reference");
+  referenceNode.textContent = p.hasReference ? groupedReference(p.reference) : t("confirm.noReference");
+  referenceNode.dataset.reference = p.hasReference ? p.reference : "";
   byId("confirm-fee").textContent = moneyWithCurrency(p.relayerFee, p.currency);
   byId("confirm-total").textContent = moneyWithCurrency(total, p.currency);
   byId("confirm-balance").textContent = "…";
   showMessage(byId("confirm-error"), "");
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
   button.disabled = false;
+  invoice = undefined;
+  showInvoice(undefined);
   showScreen("confirm");
   void checkFunds(p, button);
+  if (p.hasReference) void describeInvoice(p, button);
+}
+
+/**
+ * Asks the node for the invoice behind the request's reference: the merchant's
+ * name, what it is for, and its expiry. An expired or already paid invoice
+ * cannot be confirmed. Any other request (no invoice of this node, or the
+ * lookup fails) is shown as the URI says, without these lines.
+ */
+async function describeInvoice(p: PreparedPayment, button: HTMLButtonElement): Promise<void> {
+  let info: PaymentRequestInfo | undefined;
+  try {
+    info = await lookupPaymentRequest(location.origin, p.reference);
+  } catch {
+    return;
+  }
+  if (prepared !== p || info === undefined) return;
+  // Only an invoice this request really pays (same payee, currency and amount) describes it.
+  if (info.payee.toLowerCase() !== p.to.toLowerCase() || info.currency !== p.currency || BigInt(info.amount) !== p.amount) return;
+  invoice = info;
+  showInvoice(info);
+  if (invoiceRefusal(info) !== undefined) button.disabled = true;
+}
+
+/** Why an invoice must not be paid now (expired, already paid), or undefined. */
+function invoiceRefusal(info: PaymentRequestInfo): string | undefined {
+  const expiresAt = Date.parse(info.expiresAt);
+  if (info.status === "paid") return t("confirm.alreadyPaid");
+  if (info.status === "expired" || expiresAt <= Date.now()) return t("confirm.expired", { time: dateTime(expiresAt, lang()) });
+  return undefined;
+}
+
+function showInvoice(info: PaymentRequestInfo | undefined): void {
+  byId("confirm-merchant-row").hidden = info === undefined;
+  byId("confirm-merchant").textContent = info?.merchant.name ?? "";
+  const description = info?.description ?? null;
+  byId("confirm-description-row").hidden = description === null || description === "";
+  byId("confirm-description").textContent = description ?? "";
+  byId("confirm-expires-row").hidden = info === undefined;
+  byId("confirm-expires").textContent = info === undefined ? "" : dateTime(Date.parse(info.expiresAt), lang());
+  const notice = byId("confirm-invoice-status");
+  showMessage(notice, info === undefined ? "" : (invoiceRefusal(info) ?? ""));
+  notice.dataset.status = info?.status ?? "";
 }
 
 async function checkFunds(p: PreparedPayment, button: HTMLButtonElement): Promise<void> {
@@ -284,6 +336,13 @@ async function confirmPayment(): Promise<void> {
   const p = prepared;
   if (!wallet || !p) return;
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
+  // The invoice may have expired while its confirmation was open.
+  const refusal = invoice === undefined ? undefined : invoiceRefusal(invoice);
+  if (refusal !== undefined) {
+    showInvoice(invoice);
+    button.disabled = true;
+    return;
+  }
   button.disabled = true;
   setStatus("pending", t("status.signing"), t("status.signingDetail"));
   try {

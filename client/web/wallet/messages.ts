@@ -51,6 +51,11 @@ export const WALLET_MESSAGES_EN = {
   "confirm.balance": "Your balance",
   "confirm.button": "Confirm with passkey",
   "confirm.insufficient": "Not enough {currency}: you have {balance}, the payment needs {total}.",
+  "confirm.merchant": "Merchant",
+  "confirm.description": "For",
+  "confirm.expires": "Pay before",
+  "confirm.expired": "This invoice expired on {time}. Do not pay it: the merchant would receive it late and would have to refund it. Ask for a new one.",
+  "confirm.alreadyPaid": "This invoice is already paid. Paying it again would only make the merchant refund you.",
 
   "status.signing": "Confirm with your passkey",
   "status.signingDetail": "Use your fingerprint, face or screen lock.",
@@ -74,7 +79,7 @@ export const WALLET_MESSAGES_EN = {
   "error.camera_unavailable": "The camera cannot be used: {message}",
   "error.no_relayer": "This node has no relayer, so it cannot send payments.",
   "error.wrong_chain": "This request is for chain {requested}, but this wallet is on chain {chainId}.",
-  "error.unsupported_token": "This request asks for a token this network does not issue ({token}).",
+  "error.unsupported_token": "This request asks for a token this network does not issue ({token}). Nothing can be paid with it here.",
   "error.timeout": "The payment is taking longer than expected. Check your history in a minute.",
 } as const;
 
@@ -129,6 +134,11 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "confirm.balance": "我的余额",
   "confirm.button": "用通行密钥确认",
   "confirm.insufficient": "{currency} 余额不足：现有 {balance}，本次付款需要 {total}。",
+  "confirm.merchant": "商户",
+  "confirm.description": "用途",
+  "confirm.expires": "付款截止",
+  "confirm.expired": "此账单已于 {time} 过期。请勿付款：商户会收到逾期付款并须退还。请向商户索取新的账单。",
+  "confirm.alreadyPaid": "此账单已付清。再次付款只会让商户退款给您。",
 
   "status.signing": "请用通行密钥确认",
   "status.signingDetail": "请使用指纹、面容或屏幕锁。",
@@ -152,6 +162,6 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "error.camera_unavailable": "无法使用相机：{message}",
   "error.no_relayer": "此节点没有中继，无法发送付款。",
   "error.wrong_chain": "此请求属于链 {requested}，而本钱包在链 {chainId} 上。",
-  "error.unsupported_token": "此请求要求的代币不是本网络发行的（{token}）。",
+  "error.unsupported_token": "此请求要求的代币不是本网络发行的（{token}），无法在此付款。",
   "error.timeout": "付款耗时比预期长。请稍后查看记录。",
 };
