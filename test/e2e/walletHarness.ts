@@ -6,9 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Wallet, type Signer } from "ethers";
+import { Wallet, getBytes, type Signer } from "ethers";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
 import type { StableToken } from "../../types/ethers-contracts/index.ts";
+import { encodePasskeySignature } from "../../client/sdk/account/webauthn.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith, type NodeConfig } from "../../node/src/config.ts";
 import { createLogger } from "../../node/src/log.ts";
@@ -60,6 +61,12 @@ export interface WalletHarness {
   reviewInUi(uri: string): Promise<void>;
   /** Opens the wallet, creates a passkey wallet through the welcome screen, and returns what it stored. */
   createWalletInUi(): Promise<StoredWalletJson>;
+  /**
+   * Has the page's passkey (the virtual authenticator) assert over a 32-byte
+   * `challenge`, outside the wallet's code: the account's passkey signature of it.
+   * `userVerification` "discouraged" makes an assertion without the UV flag.
+   */
+  passkeySign(w: StoredWalletJson, challenge: string, userVerification?: UserVerificationRequirement): Promise<string>;
   /** Stops the browser, the node and the chain; each step runs even if one throws. */
   stop(): Promise<void>;
 }
@@ -141,6 +148,25 @@ export async function startWalletHarness(opts: { config?: Partial<NodeConfig> } 
         const raw = await page.evaluate(() => localStorage.getItem("oriole.wallet.v1"));
         if (raw === null) throw new Error("the wallet saved nothing");
         return JSON.parse(raw) as StoredWalletJson;
+      },
+      async passkeySign(w, challenge, userVerification = "required") {
+        // No named helpers inside: the test runner's TS loader would wrap them in a __name() the page lacks.
+        const out = await page.evaluate(
+          async ({ credentialId, challengeBytes, uv }) => {
+            const cred = (await navigator.credentials.get({
+              publicKey: {
+                challenge: new Uint8Array(challengeBytes),
+                rpId: location.hostname,
+                allowCredentials: [{ type: "public-key", id: Uint8Array.from(atob(credentialId.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)) }],
+                userVerification: uv,
+              },
+            })) as PublicKeyCredential;
+            const r = cred.response as AuthenticatorAssertionResponse;
+            return { authenticatorData: [...new Uint8Array(r.authenticatorData)], clientDataJSON: [...new Uint8Array(r.clientDataJSON)], signature: [...new Uint8Array(r.signature)] };
+          },
+          { credentialId: w.credentialId, challengeBytes: [...getBytes(challenge)], uv: userVerification },
+        );
+        return encodePasskeySignature({ qx: w.qx, qy: w.qy, challenge, authenticatorData: Uint8Array.from(out.authenticatorData), clientDataJSON: Uint8Array.from(out.clientDataJSON), signature: Uint8Array.from(out.signature) });
       },
       stop,
     };

@@ -12,7 +12,7 @@ import { Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from 
 import type { CDPSession, Page } from "playwright-core";
 import type { StableToken } from "../../types/ethers-contracts/index.ts";
 import { hashPaymentIntent, paymentIntentStruct, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
-import { decodePasskeySignature, encodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
+import { decodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
 import { groupedReference, money, moneyWithCurrency } from "../../client/web/wallet/format.ts";
@@ -220,24 +220,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     /** An assertion made by the page with userVerification "discouraged": UP set, UV not. */
     async function assertionWithoutUv(intent: PaymentIntent): Promise<string> {
       const challenge = hashPaymentIntent(net.chainId, wallet.address, intent);
-      // No named helpers inside: the test runner's TS loader would wrap them in a __name() the page lacks.
-      const out = await page.evaluate(
-        async ({ credentialId, challengeBytes }) => {
-          const cred = (await navigator.credentials.get({
-            publicKey: {
-              challenge: new Uint8Array(challengeBytes),
-              rpId: location.hostname,
-              allowCredentials: [{ type: "public-key", id: Uint8Array.from(atob(credentialId.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)) }],
-              userVerification: "discouraged",
-            },
-          })) as PublicKeyCredential;
-          const r = cred.response as AuthenticatorAssertionResponse;
-          return { authenticatorData: [...new Uint8Array(r.authenticatorData)], clientDataJSON: [...new Uint8Array(r.clientDataJSON)], signature: [...new Uint8Array(r.signature)] };
-        },
-        { credentialId: wallet.credentialId, challengeBytes: [...getBytes(challenge)] },
-      );
-      const assertion = { authenticatorData: Uint8Array.from(out.authenticatorData), clientDataJSON: Uint8Array.from(out.clientDataJSON), signature: Uint8Array.from(out.signature) };
-      const signature = encodePasskeySignature({ qx: wallet.qx, qy: wallet.qy, challenge, ...assertion });
+      const signature = await h!.passkeySign(wallet, challenge, "discouraged");
       const decoded = decodePasskeySignature(signature);
       expect(decoded.flags.userPresent, "user present").to.equal(true);
       expect(decoded.flags.userVerified, "user verified").to.equal(false);

@@ -6,15 +6,16 @@ import { byId, el, shortAddress, showMessage, showScreen } from "./dom.ts";
 import { lookupPaymentRequest, type PaymentRequestInfo } from "../../sdk/invoiceClient.ts";
 import { dateTime, groupedReference, money, moneyWithCurrency, shortHash } from "./format.ts";
 import { errorMessage, lang, setLang, t, translatePage } from "./i18n.ts";
+import { escrowSection, type EscrowSection } from "./escrow.ts";
 import { createPasskey, passkeysSupported } from "./passkey.ts";
-import { pay, preparePayment, type PreparedPayment, type WalletNetwork } from "./payment.ts";
+import { pay, preparePayment, type PreparedPayment } from "./payment.ts";
 import { hasCamera, startScan, type Scan } from "./scanner.ts";
 import { loadWallet, saveWallet, type StoredWallet } from "./storage.ts";
-import { loadNetwork } from "./network.ts";
+import { loadNetwork, type WalletNetwork } from "./network.ts";
 
 /**
  * The wallet page: welcome (create a passkey) → home (address, balances,
- * history) → pay (paste or scan a request) → confirm → status.
+ * escrow purchases, history) → pay (paste or scan a request) → confirm → status.
  */
 
 const api = createApiClient({ url: location.origin });
@@ -25,6 +26,7 @@ let prepared: PreparedPayment | undefined;
 /** The node's invoice behind the prepared request's reference, once looked up (undefined: none, or not known yet). */
 let invoice: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
+let escrows: EscrowSection | undefined;
 
 function accountAddress(w: Pick<StoredWallet, "qx" | "qy" | "salt">): string {
   return predictAccountAddress({ factory: net.factory, implementation: net.implementation, qx: w.qx, qy: w.qy, salt: BigInt(w.salt) });
@@ -49,6 +51,7 @@ async function boot(): Promise<void> {
   const badge = byId("network-badge");
   badge.textContent = `chain ${net.chainId}`;
   badge.hidden = false;
+  escrows = escrowSection({ section: byId("escrow-section"), list: byId("escrows"), empty: byId("escrows-empty"), error: byId("escrows-error") }, net, () => wallet);
   wireActions();
   void hasCamera().then((yes) => {
     byId("scan-button").hidden = !yes;
@@ -159,6 +162,8 @@ async function refresh(): Promise<void> {
   if (!wallet) return;
   const address = wallet.address;
   const error = byId("home-error");
+  // Escrows load on their own: a slow or failing escrow list does not hold up balances and history.
+  void escrows?.refresh();
   try {
     const [b, page] = await Promise.all([api.getBalances({ address }), api.getPayments({ address, limit: 20 })]);
     balances = b.balances;
