@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import type { Page } from "playwright-core";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
+import { shortAddress } from "../../client/web/wallet/dom.ts";
 import { groupedReference, moneyWithCurrency } from "../../client/web/wallet/format.ts";
 import { openSse, type SseClient } from "../helpers/notify.ts";
 import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice, waitForMessage } from "../invoices/helpers.ts";
@@ -116,6 +117,29 @@ describe("web wallet pays a merchant invoice (headless Chromium, passkey, relaye
     expect(await page.locator("#screen-confirm").isVisible()).to.equal(true);
     expect(await page.locator("#confirm-button").isDisabled()).to.equal(true);
     expect(await h!.usd.balanceOf(wallet.address)).to.equal(before);
+  });
+
+  it("refuses a request that carries an invoice's reference but another amount or payee (altered), in English and Chinese", async function () {
+    const node = h!.node;
+    const invoice = await createInvoice(node.url, merchant.apiKey, { amount: "2000000", currency: "USD", description: "Cake", expiresInSec: 900 });
+    const net = h!.net;
+    const notice = page.locator("#confirm-invoice-status");
+    for (const altered of [
+      formatPaymentUri({ chainId: net.chainId, token: net.contracts.tokens.USD!, to: payout, amount: 200_000n, reference: invoice.reference }),
+      formatPaymentUri({ chainId: net.chainId, token: net.contracts.tokens.USD!, to: Wallet.createRandom().address, amount: 2_000_000n, reference: invoice.reference }),
+    ]) {
+      await home();
+      await h!.reviewInUi(altered);
+      await notice.and(page.locator('[data-status="mismatch"]')).waitFor();
+      expect(await notice.textContent()).to.equal(`This request does not match the invoice with the same reference (Corner Café: 2.00 USD to ${shortAddress(payout)}). It may have been altered: do not pay it, ask the merchant for the request again.`);
+      expect(await page.locator("#confirm-button").isDisabled()).to.equal(true);
+      expect(await page.locator("#confirm-merchant-row").isHidden()).to.equal(true);
+    }
+    // The language switch re-renders the refusal on the confirmation screen.
+    await page.locator("#lang-toggle").click();
+    expect(await notice.textContent()).to.match(/^此请求与同一参考号的账单不符（Corner Café：2\.00 USD 付给 0x/);
+    await page.locator("#lang-toggle").click();
+    expect((await getInvoice(node.url, merchant.apiKey, invoice.id)).amountReceived).to.equal("0");
   });
 
   it("refuses a request for another chain or for a token this network does not issue, in English and Chinese", async function () {

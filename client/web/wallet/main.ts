@@ -25,6 +25,8 @@ let balances: Partial<Record<Currency, bigint>> = {};
 let prepared: PreparedPayment | undefined;
 /** The node's invoice behind the prepared request's reference, once looked up (undefined: none, or not known yet). */
 let invoice: PaymentRequestInfo | undefined;
+/** The invoice with the request's reference when the request does not match it (another payee, currency or amount). */
+let mismatched: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
 let escrows: EscrowSection | undefined;
 
@@ -270,6 +272,7 @@ function review(uri: string): void {
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
   button.disabled = false;
   invoice = undefined;
+  mismatched = undefined;
   showInvoice(undefined);
   showScreen("confirm");
   void checkFunds(p, button);
@@ -290,8 +293,13 @@ async function describeInvoice(p: PreparedPayment, button: HTMLButtonElement): P
     return;
   }
   if (prepared !== p || info === undefined) return;
-  // Only an invoice this request really pays (same payee, currency and amount) describes it.
-  if (info.payee.toLowerCase() !== p.to.toLowerCase() || info.currency !== p.currency || BigInt(info.amount) !== p.amount) return;
+  // A request carrying an invoice's reference but another payee, currency or amount was altered (or is a lure): refuse it.
+  if (info.payee.toLowerCase() !== p.to.toLowerCase() || info.currency !== p.currency || BigInt(info.amount) !== p.amount) {
+    mismatched = info;
+    showInvoice(undefined);
+    button.disabled = true;
+    return;
+  }
   invoice = info;
   showInvoice(info);
   if (invoiceRefusal(info) !== undefined) button.disabled = true;
@@ -314,6 +322,11 @@ function showInvoice(info: PaymentRequestInfo | undefined): void {
   byId("confirm-expires-row").hidden = info === undefined;
   byId("confirm-expires").textContent = info === undefined ? "" : dateTime(Date.parse(info.expiresAt), lang());
   const notice = byId("confirm-invoice-status");
+  if (mismatched !== undefined) {
+    showMessage(notice, t("confirm.mismatch", { merchant: mismatched.merchant.name, amount: moneyWithCurrency(BigInt(mismatched.amount), mismatched.currency), payee: shortAddress(mismatched.payee) }));
+    notice.dataset.status = "mismatch";
+    return;
+  }
   showMessage(notice, info === undefined ? "" : (invoiceRefusal(info) ?? ""));
   notice.dataset.status = info?.status ?? "";
 }
@@ -343,7 +356,7 @@ async function confirmPayment(): Promise<void> {
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
   // The invoice may have expired while its confirmation was open.
   const refusal = invoice === undefined ? undefined : invoiceRefusal(invoice);
-  if (refusal !== undefined) {
+  if (refusal !== undefined || mismatched !== undefined) {
     showInvoice(invoice);
     button.disabled = true;
     return;

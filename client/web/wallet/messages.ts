@@ -56,6 +56,7 @@ export const WALLET_MESSAGES_EN = {
   "confirm.expires": "Pay before",
   "confirm.expired": "This invoice expired on {time}. Do not pay it: the merchant would receive it late and would have to refund it. Ask for a new one.",
   "confirm.alreadyPaid": "This invoice is already paid. Paying it again would only make the merchant refund you.",
+  "confirm.mismatch": "This request does not match the invoice with the same reference ({merchant}: {amount} to {payee}). It may have been altered: do not pay it, ask the merchant for the request again.",
 
   "status.signing": "Confirm with your passkey",
   "status.signingDetail": "Use your fingerprint, face or screen lock.",
@@ -178,6 +179,7 @@ export const WALLET_MESSAGES_ZH: Readonly<Record<WalletMessageId, string>> = {
   "confirm.expires": "付款截止",
   "confirm.expired": "此账单已于 {time} 过期。请勿付款：商户会收到逾期付款并须退还。请向商户索取新的账单。",
   "confirm.alreadyPaid": "此账单已付清。再次付款只会让商户退款给您。",
+  "confirm.mismatch": "此请求与同一参考号的账单不符（{merchant}：{amount} 付给 {payee}），可能已被篡改。请勿付款，请向商户重新索取收款请求。",
 
   "status.signing": "请用通行密钥确认",
   "status.signingDetail": "请使用指纹、面容或屏幕锁。",
