@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BASE_UNITS_RE } from "./amount.ts";
 import { CURRENCIES, type Currency } from "./currencies.ts";
 import { requestJson } from "./apiClient.ts";
+import { isOrioleError } from "./errors.ts";
 
 /**
  * The node's invoice API for merchants (Authorization: Bearer <API key>):
@@ -63,4 +64,30 @@ export async function listInvoices(apiUrl: string, apiKey: string, opts: { statu
   if (opts.limit !== undefined) q.set("limit", String(opts.limit));
   if (opts.cursor !== undefined) q.set("cursor", opts.cursor);
   return requestJson(apiUrl, `/v1/invoices${q.size > 0 ? `?${q.toString()}` : ""}`, pageSchema, { bearer: apiKey });
+}
+
+const paymentRequestSchema = z.object({
+  reference: z.string().regex(/^0x[0-9a-f]{64}$/),
+  merchant: z.object({ name: z.string() }),
+  payee: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  currency: z.enum(CURRENCIES),
+  amount: baseUnits,
+  description: z.string().nullable(),
+  expiresAt: z.iso.datetime({ offset: true }),
+  status: z.enum(INVOICE_STATES),
+});
+export type PaymentRequestInfo = z.infer<typeof paymentRequestSchema>;
+
+/**
+ * GET /v1/payment-requests/{reference} (public): the invoice behind a payment
+ * URI's reference, as a payer's wallet shows it. Undefined when the node has
+ * no invoice with that reference (any other payment request).
+ */
+export async function lookupPaymentRequest(apiUrl: string, reference: string): Promise<PaymentRequestInfo | undefined> {
+  try {
+    return await requestJson(apiUrl, `/v1/payment-requests/${encodeURIComponent(reference)}`, paymentRequestSchema);
+  } catch (e) {
+    if (isOrioleError(e) && e.code === "payment_request_not_found") return undefined;
+    throw e;
+  }
 }

@@ -7,52 +7,25 @@
  * the relayer refuses an assertion made without UV, and so does the
  * contract when that assertion is forced on-chain.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { expect } from "chai";
 import { Wallet, getAddress, getBytes, hexlify, randomBytes, type Signer } from "ethers";
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
+import type { CDPSession, Page } from "playwright-core";
 import type { StableToken } from "../../types/ethers-contracts/index.ts";
 import { hashPaymentIntent, paymentIntentStruct, paymentIntentToJson, type PaymentIntent } from "../../client/sdk/account/intent.ts";
-import { decodePasskeySignature, encodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
+import { decodePasskeySignature, base64UrlDecode } from "../../client/sdk/account/webauthn.ts";
 import { predictAccountAddress } from "../../client/sdk/account/accountAddress.ts";
 import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
-import { money, moneyWithCurrency } from "../../client/web/wallet/format.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { createLogger } from "../../node/src/log.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-/** Hardhat's default account #1 (funded by the devnet) pays the wallet its first money. */
-const FUNDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-/** Hardhat's default account #2: the relayer's key (it has ETH for gas). */
-const RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-/** Hardhat's default account #3 forces a payment on-chain past the relayer. */
-const FORCER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-const SCREENSHOTS = process.env.ORIOLE_SCREENSHOTS;
-
-interface NetworkBody {
-  chainId: number;
-  contracts: { tokens: Record<string, string>; accounts: { implementation: string; factory: string; relay: string } };
-  relayer: { address: string; fees: Record<string, string> } | null;
-}
-
-interface StoredWalletJson {
-  credentialId: string;
-  qx: string;
-  qy: string;
-  salt: string;
-  address: string;
-}
+import { groupedReference, money, moneyWithCurrency } from "../../client/web/wallet/format.ts";
+import type { RunningNode } from "../../node/src/app.ts";
+import type { Devnet } from "../helpers/devnet.ts";
+import { FORCER_KEY, startWalletHarness, type NetworkBody, type StoredWalletJson, type WalletHarness } from "./walletHarness.ts";
 
 describe("web wallet in headless Chromium (passkey, relayer, contract)", function () {
   this.timeout(300_000);
 
+  let h: WalletHarness | undefined;
   let devnet: Devnet | undefined;
   let node: RunningNode | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let page: Page;
   let cdp: CDPSession;
   let authenticatorId: string;
@@ -66,65 +39,20 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
   const amount = 12_340_000n;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium (apt-get install -y chromium); it never downloads a browser`);
-    }
-    const funderAddress = new Wallet(FUNDER_KEY).address;
-    devnet = await startDevnet({ fund: [funderAddress] });
-    node = await startNode(
-      configWith({ rpcUrl: devnet.chain.rpcUrl, dataDir: path.join(devnet.dir, "node-data"), deployment: devnet.deployment, relayerKey: RELAYER_KEY, logLevel: "warn" }),
-      { log: createLogger({ level: "warn" }) },
-    );
-    // localhost (not 127.0.0.1) is what makes the page a secure context with a valid WebAuthn RP ID.
-    walletUrl = `${node.url.replace("127.0.0.1", "localhost")}/wallet/`;
-    net = (await (await fetch(`${node.url}/v1/network`)).json()) as NetworkBody;
-    const provider = devnet.connection.ethers.provider;
-    funder = new Wallet(FUNDER_KEY, provider);
-    const usdAddress = net.contracts.tokens.USD;
-    if (usdAddress === undefined) throw new Error("no USD token");
-    usd = await devnet.connection.ethers.getContractAt("StableToken", usdAddress);
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    // A small phone's viewport: the page is mobile-first.
-    context = await browser.newContext({ viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, locale: "en-US" });
-    page = await context.newPage();
-    cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    }));
+    h = await startWalletHarness();
+    ({ devnet, node, page, cdp, authenticatorId, walletUrl, net, usd, funder } = h);
   });
 
   after(async function () {
-    // Each step runs even if an earlier one throws: no browser or chain may outlive the test.
-    await browser?.close().catch(() => undefined);
-    await node?.stop().catch(() => undefined);
-    await devnet?.stop().catch(() => undefined);
+    await h?.stop();
   });
 
-  async function shot(name: string): Promise<void> {
-    if (SCREENSHOTS !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  }
+  const shot = (name: string): Promise<void> => h!.shot(name);
+  const indexedToHead = (): Promise<void> => h!.indexedToHead();
+  const reviewInUi = (uri: string): Promise<void> => h!.reviewInUi(uri);
 
   async function usdBalance(address: string): Promise<bigint> {
     return usd.balanceOf(address);
-  }
-
-  async function indexedToHead(): Promise<void> {
-    if (!node || !devnet) throw new Error("not started");
-    const head = await devnet.connection.ethers.provider.getBlockNumber();
-    await node.waitForIndexed(head, 30_000);
-  }
-
-  /** From the home screen: pastes a request on the pay screen and opens its confirmation. */
-  async function reviewInUi(uri: string): Promise<void> {
-    await page.getByRole("button", { name: "Pay", exact: true }).click();
-    await page.getByLabel("Payment request link").fill(uri);
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.locator("#screen-confirm").waitFor({ state: "visible" });
   }
 
   it("serves the wallet page with its security headers", async function () {
@@ -209,7 +137,11 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     await reviewInUi(uri);
     expect(await page.locator("#confirm-amount").textContent()).to.equal("12.34 USD");
     expect(await page.locator("#confirm-to").textContent()).to.equal(merchant);
-    expect(await page.locator("#confirm-reference").textContent()).to.equal(reference);
+    expect(await page.locator("#confirm-reference").textContent()).to.equal(groupedReference(reference));
+    expect(await page.locator("#confirm-reference").getAttribute("data-reference")).to.equal(reference);
+    // Not an invoice of this node: no merchant lines, nothing refused.
+    expect(await page.locator("#confirm-merchant-row").isHidden()).to.equal(true);
+    expect(await page.locator("#confirm-expires-row").isHidden()).to.equal(true);
     expect(await page.locator("#confirm-fee").textContent()).to.equal(moneyWithCurrency(fee, "USD"));
     expect(await page.locator("#confirm-total").textContent()).to.equal(moneyWithCurrency(amount + fee, "USD"));
     await page.locator("#confirm-balance", { hasText: "100.00 USD" }).waitFor();
@@ -288,24 +220,7 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     /** An assertion made by the page with userVerification "discouraged": UP set, UV not. */
     async function assertionWithoutUv(intent: PaymentIntent): Promise<string> {
       const challenge = hashPaymentIntent(net.chainId, wallet.address, intent);
-      // No named helpers inside: the test runner's TS loader would wrap them in a __name() the page lacks.
-      const out = await page.evaluate(
-        async ({ credentialId, challengeBytes }) => {
-          const cred = (await navigator.credentials.get({
-            publicKey: {
-              challenge: new Uint8Array(challengeBytes),
-              rpId: location.hostname,
-              allowCredentials: [{ type: "public-key", id: Uint8Array.from(atob(credentialId.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)) }],
-              userVerification: "discouraged",
-            },
-          })) as PublicKeyCredential;
-          const r = cred.response as AuthenticatorAssertionResponse;
-          return { authenticatorData: [...new Uint8Array(r.authenticatorData)], clientDataJSON: [...new Uint8Array(r.clientDataJSON)], signature: [...new Uint8Array(r.signature)] };
-        },
-        { credentialId: wallet.credentialId, challengeBytes: [...getBytes(challenge)] },
-      );
-      const assertion = { authenticatorData: Uint8Array.from(out.authenticatorData), clientDataJSON: Uint8Array.from(out.clientDataJSON), signature: Uint8Array.from(out.signature) };
-      const signature = encodePasskeySignature({ qx: wallet.qx, qy: wallet.qy, challenge, ...assertion });
+      const signature = await h!.passkeySign(wallet, challenge, "discouraged");
       const decoded = decodePasskeySignature(signature);
       expect(decoded.flags.userPresent, "user present").to.equal(true);
       expect(decoded.flags.userVerified, "user verified").to.equal(false);

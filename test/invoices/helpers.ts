@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import type { SseClient } from "../helpers/notify.ts";
+import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { getJson } from "../node/fixtures.ts";
 
 export const ADMIN = "invoice-admin-token-0123456789";
@@ -9,6 +11,7 @@ export interface InvoiceBody {
   merchantId: string;
   reference: string;
   uri: string;
+  payee: string;
   currency: string;
   amount: string;
   description: string;
@@ -57,5 +60,20 @@ export async function waitForInvoice(nodeUrl: string, apiKey: string, id: string
     if (check(i)) return i;
     if (Date.now() > deadline) throw new Error(`invoice ${id} did not reach the expected state: ${JSON.stringify(i)}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Resolves with the first SSE message (after index `from`) that `match` accepts. */
+export async function waitForMessage(stream: SseClient, match: (e: NodeEvent) => boolean, timeoutMs = 10_000, from = 0): Promise<{ event: NodeEvent; at: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = from; ; ) {
+    while (i < stream.messages.length) {
+      const m = stream.messages[i++];
+      if (!m) continue;
+      const e = JSON.parse(m.data) as NodeEvent;
+      if (match(e)) return { event: e, at: performance.now() };
+    }
+    if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs.toString()} ms; got ${stream.messages.map((x) => x.event).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 2));
   }
 }

@@ -15,28 +15,13 @@ import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
-import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice, type InvoiceBody } from "./helpers.ts";
+import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice, waitForMessage, type InvoiceBody } from "./helpers.ts";
 
 /** Hardhat's dev keys of ACCOUNTS[0] and ACCOUNTS[1] (public test keys). */
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PAYER2_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const PAYOUT = ACCOUNTS[2];
 const OTHER_PAYOUT = ACCOUNTS[3];
-
-/** Resolves with the first SSE message (after index `from`) that `match` accepts. */
-async function waitForMessage(stream: SseClient, match: (e: NodeEvent) => boolean, timeoutMs = 10_000, from = 0): Promise<{ event: NodeEvent; at: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = from; ; ) {
-    while (i < stream.messages.length) {
-      const m = stream.messages[i++];
-      if (!m) continue;
-      const e = JSON.parse(m.data) as NodeEvent;
-      if (match(e)) return { event: e, at: performance.now() };
-    }
-    if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs.toString()} ms; got ${stream.messages.map((x) => x.event).join(", ")}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 describe("invoices: payment requests end to end (in-process node, hardhat node)", function () {
   this.timeout(180_000);
@@ -150,6 +135,30 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
     await payUri(invoice.uri, payer, 1_250_000n);
     const paid = await waitForInvoice(node.url, merchant.apiKey, invoice.id, (i) => i.status === "paid");
     expect(paid).to.include({ amountReceived: "1250000", excess: "250000", refundable: "250000", late: "0" });
+  });
+
+  it("a payer's wallet looks an invoice up by its reference (public): merchant, amount, expiry; the description only while payable", async function () {
+    // The other merchant's: the list test below counts this merchant's invoices.
+    const invoice = await createInvoice(node.url, other.apiKey, { amount: "2000000", currency: "EUR", description: "Coffee beans", expiresInSec: 600 });
+    const open = await getJson(`${node.url}/v1/payment-requests/${invoice.reference}`);
+    expect(open.status).to.equal(200);
+    expect(open.body).to.deep.equal({ reference: invoice.reference, merchant: { name: "Other" }, payee: invoice.payee, currency: "EUR", amount: "2000000", description: "Coffee beans", expiresAt: invoice.expiresAt, status: "open" });
+    // Upper-case hex is the same reference.
+    expect((await getJson(`${node.url}/v1/payment-requests/0x${invoice.reference.slice(2).toUpperCase()}`)).status).to.equal(200);
+    await payUri(invoice.uri);
+    await waitForInvoice(node.url, other.apiKey, invoice.id, (i) => i.status === "paid");
+    // Paid: the reference is on-chain for anyone to read, so the description is no longer shown.
+    const paid = await getJson(`${node.url}/v1/payment-requests/${invoice.reference}`);
+    expect(paid.body).to.include({ status: "paid", description: null });
+    const unknown = await getJson(`${node.url}/v1/payment-requests/0x${"ab".repeat(32)}`);
+    expect(unknown.status).to.equal(404);
+    expect((unknown.body as { error: { code: string } }).error.code).to.equal("payment_request_not_found");
+    for (const bad of ["0x1234", `0x${"g".repeat(64)}`, "inv_0123456789abcdef"]) {
+      const r = await getJson(`${node.url}/v1/payment-requests/${bad}`);
+      expect(r.status, bad).to.equal(400);
+      expect((r.body as { error: { code: string } }).error.code).to.equal("invalid_reference");
+    }
+    expect((await getJson(`${node.url}/v1/payment-requests/${invoice.reference}?x=1`)).status).to.equal(400);
   });
 
   it("expiry is pushed by the timer (invoice.expired); a late payment is recorded, refundable, and keeps it expired", async function () {

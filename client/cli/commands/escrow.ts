@@ -8,12 +8,9 @@ import { ESCROW_ABI } from "../../sdk/escrow/abi.ts";
 import { encodeFund, escrowId, type EscrowTerms } from "../../sdk/escrow/actions.ts";
 import { readEscrow, type EscrowState } from "../../sdk/escrow/state.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { randomBytes } from "node:crypto";
-import { z } from "zod";
 import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
-import { requestJson } from "../../sdk/apiClient.ts";
-import { escrowAction, hashEscrowAction, type EscrowActionName } from "../../sdk/escrow/actions.ts";
-import { passkeySignature } from "../../sdk/account/erc1271.ts";
+import type { EscrowActionName } from "../../sdk/escrow/actions.ts";
+import { relayPasskeyEscrowAction } from "../../sdk/escrow/escrowApi.ts";
 import { readKeystore, unlockKeystore, type P256Keystore } from "../../sdk/keystore.ts";
 import { passkeyWallet } from "../wallet.ts";
 import { CLI_ORIGIN, CLI_RP_ID } from "./pay.ts";
@@ -164,8 +161,6 @@ const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>>
   accept: "acceptSettlement",
 };
 
-const relayedSchema = z.object({ txHash: z.string(), blockNumber: z.number(), escrow: z.looseObject({ status: z.string() }).nullable() });
-
 /**
  * A passkey wallet cannot send transactions: it signs an EscrowAction (its
  * device asserts over the account's replay-safe hash, checked by ERC-1271)
@@ -187,21 +182,22 @@ async function escrowSignedByPasskey(ctx: CliContext, keystore: P256Keystore, ar
   } finally {
     provider.destroy();
   }
-  // Escrow nonces are unordered: a random one never collides with another action in flight.
-  const action = escrowAction({ signer: wallet.account, action: ACTION_OF[verb], escrowId: id, nonce: BigInt(`0x${randomBytes(16).toString("hex")}`), deadline: now + 600n, ...amounts });
   const pin = await readPin(ctx);
   const privateKey = await unlockKeystore({ keystore, pin });
-  let signature: string;
+  let device: SoftwareDevice;
   try {
-    signature = passkeySignature(SoftwareDevice.fromPrivateKey(privateKey), chainId, wallet.account, hashEscrowAction(chainId, escrow, action), { rpId: CLI_RP_ID, origin: CLI_ORIGIN });
+    device = SoftwareDevice.fromPrivateKey(privateKey);
   } finally {
     privateKey.fill(0);
   }
-  const body = {
-    action: { signer: action.signer, action: ACTION_OF[verb], escrowId: action.escrowId, buyerAmount: action.buyerAmount.toString(), merchantAmount: action.merchantAmount.toString(), nonce: action.nonce.toString(), deadline: action.deadline.toString() },
-    signature,
-  };
-  const relayed = await requestJson(ctx.apiUrl, "/v1/escrows/actions", relayedSchema, { method: "POST", body, timeoutMs: 120_000 });
+  const relayed = await relayPasskeyEscrowAction(ctx.apiUrl, {
+    chainId,
+    escrow,
+    account: wallet.account,
+    request: { action: ACTION_OF[verb], escrowId: id, ...amounts },
+    now,
+    sign: (challenge) => Promise.resolve(device.sign(challenge, { rpId: CLI_RP_ID, origin: CLI_ORIGIN })),
+  });
   const status = relayed.escrow?.status ?? "-";
   return { json: { action: verb, txHash: relayed.txHash, relayed: true, escrow: relayed.escrow }, text: ctx.t("escrow.sent", { id, action: verb, status, txHash: relayed.txHash }) };
 }

@@ -17,3 +17,14 @@ export function moneyWithCurrency(units: bigint, currency: Currency): string {
 export function shortHash(h: string): string {
   return h.length > 18 ? `${h.slice(0, 10)}…${h.slice(-6)}` : h;
 }
+
+/** A bytes32 reference in full, in groups of eight hex digits (0x1a2b3c4d 5e6f…), so a person can compare it. */
+export function groupedReference(h: string): string {
+  const hex = h.startsWith("0x") ? h.slice(2) : h;
+  return `0x${(hex.match(/.{1,8}/g) ?? []).join(" ")}`;
+}
+
+/** A date and time for people, in the page's language. */
+export function dateTime(ms: number, lang: "en" | "zh"): string {
+  return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en", { dateStyle: "medium", timeStyle: "short" });
+}

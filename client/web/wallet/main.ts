@@ -3,17 +3,19 @@ import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
 import { CURRENCIES, currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { byId, el, shortAddress, showMessage, showScreen } from "./dom.ts";
-import { money, moneyWithCurrency, shortHash } from "./format.ts";
+import { lookupPaymentRequest, type PaymentRequestInfo } from "../../sdk/invoiceClient.ts";
+import { dateTime, groupedReference, money, moneyWithCurrency, shortHash } from "./format.ts";
 import { errorMessage, lang, setLang, t, translatePage } from "./i18n.ts";
+import { escrowSection, type EscrowSection } from "./escrow.ts";
 import { createPasskey, passkeysSupported } from "./passkey.ts";
-import { pay, preparePayment, type PreparedPayment, type WalletNetwork } from "./payment.ts";
+import { pay, preparePayment, type PreparedPayment } from "./payment.ts";
 import { hasCamera, startScan, type Scan } from "./scanner.ts";
 import { loadWallet, saveWallet, type StoredWallet } from "./storage.ts";
-import { loadNetwork } from "./network.ts";
+import { loadNetwork, type WalletNetwork } from "./network.ts";
 
 /**
  * The wallet page: welcome (create a passkey) → home (address, balances,
- * history) → pay (paste or scan a request) → confirm → status.
+ * escrow purchases, history) → pay (paste or scan a request) → confirm → status.
  */
 
 const api = createApiClient({ url: location.origin });
@@ -21,7 +23,12 @@ let net: WalletNetwork;
 let wallet: StoredWallet | undefined;
 let balances: Partial<Record<Currency, bigint>> = {};
 let prepared: PreparedPayment | undefined;
+/** The node's invoice behind the prepared request's reference, once looked up (undefined: none, or not known yet). */
+let invoice: PaymentRequestInfo | undefined;
+/** The invoice with the request's reference when the request does not match it (another payee, currency or amount). */
+let mismatched: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
+let escrows: EscrowSection | undefined;
 
 function accountAddress(w: Pick<StoredWallet, "qx" | "qy" | "salt">): string {
   return predictAccountAddress({ factory: net.factory, implementation: net.implementation, qx: w.qx, qy: w.qy, salt: BigInt(w.salt) });
@@ -46,6 +53,7 @@ async function boot(): Promise<void> {
   const badge = byId("network-badge");
   badge.textContent = `chain ${net.chainId}`;
   badge.hidden = false;
+  escrows = escrowSection({ section: byId("escrow-section"), list: byId("escrows"), empty: byId("escrows-empty"), error: byId("escrows-error") }, net, () => wallet);
   wireActions();
   void hasCamera().then((yes) => {
     byId("scan-button").hidden = !yes;
@@ -78,6 +86,8 @@ function wireLanguage(): void {
     translatePage();
     render();
     if (wallet && !byId("screen-home").hidden) void refresh();
+    // The invoice lines (expiry date, refusal) are in the page's language too.
+    if (!byId("screen-confirm").hidden) showInvoice(invoice);
   });
 }
 
@@ -154,6 +164,8 @@ async function refresh(): Promise<void> {
   if (!wallet) return;
   const address = wallet.address;
   const error = byId("home-error");
+  // Escrows load on their own: a slow or failing escrow list does not hold up balances and history.
+  void escrows?.refresh();
   try {
     const [b, page] = await Promise.all([api.getBalances({ address }), api.getPayments({ address, limit: 20 })]);
     balances = b.balances;
@@ -187,7 +199,7 @@ function renderHistory(items: readonly Payment[], me: string): void {
       const counterparty = shortAddress(outgoing ? p.to : p.from);
       const toRelayer = outgoing && p.kind === "transfer" && net.relayerAddress !== null && p.to.toLowerCase() === net.relayerAddress.toLowerCase();
       const title = p.kind === "fee" ? t("home.feePaid") : toRelayer ? t("home.relayerFee") : outgoing ? t("home.sent", { counterparty }) : t("home.received", { counterparty });
-      const when = new Date(p.timestamp * 1000).toLocaleString(lang() === "zh" ? "zh-CN" : "en", { dateStyle: "medium", timeStyle: "short" });
+      const when = dateTime(p.timestamp * 1000, lang());
       const li = el("li", { className: "tx" });
       const left = el("div", {}, el("span", { className: "tx-title", text: title }), el("span", { className: "muted small-text", text: when }));
       if (p.reference !== null) left.append(el("span", { className: "muted small-text", text: t("home.reference", { reference: shortHash(p.reference) }) }));
@@ -250,15 +262,73 @@ function review(uri: string): void {
   const total = p.amount + p.relayerFee;
   byId("confirm-amount").textContent = moneyWithCurrency(p.amount, p.currency);
   byId("confirm-to").textContent = p.to;
-  byId("confirm-reference").textContent = p.hasReference ? p.reference : t("confirm.noReference");
+  const referenceNode = byId("confirm-reference");
+  referenceNode.textContent = p.hasReference ? groupedReference(p.reference) : t("confirm.noReference");
+  referenceNode.dataset.reference = p.hasReference ? p.reference : "";
   byId("confirm-fee").textContent = moneyWithCurrency(p.relayerFee, p.currency);
   byId("confirm-total").textContent = moneyWithCurrency(total, p.currency);
   byId("confirm-balance").textContent = "…";
   showMessage(byId("confirm-error"), "");
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
   button.disabled = false;
+  invoice = undefined;
+  mismatched = undefined;
+  showInvoice(undefined);
   showScreen("confirm");
   void checkFunds(p, button);
+  if (p.hasReference) void describeInvoice(p, button);
+}
+
+/**
+ * Asks the node for the invoice behind the request's reference: the merchant's
+ * name, what it is for, and its expiry. An expired or already paid invoice
+ * cannot be confirmed. Any other request (no invoice of this node, or the
+ * lookup fails) is shown as the URI says, without these lines.
+ */
+async function describeInvoice(p: PreparedPayment, button: HTMLButtonElement): Promise<void> {
+  let info: PaymentRequestInfo | undefined;
+  try {
+    info = await lookupPaymentRequest(location.origin, p.reference);
+  } catch {
+    return;
+  }
+  if (prepared !== p || info === undefined) return;
+  // A request carrying an invoice's reference but another payee, currency or amount was altered (or is a lure): refuse it.
+  if (info.payee.toLowerCase() !== p.to.toLowerCase() || info.currency !== p.currency || BigInt(info.amount) !== p.amount) {
+    mismatched = info;
+    showInvoice(undefined);
+    button.disabled = true;
+    return;
+  }
+  invoice = info;
+  showInvoice(info);
+  if (invoiceRefusal(info) !== undefined) button.disabled = true;
+}
+
+/** Why an invoice must not be paid now (expired, already paid), or undefined. */
+function invoiceRefusal(info: PaymentRequestInfo): string | undefined {
+  const expiresAt = Date.parse(info.expiresAt);
+  if (info.status === "paid") return t("confirm.alreadyPaid");
+  if (info.status === "expired" || expiresAt <= Date.now()) return t("confirm.expired", { time: dateTime(expiresAt, lang()) });
+  return undefined;
+}
+
+function showInvoice(info: PaymentRequestInfo | undefined): void {
+  byId("confirm-merchant-row").hidden = info === undefined;
+  byId("confirm-merchant").textContent = info?.merchant.name ?? "";
+  const description = info?.description ?? null;
+  byId("confirm-description-row").hidden = description === null || description === "";
+  byId("confirm-description").textContent = description ?? "";
+  byId("confirm-expires-row").hidden = info === undefined;
+  byId("confirm-expires").textContent = info === undefined ? "" : dateTime(Date.parse(info.expiresAt), lang());
+  const notice = byId("confirm-invoice-status");
+  if (mismatched !== undefined) {
+    showMessage(notice, t("confirm.mismatch", { merchant: mismatched.merchant.name, amount: moneyWithCurrency(BigInt(mismatched.amount), mismatched.currency), payee: shortAddress(mismatched.payee) }));
+    notice.dataset.status = "mismatch";
+    return;
+  }
+  showMessage(notice, info === undefined ? "" : (invoiceRefusal(info) ?? ""));
+  notice.dataset.status = info?.status ?? "";
 }
 
 async function checkFunds(p: PreparedPayment, button: HTMLButtonElement): Promise<void> {
@@ -284,6 +354,13 @@ async function confirmPayment(): Promise<void> {
   const p = prepared;
   if (!wallet || !p) return;
   const button = byId<HTMLButtonElement>("confirm-button", HTMLButtonElement);
+  // The invoice may have expired while its confirmation was open.
+  const refusal = invoice === undefined ? undefined : invoiceRefusal(invoice);
+  if (refusal !== undefined || mismatched !== undefined) {
+    showInvoice(invoice);
+    button.disabled = true;
+    return;
+  }
   button.disabled = true;
   setStatus("pending", t("status.signing"), t("status.signingDetail"));
   try {

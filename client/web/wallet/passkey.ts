@@ -1,5 +1,6 @@
 import { OrioleError } from "../../sdk/errors.ts";
-import { base64UrlDecode, base64UrlEncode, publicKeyFromSpki } from "../../sdk/account/webauthn.ts";
+import { getBytes } from "ethers";
+import { base64UrlDecode, base64UrlEncode, encodePasskeySignature, publicKeyFromSpki } from "../../sdk/account/webauthn.ts";
 
 /** ES256: ECDSA on P-256 with SHA-256, the only algorithm the account verifies. */
 const ES256 = -7;
@@ -104,5 +105,17 @@ export async function getAssertion(credentialId: string, challenge: Uint8Array<A
     authenticatorData: new Uint8Array(r.authenticatorData),
     clientDataJSON: new Uint8Array(r.clientDataJSON),
     signature: new Uint8Array(r.signature),
+  };
+}
+
+/**
+ * The SDK's `sign` for this wallet: the passkey asserts over the 32-byte
+ * challenge with user verification required, and the assertion becomes the
+ * account's passkey signature (payment intents and ERC-1271 escrow actions alike).
+ */
+export function walletSigner(w: { credentialId: string; qx: string; qy: string }): (challenge: string) => Promise<string> {
+  return async (challenge) => {
+    const assertion = await getAssertion(w.credentialId, getBytes(challenge) as Uint8Array<ArrayBuffer>);
+    return encodePasskeySignature({ qx: w.qx, qy: w.qy, challenge, ...assertion });
   };
 }

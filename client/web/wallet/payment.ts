@@ -1,11 +1,9 @@
-import { getBytes } from "ethers";
 import { payWithPasskey, preparePayment as prepareForNetwork, type PasskeyNetwork, type PreparedPayment } from "../../sdk/account/passkeyPayment.ts";
-import { encodePasskeySignature } from "../../sdk/account/webauthn.ts";
 import { parsePaymentUri } from "../../sdk/paymentUri.ts";
-import { getAssertion } from "./passkey.ts";
+import { walletSigner } from "./passkey.ts";
 import type { StoredWallet } from "./storage.ts";
 
-export type { PasskeyNetwork as WalletNetwork, PreparedPayment } from "../../sdk/account/passkeyPayment.ts";
+export type { PreparedPayment } from "../../sdk/account/passkeyPayment.ts";
 
 const CONFIRM_TIMEOUT_MS = 120_000;
 
@@ -37,10 +35,7 @@ export interface PaymentResult {
 export async function pay(p: PreparedPayment, wallet: StoredWallet, net: PasskeyNetwork, hooks: PaymentHooks): Promise<PaymentResult> {
   const key = { qx: wallet.qx, qy: wallet.qy, salt: BigInt(wallet.salt) };
   const paid = await payWithPasskey(location.origin, net, key, p, {
-    sign: async (challenge) => {
-      const assertion = await getAssertion(wallet.credentialId, getBytes(challenge) as Uint8Array<ArrayBuffer>);
-      return encodePasskeySignature({ qx: wallet.qx, qy: wallet.qy, challenge, ...assertion });
-    },
+    sign: walletSigner(wallet),
     onSigning: () => {
       hooks.onSigning();
     },

@@ -58,6 +58,19 @@ export const invoicePaths: Record<string, unknown> = {
       responses: { "200": json("The invoice", ref("Invoice")), "400": error(`${badId} or unknown_parameter`), "401": error("unauthorized"), "404": notFound },
     },
   },
+  "/v1/payment-requests/{reference}": {
+    get: {
+      operationId: "getPaymentRequest",
+      summary:
+        "Public: what a payer's wallet shows before paying an invoice's EIP-681 URI (merchant name, amount, expiry, status), found by the URI's reference. The description is null once the invoice is paid or expired (the reference is public on-chain after payment).",
+      parameters: [{ name: "reference", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }],
+      responses: {
+        "200": json("The payment request", ref("PaymentRequest")),
+        "400": error("invalid_reference or unknown_parameter"),
+        "404": error("payment_request_not_found"),
+      },
+    },
+  },
   "/v1/invoices/{id}/qr": {
     get: {
       operationId: "getInvoiceQr",
@@ -95,6 +108,21 @@ export const invoicePaths: Record<string, unknown> = {
 
 export const invoiceSchemas: Record<string, unknown> = {
   InvoiceState: { type: "string", enum: ["open", "partially_paid", "paid", "expired"] },
+  PaymentRequest: {
+    type: "object",
+    additionalProperties: false,
+    required: ["reference", "merchant", "payee", "currency", "amount", "description", "expiresAt", "status"],
+    properties: {
+      reference: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+      merchant: { type: "object", additionalProperties: false, required: ["name"], properties: { name: { type: "string" } } },
+      payee: { type: "string", description: "Checksummed address the invoice is paid to" },
+      currency: ref("Currency"),
+      amount: ref("BaseUnits"),
+      description: { type: ["string", "null"], description: "null once paid or expired" },
+      expiresAt: { type: "string", format: "date-time" },
+      status: ref("InvoiceState"),
+    },
+  },
   NewInvoice: {
     type: "object",
     additionalProperties: false,

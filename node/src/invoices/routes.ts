@@ -27,6 +27,24 @@ export interface InvoiceRouteDeps {
 /** An invoice as the API serves it: the record and its status now. */
 export type InvoiceView = Invoice & InvoiceStatus;
 
+/**
+ * What a payer's wallet may learn of an invoice from its reference alone
+ * (GET /v1/payment-requests/{reference}): who asks, how much, until when, and
+ * whether it is still payable. The reference is a random 32-byte secret until
+ * the payment puts it on-chain; after that anyone could ask, so the
+ * description is shown only while the invoice is still payable.
+ */
+export interface PaymentRequestView {
+  reference: string;
+  merchant: { name: string };
+  payee: string;
+  currency: Currency;
+  amount: string;
+  description: string | null;
+  expiresAt: string;
+  status: InvoiceState;
+}
+
 const MAX_BASE_UNITS = (1n << 128n) - 1n;
 export const MAX_EXPIRY_SEC = 30 * 24 * 3600;
 const DEFAULT_EXPIRY_SEC = 15 * 60;
@@ -182,6 +200,24 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
           },
         });
         res.json({ items: page.items.map((i) => views.get(i.id)), nextCursor: page.next === null ? null : encodeListCursor(page.next) });
+      },
+    ],
+  });
+
+  // Public: the payer's wallet has the reference (from the URI), not the merchant's key.
+  endpoint(app, "/v1/payment-requests/:reference", {
+    get: [
+      onlyQuery([]),
+      async (req, res) => {
+        const reference = req.params.reference;
+        if (typeof reference !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(reference)) throw new ApiError(400, "invalid_reference", "the reference is 0x followed by 64 hex digits");
+        const invoice = await deps.invoices.byReference(reference);
+        const m = invoice && (await deps.merchants.get(invoice.merchantId));
+        if (!invoice || !m) throw new ApiError(404, "payment_request_not_found", "no invoice of this node has this reference");
+        const v = await view(invoice);
+        const payable = v.status === "open" || v.status === "partially_paid";
+        const body: PaymentRequestView = { reference: invoice.reference, merchant: { name: m.name }, payee: invoice.payee, currency: invoice.currency, amount: invoice.amount, description: payable ? invoice.description : null, expiresAt: invoice.expiresAt, status: v.status };
+        res.json(body);
       },
     ],
   });

@@ -1,0 +1,146 @@
+/**
+ * Escrow in the web wallet, buyer side, in headless Chromium: the passkey
+ * account funds escrows (its passkey signs an ERC-3009 receiveWithAuthorization,
+ * checked by ERC-1271, that an EOA submits with fundWithAuthorization), the
+ * merchant (an EOA) ships, offers or disputes on-chain, and the buyer acts
+ * in the page: each action is an EscrowAction signed with the passkey and
+ * relayed by the node. A stale button (the state changed meanwhile) shows
+ * the contract's reason, in English and Chinese.
+ */
+import { expect } from "chai";
+import { id, toQuantity, Wallet, type ContractTransactionResponse } from "ethers";
+import type { Page } from "playwright-core";
+import type { OrioleEscrow } from "../../types/ethers-contracts/index.ts";
+import { replaySafeHash } from "../../client/sdk/account/intent.ts";
+import { encodeFundWithAuthorization, escrowId, fundingAuthorization, type EscrowTerms } from "../../client/sdk/escrow/actions.ts";
+import { readEscrow, readTokenDomainName } from "../../client/sdk/escrow/state.ts";
+import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
+import { shortAddress } from "../../client/web/wallet/dom.ts";
+import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
+import { sendAndMine } from "../helpers/anvil.ts";
+import { FORCER_KEY, RELAYER_KEY, startWalletHarness, type StoredWalletJson, type WalletHarness } from "./walletHarness.ts";
+
+/** Hardhat's default account #4: the merchant, an EOA with ETH for gas. */
+const MERCHANT_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
+const DAY = 86_400;
+
+describe("web wallet: the buyer's escrows (headless Chromium, passkey, ERC-1271, node relay)", function () {
+  this.timeout(300_000);
+
+  let h: WalletHarness | undefined;
+  let page: Page;
+  let wallet: StoredWalletJson;
+  let escrowAddress: string;
+  let usdAddress: string;
+  const merchant = new Wallet(MERCHANT_KEY);
+
+  before(async function () {
+    h = await startWalletHarness();
+    page = h.page;
+    const escrow = h.net.contracts.escrow;
+    if (escrow === undefined) throw new Error("the devnet has no escrow");
+    escrowAddress = escrow;
+    usdAddress = h.usd.target as string;
+    const rpc = h.devnet.chain.rpcUrl;
+    // The node's escrow relayer is its own EOA (derived from the relayer key): give it gas.
+    await jsonRpcRequest(rpc, "hardhat_setBalance", [new Wallet(escrowRelayerKey(RELAYER_KEY)).address, toQuantity(10n ** 20n)]);
+    wallet = await h.createWalletInUi();
+    // ERC-1271 needs the account's code: deploy it (a first payment would too).
+    const forcer = new Wallet(FORCER_KEY, h.devnet.connection.ethers.provider);
+    const factory = await h.devnet.connection.ethers.getContractAt("PasskeyAccountFactory", h.net.contracts.accounts.factory, forcer);
+    await (await factory.createAccount(wallet.qx, wallet.qy, 0n)).wait();
+    expect(await h.devnet.connection.ethers.provider.getCode(wallet.address)).to.not.equal("0x");
+    await (await h.usd.connect(h.funder).transfer(wallet.address, 100_000_000n)).wait();
+  });
+
+  after(async function () {
+    await h?.stop();
+  });
+
+  /** The passkey account funds an escrow: its passkey signs the ERC-3009 authorization, an EOA submits it. */
+  async function fundFromPasskey(order: string, amount: bigint): Promise<string> {
+    const { devnet, net } = h!;
+    const provider = devnet.connection.ethers.provider;
+    const terms: EscrowTerms = { token: usdAddress, merchant: merchant.address, amount, orderId: id(order), releaseTimeout: 7 * DAY, disputeWindow: 3 * DAY };
+    const latest = await provider.getBlock("latest");
+    const auth = fundingAuthorization({ chainId: net.chainId, tokenName: await readTokenDomainName(provider, usdAddress), escrow: escrowAddress, buyer: wallet.address, terms, validAfter: 0n, validBefore: BigInt(latest!.timestamp) + 3600n });
+    const signature = await h!.passkeySign(wallet, replaySafeHash(net.chainId, wallet.address, auth.digest));
+    const from = new Wallet(FORCER_KEY).address;
+    await sendAndMine(devnet.chain.rpcUrl, { from, to: escrowAddress, data: encodeFundWithAuthorization(terms, wallet.address, 0n, auth.message.validBefore, signature) }, { expectSuccess: true });
+    const escrowIdHex = escrowId(wallet.address, merchant.address, usdAddress, terms.orderId).toLowerCase();
+    expect((await readEscrow(provider, escrowAddress, escrowIdHex))?.status).to.equal("funded");
+    return escrowIdHex;
+  }
+
+  /** The merchant's side, sent by the merchant's EOA itself. */
+  async function asMerchant(call: (escrow: OrioleEscrow) => Promise<ContractTransactionResponse>): Promise<void> {
+    const escrow = await h!.devnet.connection.ethers.getContractAt("OrioleEscrow", escrowAddress, merchant.connect(h!.devnet.connection.ethers.provider));
+    expect((await (await call(escrow)).wait())?.status).to.equal(1);
+  }
+
+  const card = (escrowIdHex: string) => page.locator(`#escrows li.escrow[data-escrow-id="${escrowIdHex}"]`);
+
+  async function home(): Promise<void> {
+    await page.goto(h!.walletUrl);
+    await page.locator("#screen-home").waitFor({ state: "visible" });
+  }
+
+  it("lists a shipped escrow with amount, merchant and deadlines; the buyer releases it with the passkey", async function () {
+    const idA = await fundFromPasskey("order-A", 25_000_000n);
+    await asMerchant((e) => e.markShipped(idA));
+    await home();
+    const item = card(idA);
+    await item.and(page.locator('[data-status="shipped"]')).waitFor();
+    const text = (await item.textContent()) ?? "";
+    expect(text).to.include("25.00 USD").and.include("Shipped").and.include(`Merchant ${shortAddress(merchant.address)}`);
+    expect(text).to.match(/You can open a dispute until .+/).and.match(/Released to the merchant automatically from .+/);
+    expect(await item.locator("button").evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).dataset.action))).to.deep.equal(["release", "openDispute"]);
+    await h!.shot("escrow-1-shipped");
+
+    const merchantBefore = await h!.usd.balanceOf(merchant.address);
+    await item.locator('button[data-action="release"]').click();
+    await item.and(page.locator('[data-status="released"]')).waitFor({ timeout: 60_000 });
+    expect(await item.locator('.escrow-note[data-kind="ok"]').textContent()).to.match(/^Done \(transaction 0x[0-9a-f]{8}…[0-9a-f]{6}\)\.$/);
+    expect(await item.locator("button").count()).to.equal(0);
+    expect((await readEscrow(h!.devnet.connection.ethers.provider, escrowAddress, idA))?.status).to.equal("released");
+    expect((await h!.usd.balanceOf(merchant.address)) - merchantBefore).to.equal(25_000_000n);
+    await h!.shot("escrow-2-released");
+  });
+
+  it("a stale button (the merchant disputed meanwhile) shows the contract's reason in English and Chinese; then the buyer accepts the merchant's offer", async function () {
+    const idB = await fundFromPasskey("order-B", 5_000_000n);
+    await page.locator("#refresh").click();
+    const item = card(idB);
+    await item.and(page.locator('[data-status="funded"]')).waitFor();
+    expect(await item.textContent()).to.include("Paid into escrow, awaiting shipment").and.include("After shipping: 3 days to open a dispute, released to the merchant after 7 days");
+
+    // The page still shows "Open a dispute"; on-chain the merchant got there first.
+    await asMerchant((e) => e.openDispute(idB));
+    await item.locator('button[data-action="openDispute"]').click();
+    const note = item.locator('.escrow-note[data-kind="error"]');
+    await note.waitFor({ timeout: 60_000 });
+    expect(await note.textContent()).to.equal("The escrow's state has changed, so this is no longer possible. Refresh to see where it stands.");
+    expect(await note.getAttribute("role")).to.equal("alert");
+    expect((await readEscrow(h!.devnet.connection.ethers.provider, escrowAddress, idB))?.status).to.equal("disputed");
+    await h!.shot("escrow-3-refused");
+
+    // Chinese: the list reloads (now disputed) and the reason follows the language.
+    await page.locator("#lang-toggle").click();
+    await item.and(page.locator('[data-status="disputed"]')).waitFor();
+    await item.locator(".pill", { hasText: "争议中" }).waitFor();
+    expect(await note.textContent()).to.equal("该担保交易的状态已变化，无法再执行此操作。请刷新查看当前状态。");
+    expect(await item.locator("button").evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).dataset.action))).to.deep.equal(["release"]);
+    await page.locator("#lang-toggle").click();
+    await item.locator(".pill", { hasText: "In dispute" }).waitFor();
+
+    // The merchant offers 3 back, 2 to itself; the buyer accepts in the page.
+    await asMerchant((e) => e.offerSettlement(idB, 3_000_000n, 2_000_000n));
+    await page.locator("#refresh").click();
+    await item.locator(".offer", { hasText: "The merchant offers to settle: 3.00 USD back to you, 2.00 USD to the merchant" }).waitFor();
+    const buyerBefore = await h!.usd.balanceOf(wallet.address);
+    await item.locator('button[data-action="acceptSettlement"]').click();
+    await item.and(page.locator('[data-status="settled"]')).waitFor({ timeout: 60_000 });
+    expect((await h!.usd.balanceOf(wallet.address)) - buyerBefore).to.equal(3_000_000n);
+    expect((await readEscrow(h!.devnet.connection.ethers.provider, escrowAddress, idB))?.status).to.equal("settled");
+  });
+});
