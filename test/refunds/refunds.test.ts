@@ -10,13 +10,13 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { createInvoice } from "../invoices/helpers.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 
 const ADMIN = "refunds-admin-token-0123456789abcdef";
 const PAYER = ACCOUNTS[0];
 const PAYOUT_A = ACCOUNTS[2];
 const PAYOUT_B = ACCOUNTS[3];
-const INVOICE_REF = id("invoice-1");
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -37,6 +37,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
   let keyA: string;
   let keyB: string;
   let payment: string;
+  let invoiceId: string;
   let paymentBlock: number;
   let signer: (address: string) => Promise<Signer>;
 
@@ -50,9 +51,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     devnet = await startDevnet({ fund: [PAYER] });
     signer = (a) => devnet.connection.ethers.getSigner(a);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-"));
-    // The invoices' InvoiceStore is not on this branch yet: a stand-in that knows one invoice, in the test only.
-    const invoices = { byReference: (ref: string) => Promise.resolve(ref === INVOICE_REF ? { id: "inv_test" } : undefined) };
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger, invoices });
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
     const made = async (name: string, payout: string): Promise<string> => {
       const r = await call("/v1/merchants", { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
       expect(r.status).to.equal(201);
@@ -60,7 +59,10 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     };
     keyA = await made("A", PAYOUT_A);
     keyB = await made("B", PAYOUT_B);
-    const receipt = await sendPayment({ signer: await signer(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: PAYOUT_A, amount: 1_000n, reference: INVOICE_REF });
+    // The payment settles a real invoice of A's: refunds link to it.
+    const invoice = await createInvoice(node.url, keyA, { amount: "1000", currency: "USD", description: "Refunded order", expiresInSec: 600 });
+    invoiceId = invoice.id;
+    const receipt = await sendPayment({ signer: await signer(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: PAYOUT_A, amount: 1_000n, reference: invoice.reference });
     paymentBlock = receipt.blockNumber;
     // The Transfer to the payout comes right before the Payment event (no fee here).
     const transfer = receipt.logs.find((l) => l.address === devnet.deployment.contracts.tokens.USD && l.topics[0] === id("Transfer(address,address,uint256)"));
@@ -81,7 +83,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     const r = await post(keyA, { payment, amount: "400", reason: "damaged" }, "refund-1");
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     first = r.body as RefundView;
-    expect(first).to.include({ status: "open", amount: "400", paid: "0", currency: "USD", from: PAYOUT_A, to: PAYER, invoiceId: "inv_test", reason: "damaged" });
+    expect(first).to.include({ status: "open", amount: "400", paid: "0", currency: "USD", from: PAYOUT_A, to: PAYER, invoiceId, reason: "damaged" });
     expect(first.id).to.match(/^rfd_[0-9a-f]{16}$/);
     expect(first.reference).to.match(/^0x[0-9a-f]{64}$/);
     expect(first.payment).to.deep.equal({ txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) });
@@ -185,7 +187,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
       const refundPayments = page.items.filter((p) => p.refund !== undefined);
       expect(refundPayments).to.have.length(3);
       for (const p of refundPayments) {
-        expect(p.refund).to.deep.include({ of: { txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) }, invoiceId: "inv_test" });
+        expect(p.refund).to.deep.include({ of: { txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) }, invoiceId });
         expect([first.id, second.id]).to.include((p.refund as { id: string }).id);
       }
     }

@@ -53,7 +53,7 @@ export interface RefundDeps {
   tokens: Record<Currency, string>;
   /** The block of a mined transaction (undefined when the chain does not know it). */
   blockOfTx: (txHash: string) => Promise<number | undefined>;
-  invoices?: InvoiceLookup | undefined;
+  invoices: InvoiceLookup;
 }
 
 const newRefundSchema = z.strictObject({
@@ -130,7 +130,7 @@ export class RefundService {
   }
 
   async #invoiceId(reference: string | null): Promise<string | null> {
-    if (reference === null || !this.#deps.invoices) return null;
+    if (reference === null) return null;
     return (await this.#deps.invoices.byReference(reference))?.id ?? null;
   }
 
