@@ -215,7 +215,7 @@ const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** refund create|show, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
+/** refund create|show|cancel, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
 function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
   const escrowVerbs = [
     ["ship", []],
@@ -245,6 +245,13 @@ function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
       options: ["merchant-key-file"],
       args: [{ name: "id" }],
       run: async (ctx, a, p) => (await import("./commands/refund.ts")).refundShow(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
+    },
+    {
+      words: ["refund", "cancel"],
+      help: "help.refund",
+      options: ["merchant-key-file"],
+      args: [{ name: "id" }],
+      run: async (ctx, a, p) => (await import("./commands/refund.ts")).refundCancel(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
     },
     {
       words: ["report", "daily"],

@@ -78,6 +78,7 @@ export const MESSAGES_EN = {
   // Refunds, settlement reports and escrow (issue 6).
   "error.invalid_payment": "\"{payment}\" is not a payment: use <txHash>:<logIndex> (see oriole history)",
   "error.refund_exceeds_payment": "that is more than the payment has left to refund; nothing was created",
+  "error.refund_already_paid": "a payment of this refund is already on the chain: it can no longer be cancelled",
   "error.escrow_not_found": "no escrow {id}",
   "refund.shown": "Refund {id}: {amount} {currency} to {to}, {status} (paid {paid})\nOf payment {payment}\nRequest for the payout's wallet: {uri}",
   "report.header": "Settlement of {date} (UTC), payout {payout}:",
@@ -87,8 +88,10 @@ export const MESSAGES_EN = {
   "escrow.sent": "Escrow {id}: {action} done, now {status}\nTransaction: {txHash}",
   "help.refund":
     "Usage: oriole refund create --payment TX:LOG --amount A [--reason R] [--pay] [options]\n" +
-    "       oriole refund show <id> [options]\n\n" +
+    "       oriole refund show <id> [options]\n" +
+    "       oriole refund cancel <id> [options]\n\n" +
     "Refunds (part of) a payment the merchant received; never more than was paid.\n" +
+    "cancel: withdraws a refund nothing was paid to yet (it then no longer counts).\n" +
     "{merchantKey}\n\n" +
     "  --payment TX:LOG        the payment (transaction hash and log index, from oriole history)\n" +
     "  --amount A              the amount to refund, e.g. 2.5\n" +
@@ -141,7 +144,7 @@ export const MESSAGES_EN = {
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
     "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
-    "  refund create|show      refund a payment the merchant received\n" +
+    "  refund create|show|cancel  refund a payment the merchant received\n" +
     "  report daily            the merchant's daily settlement report\n" +
     "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
     "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
@@ -370,6 +373,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
   "error.invalid_payment": "“{payment}”不是一笔付款：请使用 <交易哈希>:<日志序号>（见 oriole history）",
   "error.refund_exceeds_payment": "超出了这笔付款剩余可退的金额；未创建退款",
+  "error.refund_already_paid": "这笔退款已有链上付款，无法再撤销",
   "error.escrow_not_found": "没有托管 {id}",
   "refund.shown": "退款 {id}：{amount} {currency} 退给 {to}，{status}（已付 {paid}）\n原付款 {payment}\n收款钱包需支付的请求：{uri}",
   "report.header": "{date}（UTC）的结算，收款地址 {payout}：",
@@ -379,8 +383,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "escrow.sent": "托管 {id}：{action} 已完成，现为 {status}\n交易：{txHash}",
   "help.refund":
     "用法：oriole refund create --payment 交易:日志 --amount 金额 [--reason 原因] [--pay] [选项]\n" +
-    "      oriole refund show <id> [选项]\n\n" +
+    "      oriole refund show <id> [选项]\n" +
+    "      oriole refund cancel <id> [选项]\n\n" +
     "退还商户收到的一笔付款（全部或部分）；绝不超过所付金额。\n" +
+    "cancel：撤销尚未支付的退款（撤销后不再计入已退金额）。\n" +
     "{merchantKey}\n\n" +
     "  --payment 交易:日志      付款（交易哈希和日志序号，见 oriole history）\n" +
     "  --amount 金额            退款金额，例如 2.5\n" +
@@ -427,7 +433,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
     "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
-    "  refund create|show      退还商户收到的付款\n" +
+    "  refund create|show|cancel  退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
     "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
     "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
