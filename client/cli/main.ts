@@ -27,7 +27,7 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   name: { type: "string" },
   payout: { type: "string" },
   "admin-token-file": { type: "string" },
-  // refund, report, escrow
+  // refund, report, escrow; "merchant-key-file" is every merchant command's key (merchantKey.ts)
   payment: { type: "string" },
   amount: { type: "string" },
   reason: { type: "string" },
@@ -48,7 +48,6 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   description: { type: "string" },
   "expires-in": { type: "string" },
   "order-id": { type: "string" },
-  "api-key": { type: "string" },
   status: { type: "string" },
   complete: { type: "boolean" },
 };
@@ -184,7 +183,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     words: ["invoice", "create"],
     help: "help.invoice.create",
-    options: ["amount", "currency", "description", "expires-in", "order-id", "api-key"],
+    options: ["amount", "currency", "description", "expires-in", "order-id", "merchant-key-file"],
     args: [],
     run: async (ctx, _a, p) => {
       const amount = stringOption(p, "amount");
@@ -193,30 +192,30 @@ const COMMANDS: readonly CommandSpec[] = [
       if (amount === undefined) throw usageError("usage.missingOption", { option: "--amount", command: "invoice create" });
       if (currency === undefined) throw usageError("usage.missingOption", { option: "--currency", command: "invoice create" });
       if (description === undefined) throw usageError("usage.missingOption", { option: "--description", command: "invoice create" });
-      return (await import("./commands/invoice.ts")).invoiceCreate(ctx, { amount, currency, description, expiresIn: stringOption(p, "expires-in"), orderId: stringOption(p, "order-id"), apiKey: stringOption(p, "api-key") });
+      return (await import("./commands/invoice.ts")).invoiceCreate(ctx, { amount, currency, description, expiresIn: stringOption(p, "expires-in"), orderId: stringOption(p, "order-id"), keyFile: stringOption(p, "merchant-key-file") });
     },
   },
   {
     words: ["invoice", "show"],
     help: "help.invoice.show",
-    options: ["api-key"],
+    options: ["merchant-key-file"],
     args: [{ name: "id" }],
-    run: async (ctx, a, p) => (await import("./commands/invoice.ts")).invoiceShow(ctx, { id: a[0] ?? "", apiKey: stringOption(p, "api-key") }),
+    run: async (ctx, a, p) => (await import("./commands/invoice.ts")).invoiceShow(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
   },
   {
     words: ["invoice", "list"],
     help: "help.invoice.list",
-    options: ["status", "limit", "cursor", "api-key"],
+    options: ["status", "limit", "cursor", "merchant-key-file"],
     args: [],
     run: async (ctx, _a, p) => {
       const limitOption = stringOption(p, "limit");
       const limit = limitOption === undefined ? undefined : parseLimitArg(limitOption);
-      return (await import("./commands/invoice.ts")).invoiceList(ctx, { status: stringOption(p, "status"), limit, cursor: stringOption(p, "cursor"), apiKey: stringOption(p, "api-key") });
+      return (await import("./commands/invoice.ts")).invoiceList(ctx, { status: stringOption(p, "status"), limit, cursor: stringOption(p, "cursor"), keyFile: stringOption(p, "merchant-key-file") });
     },
   },
 ];
 
-/** refund create|show, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
+/** refund create|show|cancel, report daily, escrow fund|ship|release|refund|dispute|offer|accept|show (issue 6). */
 function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
   const escrowVerbs = [
     ["ship", []],
@@ -246,6 +245,13 @@ function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
       options: ["merchant-key-file"],
       args: [{ name: "id" }],
       run: async (ctx, a, p) => (await import("./commands/refund.ts")).refundShow(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
+    },
+    {
+      words: ["refund", "cancel"],
+      help: "help.refund",
+      options: ["merchant-key-file"],
+      args: [{ name: "id" }],
+      run: async (ctx, a, p) => (await import("./commands/refund.ts")).refundCancel(ctx, { id: a[0] ?? "", keyFile: stringOption(p, "merchant-key-file") }),
     },
     {
       words: ["report", "daily"],
@@ -300,7 +306,7 @@ const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", mer
 const HELP_PARAMS = { currencies: CURRENCIES.join(", "), maxLimit: MAX_HISTORY_LIMIT };
 
 function helpText(lang: Lang, id: MessageId): string {
-  return `${t(lang, id, HELP_PARAMS)}\n\n${t(lang, "help.options")}`;
+  return `${t(lang, id, { ...HELP_PARAMS, merchantKey: t(lang, "help.merchantKey") })}\n\n${t(lang, "help.options")}`;
 }
 
 type Found = { kind: "command"; spec: CommandSpec } | { kind: "group"; help: MessageId; name: string } | { kind: "main" };

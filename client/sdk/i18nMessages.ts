@@ -71,13 +71,14 @@ export const MESSAGES_EN = {
   "invoice.status.partially_paid": "partially paid",
   "invoice.status.paid": "paid",
   "invoice.status.expired": "expired",
-  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY (or pass --api-key to invoice commands, --merchant-key-file to refund and report commands)",
+  "error.api_key_missing": "no merchant API key: set ORIOLE_API_KEY or pass --merchant-key-file FILE",
   "usage.invalidExpiresIn": "--expires-in must be whole seconds from 1 to 2592000 (30 days), not \"{value}\"",
   "usage.invalidStatus": "--status must be one of {statuses}, not \"{value}\"",
   "merchant.created": "Merchant created: {id} ({name}), paid to {payout}\nAPI key (shown this once; store it now): {apiKey}",
   // Refunds, settlement reports and escrow (issue 6).
   "error.invalid_payment": "\"{payment}\" is not a payment: use <txHash>:<logIndex> (see oriole history)",
   "error.refund_exceeds_payment": "that is more than the payment has left to refund; nothing was created",
+  "error.refund_already_paid": "a payment of this refund is already on the chain: it can no longer be cancelled",
   "error.escrow_not_found": "no escrow {id}",
   "refund.shown": "Refund {id}: {amount} {currency} to {to}, {status} (paid {paid})\nOf payment {payment}\nRequest for the payout's wallet: {uri}",
   "report.header": "Settlement of {date} (UTC), payout {payout}:",
@@ -87,9 +88,11 @@ export const MESSAGES_EN = {
   "escrow.sent": "Escrow {id}: {action} done, now {status}\nTransaction: {txHash}",
   "help.refund":
     "Usage: oriole refund create --payment TX:LOG --amount A [--reason R] [--pay] [options]\n" +
-    "       oriole refund show <id> [options]\n\n" +
+    "       oriole refund show <id> [options]\n" +
+    "       oriole refund cancel <id> [options]\n\n" +
     "Refunds (part of) a payment the merchant received; never more than was paid.\n" +
-    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
+    "cancel: withdraws a refund nothing was paid to yet (it then no longer counts).\n" +
+    "{merchantKey}\n\n" +
     "  --payment TX:LOG        the payment (transaction hash and log index, from oriole history)\n" +
     "  --amount A              the amount to refund, e.g. 2.5\n" +
     "  --reason R              a note kept with the refund\n" +
@@ -98,7 +101,7 @@ export const MESSAGES_EN = {
   "help.report":
     "Usage: oriole report daily --date YYYY-MM-DD [--currency C] [--csv] [options]\n\n" +
     "The merchant's settlement of one UTC day: gross, fees, refunds and net per currency.\n" +
-    "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE.\n\n" +
+    "{merchantKey}\n\n" +
     "  --csv   print the CSV (line items and totals, base units)",
   "help.escrow":
     "Usage: oriole escrow fund --merchant ADDRESS --amount A --currency C --order ORDER\n" +
@@ -141,7 +144,7 @@ export const MESSAGES_EN = {
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
     "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
-    "  refund create|show      refund a payment the merchant received\n" +
+    "  refund create|show|cancel  refund a payment the merchant received\n" +
     "  report daily            the merchant's daily settlement report\n" +
     "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
     "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
@@ -159,19 +162,21 @@ export const MESSAGES_EN = {
   "help.invoice.create":
     "Usage: oriole invoice create --amount A --currency C --description D [--expires-in S] [--order-id O] [options]\n\n" +
     "Creates an invoice on the node and prints its EIP-681 payment URI and a QR\n" +
-    "code any wallet can scan. Needs the merchant's API key (ORIOLE_API_KEY or --api-key).\n\n" +
+    "code any wallet can scan.\n" +
+    "{merchantKey}\n\n" +
     "  --amount A        a decimal such as 12.5 (at most 6 decimals)\n" +
     "  --currency C      {currencies}\n" +
     "  --description D   what is sold (at most 200 characters)\n" +
     "  --expires-in S    seconds until it expires (default 900)\n" +
-    "  --order-id O      your order id\n" +
-    "  --api-key K       the merchant API key (default: ORIOLE_API_KEY)",
-  "help.invoice.show": "Usage: oriole invoice show <id> [--api-key K] [options]\n\nShows an invoice: amount, status (open, partially paid, paid, expired), amount received and refundable.",
+    "  --order-id O      your order id",
+  "help.invoice.show": "Usage: oriole invoice show <id> [options]\n\nShows an invoice: amount, status (open, partially paid, paid, expired), amount received and refundable.\n{merchantKey}",
   "help.invoice.list":
-    "Usage: oriole invoice list [--status S] [--limit N] [--cursor C] [--api-key K] [options]\n\n" +
+    "Usage: oriole invoice list [--status S] [--limit N] [--cursor C] [options]\n\n" +
+    "{merchantKey}\n\n" +
     "  --status S   open, partially_paid, paid or expired\n" +
     "  --limit N    at most N invoices (1 to {maxLimit})\n" +
     "  --cursor C   continue from a previous page",
+  "help.merchantKey": "The merchant API key comes from ORIOLE_API_KEY or --merchant-key-file FILE (never the key itself on the command line: shell history and ps would show it).",
   "help.merchant": "Usage: oriole merchant create --name N --payout ADDRESS [options]\n\n  create    create a merchant and print its API key once (admin)",
   "help.offline":
     "Usage: oriole offline <reserve|code|withdraw|sync|accept|list|settle> [arguments] [options]\n\n" +
@@ -362,12 +367,13 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "invoice.status.partially_paid": "部分付款",
   "invoice.status.paid": "已付款",
   "invoice.status.expired": "已过期",
-  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY（或为 invoice 命令使用 --api-key，为 refund 和 report 命令使用 --merchant-key-file）",
+  "error.api_key_missing": "没有商户 API 密钥：请设置 ORIOLE_API_KEY 或使用 --merchant-key-file 文件",
   "usage.invalidExpiresIn": "--expires-in 必须是 1 到 2592000（30 天）之间的整数秒，而不是“{value}”",
   "usage.invalidStatus": "--status 必须是 {statuses} 之一，而不是“{value}”",
   "merchant.created": "商户已创建：{id}（{name}），收款地址 {payout}\nAPI 密钥（仅显示这一次，请立即保存）：{apiKey}",
   "error.invalid_payment": "“{payment}”不是一笔付款：请使用 <交易哈希>:<日志序号>（见 oriole history）",
   "error.refund_exceeds_payment": "超出了这笔付款剩余可退的金额；未创建退款",
+  "error.refund_already_paid": "这笔退款已有链上付款，无法再撤销",
   "error.escrow_not_found": "没有托管 {id}",
   "refund.shown": "退款 {id}：{amount} {currency} 退给 {to}，{status}（已付 {paid}）\n原付款 {payment}\n收款钱包需支付的请求：{uri}",
   "report.header": "{date}（UTC）的结算，收款地址 {payout}：",
@@ -377,9 +383,11 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "escrow.sent": "托管 {id}：{action} 已完成，现为 {status}\n交易：{txHash}",
   "help.refund":
     "用法：oriole refund create --payment 交易:日志 --amount 金额 [--reason 原因] [--pay] [选项]\n" +
-    "      oriole refund show <id> [选项]\n\n" +
+    "      oriole refund show <id> [选项]\n" +
+    "      oriole refund cancel <id> [选项]\n\n" +
     "退还商户收到的一笔付款（全部或部分）；绝不超过所付金额。\n" +
-    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
+    "cancel：撤销尚未支付的退款（撤销后不再计入已退金额）。\n" +
+    "{merchantKey}\n\n" +
     "  --payment 交易:日志      付款（交易哈希和日志序号，见 oriole history）\n" +
     "  --amount 金额            退款金额，例如 2.5\n" +
     "  --reason 原因            随退款保存的备注\n" +
@@ -388,7 +396,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "help.report":
     "用法：oriole report daily --date YYYY-MM-DD [--currency 币种] [--csv] [选项]\n\n" +
     "商户某一 UTC 日的结算：按币种列出总额、手续费、退款和净额。\n" +
-    "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件。\n\n" +
+    "{merchantKey}\n\n" +
     "  --csv   输出 CSV（明细和合计，基本单位）",
   "help.escrow":
     "用法：oriole escrow fund --merchant 地址 --amount 金额 --currency 币种 --order 订单\n" +
@@ -425,7 +433,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
     "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
-    "  refund create|show      退还商户收到的付款\n" +
+    "  refund create|show|cancel  退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
     "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
     "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
@@ -443,19 +451,20 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "help.invoice.create":
     "用法：oriole invoice create --amount 金额 --currency 币种 --description 说明 [--expires-in 秒] [--order-id 订单号] [选项]\n\n" +
     "在节点上创建账单，显示其 EIP-681 付款 URI 和任何钱包都能扫描的二维码。\n" +
-    "需要商户 API 密钥（ORIOLE_API_KEY 或 --api-key）。\n\n" +
+    "{merchantKey}\n\n" +
     "  --amount 金额       如 12.5（最多 6 位小数）\n" +
     "  --currency 币种     {currencies}\n" +
     "  --description 说明  所售商品（最多 200 个字符）\n" +
     "  --expires-in 秒     多少秒后过期（默认 900）\n" +
-    "  --order-id 订单号   您的订单号\n" +
-    "  --api-key 密钥      商户 API 密钥（默认取 ORIOLE_API_KEY）",
-  "help.invoice.show": "用法：oriole invoice show <账单号> [--api-key 密钥] [选项]\n\n显示账单：金额、状态（待付款、部分付款、已付款、已过期）、已收金额和可退金额。",
+    "  --order-id 订单号   您的订单号",
+  "help.invoice.show": "用法：oriole invoice show <账单号> [选项]\n\n显示账单：金额、状态（待付款、部分付款、已付款、已过期）、已收金额和可退金额。\n{merchantKey}",
   "help.invoice.list":
-    "用法：oriole invoice list [--status 状态] [--limit N] [--cursor C] [--api-key 密钥] [选项]\n\n" +
+    "用法：oriole invoice list [--status 状态] [--limit N] [--cursor C] [选项]\n\n" +
+    "{merchantKey}\n\n" +
     "  --status 状态   open、partially_paid、paid 或 expired\n" +
     "  --limit N       最多 N 张账单（1 到 {maxLimit}）\n" +
     "  --cursor C      从上一页继续",
+  "help.merchantKey": "商户 API 密钥取自 ORIOLE_API_KEY 或 --merchant-key-file 文件（不要在命令行上直接写密钥：shell 历史和 ps 会显示它）。",
   "help.merchant": "用法：oriole merchant create --name N --payout 地址 [选项]\n\n  create    创建商户并显示一次其 API 密钥（管理员）",
   "help.offline":
     "用法：oriole offline <reserve|code|withdraw|sync|accept|list|settle> [参数] [选项]\n\n" +

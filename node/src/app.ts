@@ -22,7 +22,7 @@ import { SseHub } from "./notify/sse.ts";
 import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 import { InvoiceStore } from "./invoices/invoiceStore.ts";
 import { InvoiceWatcher } from "./invoices/invoiceWatcher.ts";
-import { RefundService, type InvoiceLookup } from "./refunds/refunds.ts";
+import { RefundService } from "./refunds/refunds.ts";
 import { EscrowService, escrowRelayerKey } from "./escrow/escrowService.ts";
 import { paymentProvider } from "../../client/sdk/payments.ts";
 
@@ -49,8 +49,6 @@ export interface StartOptions {
   onFatal?: (error: OrioleError) => void;
   /** Webhook retry policy and per-attempt timeout (tests shorten them). */
   webhooks?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
-  /** Links refunds to invoices (the invoices' InvoiceStore); without it refunds show invoiceId null. */
-  invoices?: InvoiceLookup;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -159,7 +157,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       chainId: client.chainId,
       tokens,
       blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
-      invoices: opts.invoices ?? invoices,
+      invoices,
     });
     // Its own provider without ethers' 250 ms request cache: a relayed action must see the nonce and state it just changed.
     const escrowProvider = paymentProvider(config.rpcUrl, client.chainId);

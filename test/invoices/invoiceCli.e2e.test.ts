@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
 import { Contract, Wallet, type Provider } from "ethers";
@@ -59,8 +60,32 @@ describe("oriole CLI: invoice create/show/list, and wallets paying invoice URIs 
     expect(bad.code).to.equal(2);
     expect(errorCodeOf(await oriole(["invoice", "list", "--status", "done", "--json"], merchantEnv()))).to.equal("usage");
     expect(errorCodeOf(await oriole(["invoice", "show", "inv_0000000000000000", "--json"], merchantEnv()))).to.equal("invoice_not_found");
-    expect(errorCodeOf(await oriole(["invoice", "list", "--json", "--api-key", `ok_live_${"0".repeat(32)}`]))).to.equal("unauthorized");
+    expect(errorCodeOf(await oriole(["invoice", "list", "--json"], { ORIOLE_API_KEY: `ok_live_${"0".repeat(32)}` }))).to.equal("unauthorized");
     expect(errorCodeOf(await oriole(["invoice", "create", "--amount", "1.0000001", "--currency", "USD", "--description", "x", "--json"], merchantEnv()))).to.equal("invalid_amount");
+  });
+
+  it("takes the merchant key from --merchant-key-file like refund and report (never as an argument); help says so in en and zh", async function () {
+    const keyFile = path.join(devnet.dir, "merchant-key");
+    await writeFile(keyFile, `${apiKey}\n`, { mode: 0o600 });
+    const listed = await oriole(["invoice", "list", "--json", "--merchant-key-file", keyFile]);
+    expect(listed.code, listed.stderr + listed.stdout).to.equal(0);
+    expect(jsonOf(listed).items).to.be.an("array").that.is.not.empty;
+    // The file wins over the environment.
+    expect((await oriole(["invoice", "list", "--json", "--merchant-key-file", keyFile], { ORIOLE_API_KEY: `ok_live_${"0".repeat(32)}` })).code).to.equal(0);
+    expect(errorCodeOf(await oriole(["invoice", "list", "--json", "--merchant-key-file", path.join(devnet.dir, "no-such-file")]))).to.equal("api_key_missing");
+    // The key itself on the command line would land in shell history and `ps`: not an option.
+    const flagged = await oriole(["invoice", "list", "--json", "--api-key", apiKey]);
+    expect([flagged.code, errorCodeOf(flagged)]).to.deep.equal([2, "usage"]);
+    expect(flagged.stdout + flagged.stderr).not.to.include(apiKey);
+    for (const [lang, text] of [
+      ["en", "ORIOLE_API_KEY or --merchant-key-file FILE"],
+      ["zh", "ORIOLE_API_KEY 或 --merchant-key-file 文件"],
+    ] as const) {
+      for (const cmd of [["invoice", "create"], ["invoice", "show"], ["invoice", "list"], ["refund", "create"], ["report", "daily"]]) {
+        const help = await oriole([...cmd, "--help", "--lang", lang]);
+        expect(help.stdout, `${cmd.join(" ")} ${lang}`).to.include(text).and.not.include("--api-key");
+      }
+    }
   });
 
   it("an EOA wallet pays the invoice URI with `oriole pay <uri>`: the invoice is paid", async function () {

@@ -37,7 +37,7 @@ describe("web apps (the wallet bundled by the node)", function () {
   });
 
   it("serves the page, its script and styles with a strict CSP", async function () {
-    for (const [file, type] of [["", /^text\/html/], ["main.js", /^text\/javascript/], ["styles.css", /^text\/css/], ["icon.svg", /^image\/svg\+xml/]] as const) {
+    for (const [file, type] of [["", /^text\/html/], ["main.js", /^text\/javascript/], ["base.css", /^text\/css/], ["styles.css", /^text\/css/], ["icon.svg", /^image\/svg\+xml/]] as const) {
       const res = await fetch(`${server.url}/wallet/${file}`);
       expect(res.status, file).to.equal(200);
       expect(res.headers.get("content-type"), file).to.match(type);
@@ -51,6 +51,20 @@ describe("web apps (the wallet bundled by the node)", function () {
     // No inline script: the CSP would block it.
     expect(html).to.match(/<script type="module" src="main\.js"><\/script>/);
     expect(html).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+
+  it("gives the wallet and the POS one shared <head> (client/web/common/head.html), base.css and icon", async function () {
+    const heads: string[] = [];
+    for (const app of ["wallet", "pos"]) {
+      const html = await (await fetch(`${server.url}/${app}/`)).text();
+      expect(html, app).not.to.include("<!--oriole:head-->");
+      expect(html, app).to.match(/<head>\s*<meta charset="utf-8">/);
+      expect(html, app).to.match(/<link rel="stylesheet" href="base\.css">\s*<link rel="stylesheet" href="styles\.css">/);
+      heads.push(html.slice(html.indexOf("<head>"), html.indexOf("<title>")));
+    }
+    expect(heads[0]).to.equal(heads[1]);
+    expect(apps.pos.get("base.css")?.body.equals(apps.wallet.get("base.css")!.body)).to.equal(true);
+    expect(apps.pos.get("icon.svg")?.body.equals(apps.wallet.get("icon.svg")!.body)).to.equal(true);
   });
 
   it("sends the bundle gzipped to browsers that accept it, and plain otherwise", async function () {

@@ -78,6 +78,19 @@ describe("cli: oriole refund, report and escrow", function () {
     // The rest of the payment can still be refunded, not more.
     const over = await oriole(["refund", "create", "--payment", payment, "--amount", "3.000001", "--merchant-key-file", merchantKeyFile], as("payout"));
     expect(errorCodeOf(over)).to.equal("refund_exceeds_payment");
+    // refund cancel: an unpaid refund is withdrawn (twice: the same answer) and no longer counts; a paid one cannot be.
+    const open = jsonOf(await oriole(["refund", "create", "--payment", payment, "--amount", "3", "--merchant-key-file", merchantKeyFile], env)) as { refund: { id: string } };
+    const cancelled = await oriole(["refund", "cancel", open.refund.id, "--merchant-key-file", merchantKeyFile], env);
+    expect(cancelled.code, cancelled.stdout + cancelled.stderr).to.equal(0);
+    const view = (jsonOf(cancelled) as { refund: { status: string; cancelledAt: string } }).refund;
+    expect(view.status).to.equal("cancelled");
+    expect((jsonOf(await oriole(["refund", "cancel", open.refund.id, "--merchant-key-file", merchantKeyFile], env)) as { refund: unknown }).refund).to.deep.include({ status: "cancelled", cancelledAt: view.cancelledAt });
+    expect(errorCodeOf(await oriole(["refund", "cancel", out.refund.id, "--merchant-key-file", merchantKeyFile], env))).to.equal("refund_already_paid");
+    const zh = await runInProcess(["refund", "cancel", out.refund.id, "--lang", "zh", "--merchant-key-file", merchantKeyFile], { env });
+    expect(zh.code).to.equal(1);
+    expect(zh.stderr).to.include("无法再撤销");
+    expect(errorCodeOf(await oriole(["refund", "cancel", "rfd_1", "--merchant-key-file", merchantKeyFile], env))).to.equal("invalid_refund_id");
+    expect((await oriole(["refund", "create", "--payment", payment, "--amount", "3", "--merchant-key-file", merchantKeyFile], env)).code).to.equal(0);
 
     const date = new Date(((await devnet.connection.ethers.provider.getBlock(receipt.blockNumber))?.timestamp ?? 0) * 1000).toISOString().slice(0, 10);
     const report = await oriole(["report", "daily", "--date", date, "--currency", "usd", "--merchant-key-file", merchantKeyFile], env);

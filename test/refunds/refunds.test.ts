@@ -10,13 +10,13 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { createInvoice } from "../invoices/helpers.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 
 const ADMIN = "refunds-admin-token-0123456789abcdef";
 const PAYER = ACCOUNTS[0];
 const PAYOUT_A = ACCOUNTS[2];
 const PAYOUT_B = ACCOUNTS[3];
-const INVOICE_REF = id("invoice-1");
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -37,6 +37,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
   let keyA: string;
   let keyB: string;
   let payment: string;
+  let invoiceId: string;
   let paymentBlock: number;
   let signer: (address: string) => Promise<Signer>;
 
@@ -45,14 +46,19 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     call("/v1/refunds", { method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(idem === null ? {} : { "idempotency-key": idem }) } });
   const get = (p: string, key: string) => call(p, { headers: { authorization: `Bearer ${key}` } });
   const waitIndexed = async (block: number): Promise<void> => node.waitForIndexed(block, 20_000);
+  /** The merchant's wallet pays a refund's request (all of it, or `amount`); resolves once indexed. */
+  const payRefund = async (uri: string, amount?: bigint) => {
+    const req = parsePaymentUri(uri);
+    const receipt = await sendPayment({ signer: await signer(PAYOUT_A), tokenAddress: req.token, to: req.to, amount: amount ?? req.amount, reference: req.reference! });
+    await waitIndexed(receipt.blockNumber);
+    return receipt;
+  };
 
   before(async function () {
     devnet = await startDevnet({ fund: [PAYER] });
     signer = (a) => devnet.connection.ethers.getSigner(a);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-"));
-    // The invoices' InvoiceStore is not on this branch yet: a stand-in that knows one invoice, in the test only.
-    const invoices = { byReference: (ref: string) => Promise.resolve(ref === INVOICE_REF ? { id: "inv_test" } : undefined) };
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger, invoices });
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
     const made = async (name: string, payout: string): Promise<string> => {
       const r = await call("/v1/merchants", { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
       expect(r.status).to.equal(201);
@@ -60,7 +66,10 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     };
     keyA = await made("A", PAYOUT_A);
     keyB = await made("B", PAYOUT_B);
-    const receipt = await sendPayment({ signer: await signer(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: PAYOUT_A, amount: 1_000n, reference: INVOICE_REF });
+    // The payment settles a real invoice of A's: refunds link to it.
+    const invoice = await createInvoice(node.url, keyA, { amount: "1000", currency: "USD", description: "Refunded order", expiresInSec: 600 });
+    invoiceId = invoice.id;
+    const receipt = await sendPayment({ signer: await signer(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: PAYOUT_A, amount: 1_000n, reference: invoice.reference });
     paymentBlock = receipt.blockNumber;
     // The Transfer to the payout comes right before the Payment event (no fee here).
     const transfer = receipt.logs.find((l) => l.address === devnet.deployment.contracts.tokens.USD && l.topics[0] === id("Transfer(address,address,uint256)"));
@@ -81,7 +90,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     const r = await post(keyA, { payment, amount: "400", reason: "damaged" }, "refund-1");
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     first = r.body as RefundView;
-    expect(first).to.include({ status: "open", amount: "400", paid: "0", currency: "USD", from: PAYOUT_A, to: PAYER, invoiceId: "inv_test", reason: "damaged" });
+    expect(first).to.include({ status: "open", amount: "400", paid: "0", currency: "USD", from: PAYOUT_A, to: PAYER, invoiceId, reason: "damaged" });
     expect(first.id).to.match(/^rfd_[0-9a-f]{16}$/);
     expect(first.reference).to.match(/^0x[0-9a-f]{64}$/);
     expect(first.payment).to.deep.equal({ txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) });
@@ -152,23 +161,16 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
   });
 
   it("a refund is completed once the merchant's wallet pays its URI (confirmed, full amount); a partial payment leaves it open", async function () {
-    const payout = await signer(PAYOUT_A);
-    const pay = async (uri: string, amount?: bigint) => {
-      const req = parsePaymentUri(uri);
-      const receipt = await sendPayment({ signer: payout, tokenAddress: req.token, to: req.to, amount: amount ?? req.amount, reference: req.reference! });
-      await waitIndexed(receipt.blockNumber);
-      return receipt;
-    };
-    const r1 = await pay(first.uri);
+    const r1 = await payRefund(first.uri);
     const done = (await get(`/v1/refunds/${first.id}`, keyA)).body as RefundView;
     expect(done).to.include({ status: "completed", paid: "400" });
     expect(done.payments).to.deep.equal([{ txHash: r1.hash, logIndex: done.payments[0]!.logIndex, amount: "400", status: "confirmed" }]);
-    await pay(second.uri, 150n);
+    await payRefund(second.uri, 150n);
     expect((await get(`/v1/refunds/${second.id}`, keyA)).body).to.include({ status: "open", paid: "150" });
     // Someone else paying with the refund's (public) reference does not complete it.
     await sendPayment({ signer: await signer(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: ACCOUNTS[4], amount: 50n, reference: second.reference });
     expect((await get(`/v1/refunds/${second.id}`, keyA)).body).to.include({ status: "open", paid: "150" });
-    await pay(second.uri, 50n);
+    await payRefund(second.uri, 50n);
     expect((await get(`/v1/refunds/${second.id}`, keyA)).body).to.include({ status: "completed", paid: "200" });
   });
 
@@ -185,7 +187,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
       const refundPayments = page.items.filter((p) => p.refund !== undefined);
       expect(refundPayments).to.have.length(3);
       for (const p of refundPayments) {
-        expect(p.refund).to.deep.include({ of: { txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) }, invoiceId: "inv_test" });
+        expect(p.refund).to.deep.include({ of: { txHash: payment.split(":")[0], logIndex: Number(payment.split(":")[1]) }, invoiceId });
         expect([first.id, second.id]).to.include((p.refund as { id: string }).id);
       }
     }
@@ -208,5 +210,79 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     expect(seen).to.have.length(4);
     expect(new Set(seen).size).to.equal(4);
     expect(seen.at(-1)).to.equal(first.id);
+  });
+
+  describe("cancel (POST /v1/refunds/{id}/cancel)", function () {
+    const cancel = (refundId: string, key: string) => call(`/v1/refunds/${refundId}/cancel`, { method: "POST", headers: { authorization: `Bearer ${key}` } });
+    const openRefunds = async (): Promise<RefundView[]> => ((await get("/v1/refunds?limit=100", keyA)).body as { items: RefundView[] }).items.filter((x) => x.status === "open");
+    let cancelled: RefundView;
+    let replacement: RefundView;
+
+    it("cancels an open refund: status cancelled, final; it no longer counts, so a new refund of the rest can be made", async function () {
+      const [target] = await openRefunds();
+      expect(target?.paid).to.equal("0");
+      const r = await cancel(target!.id, keyA);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      cancelled = r.body as RefundView;
+      expect(cancelled).to.include({ id: target!.id, status: "cancelled", amount: "200", paid: "0" });
+      expect(Date.parse(cancelled.cancelledAt ?? "")).to.be.greaterThan(Date.parse(cancelled.createdAt) - 1);
+      expect((await get(`/v1/refunds/${target!.id}`, keyA)).body).to.deep.equal(cancelled);
+      // The 200 it held is free again, not more.
+      expect(codeOf((await post(keyA, { payment, amount: "201" })).body)).to.equal("refund_exceeds_payment");
+      const again = await post(keyA, { payment, amount: "200" });
+      expect(again.status, JSON.stringify(again.body)).to.equal(201);
+      replacement = again.body as RefundView;
+    });
+
+    it("cancelling twice answers the same cancelled refund", async function () {
+      const r = await cancel(cancelled.id, keyA);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.deep.equal(cancelled);
+    });
+
+    it("refuses another merchant (404, the refund stays open), bad and unknown ids, no key, other methods", async function () {
+      const [open] = (await openRefunds()).filter((x) => x.id !== replacement.id);
+      const other = await cancel(open!.id, keyB);
+      expect([other.status, codeOf(other.body)]).to.deep.equal([404, "refund_not_found"]);
+      expect(((await get(`/v1/refunds/${open!.id}`, keyA)).body as RefundView).status).to.equal("open");
+      for (const bad of ["rfd_xyz", "rfd_" + "0".repeat(17), "x"]) {
+        const r = await cancel(bad, keyA);
+        expect([r.status, codeOf(r.body)], bad).to.deep.equal([400, "invalid_refund_id"]);
+      }
+      expect(codeOf((await cancel(`rfd_${"0".repeat(16)}`, keyA)).body)).to.equal("refund_not_found");
+      expect((await call(`/v1/refunds/${open!.id}/cancel`, { method: "POST" })).status).to.equal(401);
+      expect(codeOf((await call(`/v1/refunds/${open!.id}/cancel?x=1`, { method: "POST", headers: { authorization: `Bearer ${keyA}` } })).body)).to.equal("unknown_parameter");
+      expect((await get(`/v1/refunds/${open!.id}/cancel`, keyA)).status).to.equal(405);
+    });
+
+    it("refuses a refund paid or partly paid on the chain (409 refund_already_paid); it stays as it was", async function () {
+      const paid = await cancel(first.id, keyA);
+      expect([paid.status, codeOf(paid.body)]).to.deep.equal([409, "refund_already_paid"]);
+      await payRefund(replacement.uri, 50n);
+      const partly = await cancel(replacement.id, keyA);
+      expect([partly.status, codeOf(partly.body)]).to.deep.equal([409, "refund_already_paid"]);
+      expect((await get(`/v1/refunds/${replacement.id}`, keyA)).body).to.include({ status: "open", paid: "50", cancelledAt: null });
+    });
+
+    it("a payment made to a cancelled refund's request anyway still counts, as what it paid", async function () {
+      const [open] = (await openRefunds()).filter((x) => x.id !== replacement.id);
+      expect((await cancel(open!.id, keyA)).status).to.equal(200);
+      await payRefund(open!.uri, 120n);
+      expect((await get(`/v1/refunds/${open!.id}`, keyA)).body).to.include({ status: "cancelled", paid: "120" });
+      // 1000 paid: 400 + 200 + 200 (open, 50 paid) + 120 (cancelled, paid anyway) counted; cancelled unpaid 200: not.
+      expect(codeOf((await post(keyA, { payment, amount: "81" })).body)).to.equal("refund_exceeds_payment");
+      expect((await post(keyA, { payment, amount: "80" })).status).to.equal(201);
+    });
+
+    it("the payment's refund links in both histories show the cancelled refunds as cancelled", async function () {
+      for (const account of [PAYER, PAYOUT_A]) {
+        const page = (await call(`/v1/accounts/${account}/payments?limit=100`)).body as { items: { txHash: string; logIndex: number; refunds?: { id: string; status: string }[] }[] };
+        const original = page.items.find((p) => `${p.txHash}:${String(p.logIndex)}` === payment);
+        const statusOf = new Map(original?.refunds?.map((x) => [x.id, x.status]));
+        expect(statusOf.get(cancelled.id), account).to.equal("cancelled");
+        expect(statusOf.get(replacement.id), account).to.equal("open");
+        expect([...statusOf.values()].filter((x) => x === "cancelled"), account).to.have.length(2);
+      }
+    });
   });
 });

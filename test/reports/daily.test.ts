@@ -48,6 +48,7 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
   let balanceBefore: bigint;
   let unrelatedOut: bigint;
   let refund: RefundView;
+  let cancelledRefundId: string;
 
   before(async function () {
     devnet = await startDevnet({ fund: [ACCOUNTS[0], ACCOUNTS[1]] });
@@ -88,6 +89,15 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
     refund = created.body as RefundView;
     const req = parsePaymentUri(refund.uri);
     await pay(PAYOUT, req.to, req.amount, "USD", req.reference);
+    // A refund cancelled before it was paid: in no report.
+    const withdrawn = await getJson(`${node.url}/v1/refunds`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "idempotency-key": "r2" },
+      body: JSON.stringify({ payment: `${p1.hash}:${String(transfer?.index)}`, amount: "100000" }),
+    });
+    cancelledRefundId = (withdrawn.body as RefundView).id;
+    const cancelled = await getJson(`${node.url}/v1/refunds/${cancelledRefundId}/cancel`, { method: "POST", headers: { authorization: `Bearer ${key}` } });
+    expect((cancelled.body as RefundView).status, JSON.stringify(cancelled.body)).to.equal("cancelled");
     await at(DAY2 - 1);
     await pay(ACCOUNTS[0], PAYOUT, 40n, "USD", id("last-second"));
     // DAY2: not in DAY1's report.
@@ -126,6 +136,7 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
       ["payment", "USD", "40", "1", "0", "39"],
     ]);
     expect(body.items[4]).to.include({ refundId: refund.id, counterparty: ACCOUNTS[0] });
+    expect(body.items.map((l) => l.refundId)).not.to.include(cancelledRefundId);
     expect(body.items[5]!.time).to.equal("2030-01-01T23:59:59.000Z");
   });
 

@@ -1,4 +1,4 @@
-import { hexlify, id as keccakText, Interface, isError, Wallet } from "ethers";
+import { id as keccakText, Interface, isError } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../sdk/abi.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import type { NetworkInfo } from "../../sdk/apiClient.ts";
@@ -12,7 +12,7 @@ import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import type { EscrowActionName } from "../../sdk/escrow/actions.ts";
 import { relayPasskeyEscrowAction } from "../../sdk/escrow/escrowApi.ts";
 import { readKeystore, unlockKeystore, type P256Keystore } from "../../sdk/keystore.ts";
-import { passkeyWallet } from "../wallet.ts";
+import { passkeyWallet, withEoaWallet } from "../wallet.ts";
 import { CLI_ORIGIN, CLI_RP_ID } from "./pay.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
 import { usageError } from "../argv.ts";
@@ -124,12 +124,7 @@ export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<Com
               : escrowIface.encodeFunctionData(verb === "offer" ? "offerSettlement" : "acceptSettlement", [id, amountOf(args.buyerAmount, "--buyer-amount"), amountOf(args.merchantAmount, "--merchant-amount")]);
     calls.push({ to: escrow, data });
   }
-  const pin = await readPin(ctx);
-  const privateKey = await unlockKeystore({ keystore, pin });
-  const provider = paymentProvider(ctx.rpcUrl, chainId);
-  try {
-    const wallet = new Wallet(hexlify(privateKey), provider);
-    privateKey.fill(0);
+  return withEoaWallet(ctx, keystore, chainId, async (wallet, provider) => {
     let txHash = "";
     for (const call of calls) {
       let receipt;
@@ -146,10 +141,7 @@ export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<Com
     const s = await readEscrow(provider, escrow, id);
     const v = s === undefined ? { id } : view(s, currencyOf(info, s.token));
     return { json: { action: args.verb, txHash, escrow: v }, text: ctx.t("escrow.sent", { id, action: args.verb, status: s?.status ?? "-", txHash }) };
-  } finally {
-    privateKey.fill(0);
-    provider.destroy();
-  }
+  });
 }
 
 const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>> = {

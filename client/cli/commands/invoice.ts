@@ -1,18 +1,11 @@
 import { randomUUID } from "node:crypto";
 import QRCode from "qrcode";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
-import { OrioleError } from "../../sdk/errors.ts";
 import { createInvoice, getInvoice, INVOICE_STATES, listInvoices, type InvoiceState, type InvoiceView } from "../../sdk/invoiceClient.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { parseCurrencyArg } from "../validate.ts";
-
-/** The merchant's API key: --api-key, else ORIOLE_API_KEY. */
-function apiKey(ctx: CliContext, option: string | undefined): string {
-  const key = option ?? ctx.env.ORIOLE_API_KEY?.trim();
-  if (key === undefined || key === "") throw new OrioleError("api_key_missing", "no merchant API key: set ORIOLE_API_KEY or pass --api-key");
-  return key;
-}
+import { merchantKey } from "./merchantKey.ts";
 
 /** --expires-in: whole seconds, 1 to 30 days. */
 export function parseExpiresIn(input: string): number {
@@ -42,26 +35,26 @@ function summary(ctx: CliContext, i: InvoiceView): string {
 /** `oriole invoice create --amount A --currency C --description D [--expires-in S] [--order-id O]`: prints the URI and its QR code. */
 export async function invoiceCreate(
   ctx: CliContext,
-  args: { amount: string; currency: string; description: string; expiresIn: string | undefined; orderId: string | undefined; apiKey: string | undefined },
+  args: { amount: string; currency: string; description: string; expiresIn: string | undefined; orderId: string | undefined; keyFile: string | undefined },
 ): Promise<CommandResult> {
   const amount = parseAmount(args.amount);
   const currency = parseCurrencyArg(args.currency);
   const expiresInSec = args.expiresIn === undefined ? undefined : parseExpiresIn(args.expiresIn);
-  const key = apiKey(ctx, args.apiKey);
+  const key = await merchantKey(ctx, args.keyFile);
   // One key per command run: a retry inside requestJson cannot create a second invoice.
   const invoice = await createInvoice(ctx.apiUrl, key, { amount, currency, description: args.description, ...(expiresInSec === undefined ? {} : { expiresInSec }), ...(args.orderId === undefined ? {} : { orderId: args.orderId }) }, randomUUID());
   const qr = await QRCode.toString(invoice.uri, { type: "utf8", errorCorrectionLevel: "M", margin: 2 });
   return { json: invoice, text: `${summary(ctx, invoice)}\n${ctx.t("invoice.uri", { uri: invoice.uri })}\n\n${qr}` };
 }
 
-export async function invoiceShow(ctx: CliContext, args: { id: string; apiKey: string | undefined }): Promise<CommandResult> {
-  const invoice = await getInvoice(ctx.apiUrl, apiKey(ctx, args.apiKey), args.id);
+export async function invoiceShow(ctx: CliContext, args: { id: string; keyFile: string | undefined }): Promise<CommandResult> {
+  const invoice = await getInvoice(ctx.apiUrl, await merchantKey(ctx, args.keyFile), args.id);
   return { json: invoice, text: `${summary(ctx, invoice)}\n${ctx.t("invoice.uri", { uri: invoice.uri })}` };
 }
 
-export async function invoiceList(ctx: CliContext, args: { status: string | undefined; limit: number | undefined; cursor: string | undefined; apiKey: string | undefined }): Promise<CommandResult> {
+export async function invoiceList(ctx: CliContext, args: { status: string | undefined; limit: number | undefined; cursor: string | undefined; keyFile: string | undefined }): Promise<CommandResult> {
   const status = args.status === undefined ? undefined : parseStatusArg(args.status);
-  const page = await listInvoices(ctx.apiUrl, apiKey(ctx, args.apiKey), { ...(status === undefined ? {} : { status }), ...(args.limit === undefined ? {} : { limit: args.limit }), ...(args.cursor === undefined ? {} : { cursor: args.cursor }) });
+  const page = await listInvoices(ctx.apiUrl, await merchantKey(ctx, args.keyFile), { ...(status === undefined ? {} : { status }), ...(args.limit === undefined ? {} : { limit: args.limit }), ...(args.cursor === undefined ? {} : { cursor: args.cursor }) });
   const lines = page.items.length === 0 ? [ctx.t("invoice.listEmpty")] : page.items.map((i) => summary(ctx, i));
   if (page.nextCursor !== null) lines.push(ctx.t("invoice.more", { cursor: page.nextCursor }));
   return { json: page, text: lines.join("\n") };

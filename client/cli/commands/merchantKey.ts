@@ -3,7 +3,11 @@ import path from "node:path";
 import { OrioleError } from "../../sdk/errors.ts";
 import type { CliContext } from "../context.ts";
 
-/** The merchant API key: from --merchant-key-file, else ORIOLE_API_KEY (as `oriole invoice`); never as an argument: `ps` shows arguments. */
+/**
+ * The merchant API key of every merchant command (invoice, refund, report):
+ * from --merchant-key-file, else ORIOLE_API_KEY. Never the key itself as an
+ * argument: arguments end up in shell history and `ps`.
+ */
 export async function merchantKey(ctx: CliContext, file: string | undefined): Promise<string> {
   if (file === undefined) {
     const fromEnv = ctx.env.ORIOLE_API_KEY?.trim();

@@ -1,4 +1,3 @@
-import { hexlify, Wallet } from "ethers";
 import { payWithPasskey, preparePayment } from "../../sdk/account/passkeyPayment.ts";
 import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
@@ -13,7 +12,7 @@ import { usageError } from "../argv.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg, parseReferenceArg } from "../validate.ts";
-import { passkeyWallet } from "../wallet.ts";
+import { passkeyWallet, withEoaWallet } from "../wallet.ts";
 
 /** The CLI's software device answers as this relying party (the account checks the challenge and flags, not the origin). */
 export const CLI_RP_ID = "oriole-cli";
@@ -117,19 +116,11 @@ function result(ctx: CliContext, r: { txHash: string; blockNumber?: number; chai
 async function payFromEoa(ctx: CliContext, keystore: Secp256k1Keystore, req: PaymentRequest & { currency: Currency }, chainId: number): Promise<CommandResult> {
   const from = keystore.address;
   await checkBalance(ctx, chainId, req.token, from, req.amount, req.currency);
-  const pin = await readPin(ctx);
-  const privateKey = await unlockKeystore({ keystore, pin });
-  const provider = paymentProvider(ctx.rpcUrl, chainId);
-  try {
-    const wallet = new Wallet(hexlify(privateKey), provider);
-    privateKey.fill(0);
+  return withEoaWallet(ctx, keystore, chainId, async (wallet) => {
     ctx.progress("pay.sending", { amount: formatAmount(req.amount), currency: req.currency, to: req.to });
     const receipt = await sendPayment({ signer: wallet, tokenAddress: req.token, to: req.to, amount: req.amount, ...(req.reference === undefined ? {} : { reference: req.reference }) });
     return result(ctx, { txHash: receipt.hash, blockNumber: receipt.blockNumber, chainId, from, to: req.to, currency: req.currency, amount: req.amount, reference: req.reference });
-  } finally {
-    privateKey.fill(0);
-    provider.destroy();
-  }
+  });
 }
 
 async function payFromPasskeyAccount(ctx: CliContext, keystore: P256Keystore, req: PaymentRequest & { currency: Currency }): Promise<CommandResult> {

@@ -10,7 +10,7 @@ const refundSchema = z.object({
   id: z.string(),
   reference: z.string(),
   uri: z.string(),
-  status: z.enum(["open", "completed"]),
+  status: z.enum(["open", "completed", "cancelled"]),
   currency: z.string(),
   amount: z.string(),
   paid: z.string(),
@@ -20,6 +20,7 @@ const refundSchema = z.object({
   invoiceId: z.string().nullable(),
   reason: z.string().nullable(),
   createdAt: z.string(),
+  cancelledAt: z.string().nullable().optional(),
 });
 type Refund = z.infer<typeof refundSchema>;
 
@@ -50,10 +51,21 @@ export async function refundCreate(ctx: CliContext, args: { payment: string; amo
   return { json: { refund, payment: paid.json }, text: `${shown(ctx, refund)}\n${paid.text}` };
 }
 
+function refundId(id: string): string {
+  if (!/^rfd_[0-9a-f]{16}$/.test(id)) throw new OrioleError("invalid_refund_id", `"${id.slice(0, 40)}" is not a refund id (rfd_ and 16 hex digits)`, { id: id.slice(0, 40) });
+  return id;
+}
+
 /** `oriole refund show <id>`: one refund, its status read from the chain by the node. */
 export async function refundShow(ctx: CliContext, args: { id: string; keyFile?: string | undefined }): Promise<CommandResult> {
-  if (!/^rfd_[0-9a-f]{16}$/.test(args.id)) throw new OrioleError("invalid_refund_id", `"${args.id.slice(0, 40)}" is not a refund id (rfd_ and 16 hex digits)`, { id: args.id.slice(0, 40) });
-  const key = await merchantKey(ctx, args.keyFile);
-  const refund = await requestJson(ctx.apiUrl, `/v1/refunds/${args.id}`, refundSchema, { bearer: key });
+  const id = refundId(args.id);
+  const refund = await requestJson(ctx.apiUrl, `/v1/refunds/${id}`, refundSchema, { bearer: await merchantKey(ctx, args.keyFile) });
+  return { json: { refund }, text: shown(ctx, refund) };
+}
+
+/** `oriole refund cancel <id>`: cancels a refund nothing was paid to yet (again: the same answer). */
+export async function refundCancel(ctx: CliContext, args: { id: string; keyFile?: string | undefined }): Promise<CommandResult> {
+  const id = refundId(args.id);
+  const refund = await requestJson(ctx.apiUrl, `/v1/refunds/${id}/cancel`, refundSchema, { method: "POST", bearer: await merchantKey(ctx, args.keyFile) });
   return { json: { refund }, text: shown(ctx, refund) };
 }

@@ -474,7 +474,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             refunds: {
               type: "array",
               description: "Present on a payment that has refunds",
-              items: { type: "object", required: ["id", "amount", "status"], properties: { id: { type: "string" }, amount: ref("BaseUnits"), status: { type: "string", enum: ["open", "completed"] } } },
+              items: { type: "object", required: ["id", "amount", "status"], properties: { id: { type: "string" }, amount: ref("BaseUnits"), status: { type: "string", enum: ["open", "completed", "cancelled"] } } },
             },
             status: {
               type: "string",

@@ -16,6 +16,9 @@ import { OrioleError } from "../../../client/sdk/errors.ts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const WALLET_DIR = path.join(ROOT, "client", "web", "wallet");
 const POS_DIR = path.join(ROOT, "client", "web", "pos");
+/** What every page shares: head.html (put where a page's index.html says HEAD_MARKER), base.css, icon.svg. */
+const COMMON_DIR = path.join(ROOT, "client", "web", "common");
+const HEAD_MARKER = "<!--oriole:head-->";
 
 export interface WebAsset {
   contentType: string;
@@ -118,18 +121,28 @@ async function bundle(walletDir: string): Promise<ReadonlyMap<string, WebAsset>>
     const detail = Array.isArray(errors) && errors.length > 0 ? formatMessages(errors) : (e as Error).message;
     throw new OrioleError("web_build_failed", `cannot bundle the web wallet (${path.relative(ROOT, path.join(walletDir, "main.ts"))}):\n${detail}`, {}, { cause: e });
   }
-  const readStatic = async (name: string): Promise<Buffer> => {
+  const readStatic = async (dir: string, name: string): Promise<Buffer> => {
     try {
-      return await readFile(path.join(walletDir, name));
+      return await readFile(path.join(dir, name));
     } catch (e) {
-      throw new OrioleError("web_build_failed", `cannot read the web wallet's ${name}: ${(e as Error).message}`, {}, { cause: e });
+      throw new OrioleError("web_build_failed", `cannot read the web page's ${path.relative(ROOT, path.join(dir, name))}: ${(e as Error).message}`, {}, { cause: e });
     }
   };
-  const [html, css, icon] = await Promise.all([readStatic("index.html"), readStatic("styles.css"), readStatic("icon.svg")]);
+  const [page, head, base, css, icon] = await Promise.all([
+    readStatic(walletDir, "index.html"),
+    readStatic(COMMON_DIR, "head.html"),
+    readStatic(COMMON_DIR, "base.css"),
+    readStatic(walletDir, "styles.css"),
+    readStatic(COMMON_DIR, "icon.svg"),
+  ]);
+  const pageText = page.toString("utf8");
+  if (!pageText.includes(HEAD_MARKER)) throw new OrioleError("web_build_failed", `${path.relative(ROOT, path.join(walletDir, "index.html"))} has no ${HEAD_MARKER} in its <head>`);
+  const html = Buffer.from(pageText.replace(HEAD_MARKER, head.toString("utf8").trim()), "utf8");
   const asset = (contentType: string, body: Buffer): WebAsset => ({ contentType, body, gzipped: gzipSync(body, { level: 9 }) });
   return new Map([
     ["", asset("text/html; charset=utf-8", html)],
     ["main.js", asset("text/javascript; charset=utf-8", js)],
+    ["base.css", asset("text/css; charset=utf-8", base)],
     ["styles.css", asset("text/css; charset=utf-8", css)],
     ["icon.svg", asset("image/svg+xml", icon)],
   ]);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type { NodeEvent, NodeStore, PaymentItem, StoreReader, StoreSublevel } from "../store/store.ts";
 import type { LogPosition } from "../store/keys.ts";
+import { WakeableLoop } from "../notify/wakeableLoop.ts";
 import { invoiceStatus, type Invoice, type InvoiceStatus, type InvoiceStore } from "./invoiceStore.ts";
 
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -58,10 +59,7 @@ export class InvoiceWatcher {
   readonly #onAppended: () => void;
   readonly #pageSize: number;
   readonly #now: () => number;
-  #stopped = true;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  #pokes = 0;
+  readonly #loop: WakeableLoop;
 
   constructor(opts: InvoiceWatcherOptions) {
     this.#store = opts.store;
@@ -72,6 +70,7 @@ export class InvoiceWatcher {
     this.#onAppended = opts.onAppended;
     this.#pageSize = opts.pageSize ?? 500;
     this.#now = opts.now ?? Date.now;
+    this.#loop = new WakeableLoop({ round: () => this.#rounds(), log: this.#log, errorMessage: "invoice round failed" });
   }
 
   async start(): Promise<void> {
@@ -82,48 +81,27 @@ export class InvoiceWatcher {
     this.#invoices.onCreated = () => {
       this.notify();
     };
-    this.#stopped = false;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   get running(): boolean {
-    return !this.#stopped;
+    return this.#loop.running;
   }
 
   notify(): void {
-    this.#pokes++;
-    this.#wake?.();
+    this.#loop.notify();
   }
 
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
+    if (!this.#loop.running) return;
     this.#invoices.onCreated = undefined;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
-      const pokes = this.#pokes;
-      let waitMs = IDLE_MS;
-      try {
-        while (this.running && (await this.#round()));
-        waitMs = await this.#untilNextExpiry();
-      } catch (e) {
-        this.#log.error("invoice round failed", { error: e });
-        waitMs = 1000;
-      }
-      if (!this.running || pokes !== this.#pokes) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
+  /** Rounds until there is nothing left to do; returns how long to sleep. */
+  async #rounds(): Promise<number> {
+    while (this.running && (await this.#round()));
+    return this.#untilNextExpiry();
   }
 
   /** Milliseconds until the first queued expiry is due (at most IDLE_MS). */

@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { StoreSublevel } from "../store/store.ts";
 import { concernsMerchant, type EventSource, type MerchantRef } from "./events.ts";
 import { EVENT_ID_HEADER, newWebhookSecret, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
+import { WakeableLoop } from "./wakeableLoop.ts";
 import { checkWebhookTarget, postWebhook, redactedUrl } from "./webhookTarget.ts";
 
 /**
@@ -139,10 +140,7 @@ export class WebhookService {
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #outcomes: Record<AttemptOutcome, number> = { delivered: 0, retry: 0, failed: 0, cancelled: 0 };
   readonly #aborts = new Set<AbortController>();
-  #stopped = true;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  #pokes = 0;
+  readonly #loop: WakeableLoop;
 
   constructor(opts: WebhookServiceOptions) {
     this.#sub = opts.sub;
@@ -156,6 +154,7 @@ export class WebhookService {
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
     this.#allowPrivate = opts.allowPrivateTargets ?? false;
+    this.#loop = new WakeableLoop({ round: () => this.#round(), log: this.#log, errorMessage: "webhook round failed" });
   }
 
   async start(): Promise<void> {
@@ -164,27 +163,24 @@ export class WebhookService {
     const cur = await this.#sub.get("cur");
     // Past the head: the outbox was wiped under us (chain reset); follow the new one from its head.
     if (cur === undefined || Number(cur) > head) await this.#sub.put("cur", String(head));
-    this.#stopped = false;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   get running(): boolean {
-    return !this.#stopped;
+    return this.#loop.running;
   }
 
   /** New events were committed, or a delivery became due: run a round now. */
   notify(): void {
-    this.#pokes++;
-    this.#wake?.();
+    this.#loop.notify();
   }
 
   /** Stops the loop and aborts attempts in flight (they stay pending and are sent again after a restart). */
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
+    if (!this.#loop.running) return;
+    const stopped = this.#loop.stop();
     for (const a of this.#aborts) a.abort();
-    this.#wake?.();
-    await this.#loop;
+    await stopped;
     await Promise.allSettled(this.#inFlight.values());
   }
 
@@ -260,28 +256,11 @@ export class WebhookService {
     return counts;
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
-      const pokes = this.#pokes;
-      let nextDue: number | undefined;
-      try {
-        while ((await this.#enqueue()) && this.running);
-        nextDue = await this.#dispatchDue();
-      } catch (e) {
-        this.#log.error("webhook round failed", { error: e });
-        nextDue = this.#now() + 1000;
-      }
-      if (!this.running || pokes !== this.#pokes) continue;
-      const waitMs = nextDue === undefined ? 60_000 : Math.max(0, nextDue - this.#now());
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
+  /** Enqueues new events and starts due attempts; returns how long to sleep. */
+  async #round(): Promise<number> {
+    while ((await this.#enqueue()) && this.running);
+    const nextDue = await this.#dispatchDue();
+    return nextDue === undefined ? 60_000 : Math.max(0, nextDue - this.#now());
   }
 
   /** Turns the next page of outbox events into deliveries, with the cursor, in one batch; true when it did something. */
@@ -405,7 +384,7 @@ export class WebhookService {
       this.#aborts.delete(abort);
     }
     // Stopping mid-attempt: record nothing; the delivery stays due and is sent again (same id).
-    if (this.#stopped) return;
+    if (!this.running) return;
     const ms = Math.round(performance.now() - t0);
     const now = this.#now();
     const attempts = delivery.attempts + 1;

@@ -9,12 +9,20 @@ const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base
 const signedUnits = { type: "string", pattern: "^-?(0|[1-9][0-9]*)$", description: "Base units, decimal (negative: money out)" };
 const txHash = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 
+/** What GET /v1/refunds/{id} and POST /v1/refunds/{id}/cancel share. */
+const oneRefund = { security: [{ merchantKey: [] }], parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^rfd_[0-9a-f]{16}$" } }] };
+const oneRefundErrors = {
+  "400": error("invalid_refund_id or unknown_parameter"),
+  "401": error("unauthorized"),
+  "404": error("refund_not_found (also another merchant's refund)"),
+};
+
 export const refundPaths: Record<string, unknown> = {
   "/v1/refunds": {
     post: {
       operationId: "createRefund",
       summary:
-        "Refund (part of) a confirmed payment to the merchant's payout. All refunds of a payment (open and completed) never exceed its amount. The answer's uri is the EIP-681 request the merchant's wallet pays: from the payout to the original payer, same token, the refund's fresh reference. The refund is completed once confirmed payments carrying that reference from the payout to the payer add up to its amount.",
+        "Refund (part of) a confirmed payment to the merchant's payout. All refunds of a payment (open and completed; a cancelled one only for what was paid to it) never exceed its amount. The answer's uri is the EIP-681 request the merchant's wallet pays: from the payout to the original payer, same token, the refund's fresh reference. The refund is completed once confirmed payments carrying that reference from the payout to the payer add up to its amount.",
       security: [{ merchantKey: [] }],
       parameters: [
         {
@@ -55,13 +63,20 @@ export const refundPaths: Record<string, unknown> = {
     get: {
       operationId: "getRefund",
       summary: "One of the merchant's refunds, with its status read from the chain",
-      security: [{ merchantKey: [] }],
-      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^rfd_[0-9a-f]{16}$" } }],
+      ...oneRefund,
+      responses: { "200": json("The refund", ref("Refund")), ...oneRefundErrors },
+    },
+  },
+  "/v1/refunds/{id}/cancel": {
+    post: {
+      operationId: "cancelRefund",
+      summary:
+        "Cancel one of the merchant's refunds before it is paid: its status becomes cancelled (final) and it no longer counts against the payment's amount, so a new refund can be created. Once any payment of the refund is seen on the chain (pending or confirmed) it cannot be cancelled. Cancelling a cancelled refund answers it again (200). A payment made to a cancelled refund's request anyway still counts, as what it paid.",
+      ...oneRefund,
       responses: {
-        "200": json("The refund", ref("Refund")),
-        "400": error("invalid_refund_id or unknown_parameter"),
-        "401": error("unauthorized"),
-        "404": error("refund_not_found (also another merchant's refund)"),
+        "200": json("The refund, cancelled", ref("Refund")),
+        ...oneRefundErrors,
+        "409": error("refund_already_paid: a payment of the refund is on the chain (paid or partly paid)"),
       },
     },
   },
@@ -98,12 +113,12 @@ export const refundSchemas: Record<string, unknown> = {
   },
   Refund: {
     type: "object",
-    required: ["id", "reference", "uri", "status", "currency", "amount", "paid", "from", "to", "payment", "invoiceId", "reason", "createdAt", "payments"],
+    required: ["id", "reference", "uri", "status", "currency", "amount", "paid", "from", "to", "payment", "invoiceId", "reason", "createdAt", "cancelledAt", "payments"],
     properties: {
       id: { type: "string", pattern: "^rfd_[0-9a-f]{16}$" },
       reference: ref("Reference"),
       uri: { type: "string", description: "EIP-681 request: the payout pays `amount` to the payer with `reference`" },
-      status: { type: "string", enum: ["open", "completed"] },
+      status: { type: "string", enum: ["open", "completed", "cancelled"], description: "cancelled: by the merchant (POST /v1/refunds/{id}/cancel), final" },
       currency: ref("Currency"),
       amount: units,
       paid: { ...units, description: "Received by the payer through confirmed refund payments" },
@@ -113,6 +128,7 @@ export const refundSchemas: Record<string, unknown> = {
       invoiceId: { type: ["string", "null"], description: "The invoice of the refunded payment's reference" },
       reason: { type: ["string", "null"] },
       createdAt: { type: "string", format: "date-time" },
+      cancelledAt: { type: ["string", "null"], format: "date-time" },
       payments: {
         type: "array",
         items: { type: "object", required: ["txHash", "logIndex", "amount", "status"], properties: { txHash, logIndex: { type: "integer" }, amount: units, status: { type: "string", enum: ["pending", "confirmed"] } } },

@@ -32,6 +32,8 @@ export interface RefundRecord {
   reason: string | null;
   /** ISO 8601. */
   createdAt: string;
+  /** ISO 8601, when the merchant cancelled it (POST /v1/refunds/{id}/cancel); absent while not cancelled. */
+  cancelledAt?: string;
 }
 
 type Child = AbstractSublevel<StoreSublevel, string | Buffer | Uint8Array, string, string>;
@@ -72,6 +74,11 @@ export class RefundStore {
     ];
     if (idempotency) ops.push({ type: "put" as const, key: `${r.merchantId}!${idempotency.keyHash}`, value: JSON.stringify({ id: r.id, request: idempotency.request }), sublevel: this.#idempotency });
     await this.#root.batch(ops, SYNC);
+  }
+
+  /** Rewrites a refund's record (its indexes do not change: only cancelledAt does). */
+  async update(r: RefundRecord): Promise<void> {
+    await this.#records.put(r.id, JSON.stringify(r), SYNC);
   }
 
   async get(id: string): Promise<RefundRecord | undefined> {

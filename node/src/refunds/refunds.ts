@@ -24,7 +24,8 @@ export interface InvoiceLookup {
   byReference(reference: string): Promise<{ id: string } | undefined>;
 }
 
-export type RefundStatus = "open" | "completed";
+/** cancelled: the merchant cancelled it before any payment of it was seen (final). */
+export type RefundStatus = "open" | "completed" | "cancelled";
 
 /** A refund as the API serves it. */
 export interface RefundView {
@@ -43,6 +44,7 @@ export interface RefundView {
   invoiceId: string | null;
   reason: string | null;
   createdAt: string;
+  cancelledAt: string | null;
   /** The confirmed and pending payments that carry this refund's reference from the payout to the payer. */
   payments: { txHash: string; logIndex: number; amount: string; status: PaymentItem["status"] }[];
 }
@@ -53,7 +55,7 @@ export interface RefundDeps {
   tokens: Record<Currency, string>;
   /** The block of a mined transaction (undefined when the chain does not know it). */
   blockOfTx: (txHash: string) => Promise<number | undefined>;
-  invoices?: InvoiceLookup | undefined;
+  invoices: InvoiceLookup;
 }
 
 const newRefundSchema = z.strictObject({
@@ -112,7 +114,7 @@ async function settlement(r: StoreReader, refund: RefundRecord): Promise<Pick<Re
   const mine = page.items.filter((p) => p.kind === "payment" && p.from === refund.from && p.to === refund.to && p.currency === refund.currency);
   const paid = mine.filter((p) => p.status === "confirmed").reduce((sum, p) => sum + BigInt(p.amount), 0n);
   return {
-    status: paid >= BigInt(refund.amount) ? "completed" : "open",
+    status: refund.cancelledAt !== undefined ? "cancelled" : paid >= BigInt(refund.amount) ? "completed" : "open",
     paid: paid.toString(),
     payments: mine.map((p) => ({ txHash: p.txHash, logIndex: p.logIndex, amount: p.amount, status: p.status })),
   };
@@ -121,7 +123,7 @@ async function settlement(r: StoreReader, refund: RefundRecord): Promise<Pick<Re
 export class RefundService {
   readonly #deps: RefundDeps;
   readonly refunds: RefundStore;
-  /** Creations run one at a time: the over-refund check and the write must not interleave. */
+  /** Creations and cancellations run one at a time: the over-refund check and the writes must not interleave. */
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: RefundDeps) {
@@ -130,7 +132,7 @@ export class RefundService {
   }
 
   async #invoiceId(reference: string | null): Promise<string | null> {
-    if (reference === null || !this.#deps.invoices) return null;
+    if (reference === null) return null;
     return (await this.#deps.invoices.byReference(reference))?.id ?? null;
   }
 
@@ -150,6 +152,7 @@ export class RefundService {
       invoiceId: await this.#invoiceId(refund.payment.reference),
       reason: refund.reason,
       createdAt: refund.createdAt,
+      cancelledAt: refund.cancelledAt ?? null,
       payments: s.payments,
     };
   }
@@ -173,7 +176,31 @@ export class RefundService {
    * with another body, 409 idempotency_key_reused.
    */
   create(merchant: Merchant, input: NewRefund, idempotencyKey: string): Promise<{ refund: RefundView; created: boolean }> {
-    const run = this.#queue.then(() => this.#create(merchant, input, idempotencyKey));
+    return this.#serially(() => this.#create(merchant, input, idempotencyKey));
+  }
+
+  /**
+   * Cancels one of `merchant`'s refunds: 404 refund_not_found for another
+   * merchant's, 409 refund_already_paid once any payment of it (pending
+   * included) is seen. Cancelling a cancelled refund answers it again.
+   */
+  cancel(merchant: Merchant, id: string): Promise<RefundView> {
+    return this.#serially(async () => {
+      const refund = await this.refunds.get(id);
+      if (refund?.merchantId !== merchant.id) throw new ApiError(404, "refund_not_found", `no refund ${id}`);
+      if (refund.cancelledAt !== undefined) return this.#deps.store.read((r) => this.view(r, refund));
+      const s = await this.#deps.store.read((r) => settlement(r, refund));
+      if (s.payments.length > 0) {
+        throw new ApiError(409, "refund_already_paid", `refund ${id} has ${s.payments.length.toString()} payment(s) on the chain (${s.paid} of ${refund.amount} base units confirmed): it can no longer be cancelled`);
+      }
+      const cancelled: RefundRecord = { ...refund, cancelledAt: new Date().toISOString() };
+      await this.refunds.update(cancelled);
+      return this.#deps.store.read((r) => this.view(r, cancelled));
+    });
+  }
+
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -207,7 +234,12 @@ export class RefundService {
 
     const amount = BigInt(input.amount);
     const earlierRefunds = await this.refunds.ofPayment(txHash, logIndex);
-    const refunded = earlierRefunds.reduce((sum, x) => sum + BigInt(x.amount), 0n);
+    // A cancelled refund no longer counts, except what was paid to it anyway (its old request paid after the cancel).
+    const refunded = await this.#deps.store.read(async (r) => {
+      let sum = 0n;
+      for (const x of earlierRefunds) sum += x.cancelledAt === undefined ? BigInt(x.amount) : BigInt((await settlement(r, x)).paid);
+      return sum;
+    });
     if (refunded + amount > BigInt(original.amount)) {
       throw new ApiError(409, "refund_exceeds_payment", `the payment was ${original.amount} base units and ${refunded.toString()} are already refunded or being refunded: at most ${(BigInt(original.amount) - refunded).toString()} more can be refunded`);
     }

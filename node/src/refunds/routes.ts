@@ -1,11 +1,11 @@
 import type express from "express";
 import type { Request } from "express";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
 import { parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
-import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService } from "./refunds.ts";
+import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService, type RefundView } from "./refunds.ts";
 
 export interface RefundRouteDeps {
   refunds: RefundService;
@@ -14,7 +14,7 @@ export interface RefundRouteDeps {
   readJson: (req: Request) => Promise<unknown>;
 }
 
-/** POST|GET /v1/refunds and GET /v1/refunds/{id}: merchant-authenticated. */
+/** POST|GET /v1/refunds, GET /v1/refunds/{id} and POST /v1/refunds/{id}/cancel: merchant-authenticated. */
 export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): void {
   const auth = requireMerchant(deps.merchants);
   endpoint(app, "/v1/refunds", {
@@ -43,14 +43,15 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
       },
     ],
   });
-  endpoint(app, "/v1/refunds/:id", {
-    get: [
-      onlyQuery([]),
-      auth,
-      async (req, res) => {
-        const id = parseRefundId(req.params.id);
-        res.json(await deps.refunds.get(res.locals.merchant as Merchant, id));
-      },
-    ],
-  });
+  /** The handler chain of a route on one refund, /v1/refunds/:id…: answers what `act` returns. */
+  const oneRefund = (act: (merchant: Merchant, id: string) => Promise<RefundView>): Handler[] => [
+    onlyQuery([]),
+    auth,
+    async (req, res) => {
+      const id = parseRefundId(req.params.id);
+      res.json(await act(res.locals.merchant as Merchant, id));
+    },
+  ];
+  endpoint(app, "/v1/refunds/:id", { get: oneRefund((m, id) => deps.refunds.get(m, id)) });
+  endpoint(app, "/v1/refunds/:id/cancel", { post: oneRefund((m, id) => deps.refunds.cancel(m, id)) });
 }
