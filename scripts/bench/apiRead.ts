@@ -66,9 +66,11 @@ export async function benchApiRead(opts: ApiReadOptions): Promise<Metrics> {
     await autocannon({ url: apiUrl, connections: 10, duration: 3, ...rate, requests: [{ setupRequest: (req) => ({ ...req, path: nextPath() }) }] });
     const r = await autocannon({ url: apiUrl, connections: 10, duration: opts.durationSec, ...rate, requests: [{ setupRequest: (req) => ({ ...req, path: nextPath() }) }] });
     if (r.errors > 0 || r.timeouts > 0 || r.non2xx > 0) throw new Error(`api read bench: ${r.errors.toString()} errors, ${r.timeouts.toString()} timeouts, ${r.non2xx.toString()} non-2xx`);
-    const serverP99 = await serverP99Ms(apiUrl);
+    const metricsText = await (await fetch(`${apiUrl}/metrics`)).text();
+    const serverP99 = serverP99Ms(metricsText);
+    const loop = (q: string): string => (Number(new RegExp(`^oriole_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, "m").exec(metricsText)?.[1] ?? NaN) * 1000).toFixed(1);
     // The machine is shared: the load says how much of the tail is other processes'.
-    opts.log(`  server side (the node's /metrics histogram): p99 ≤ ${serverP99.toString()} ms; load average ${os.loadavg()[0]?.toFixed(1) ?? "?"} on ${os.cpus().length.toString()} cores`);
+    opts.log(`  server side (the node's /metrics histogram): p99 ≤ ${serverP99.toString()} ms; event loop delay p99 ${loop("0.99")} ms, max ${loop("1")} ms; load average ${os.loadavg()[0]?.toFixed(1) ?? "?"} on ${os.cpus().length.toString()} cores`);
     opts.log(
       `  ${r.requests.total.toString()} reads at ${Math.round(r.requests.average).toString()}/s: p50 ${r.latency.p50.toString()} ms, p90 ${r.latency.p90.toString()} ms, p99 ${r.latency.p99.toString()} ms, max ${r.latency.max.toString()} ms`,
     );
@@ -90,8 +92,7 @@ export async function benchApiRead(opts: ApiReadOptions): Promise<Metrics> {
  * of its GET 200s (balances and payments): time in the node, without the
  * client's and the OS's share.
  */
-async function serverP99Ms(apiUrl: string): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+function serverP99Ms(text: string): number {
   const buckets = new Map<number, number>();
   const re = /^oriole_http_request_duration_seconds_bucket\{route="\/v1\/accounts\/:address\/(?:balances|payments)",method="GET",status="200",le="([^"]+)"\} (\d+)$/gm;
   for (const m of text.matchAll(re)) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
@@ -102,6 +103,9 @@ export function createApi(ctx: ApiContext): express.Express {
   const openapi = openApiDocument({ version: ctx.version });
 
   const latency = new RequestHistogram();
+  // How long callbacks waited for the event loop: a request's tail latency that no handler shows.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   app.use((req, res, next) => {
     const incoming = req.get("x-request-id");
     const id = incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -241,6 +245,13 @@ export function createApi(ctx: ApiContext): express.Express {
       ),
       scalar("oriole_webhook_queue_depth", "gauge", "Webhook deliveries waiting for an attempt (pending).", webhooks.queueDepth),
       latency.render("oriole_http_request_duration_seconds", "API request latency by route, method and status."),
+      labelled(
+        "oriole_event_loop_delay_seconds",
+        "gauge",
+        "Event loop delay since start (sampled every 5 ms), by quantile: time ready work waited for the JS thread.",
+        "quantile",
+        Object.fromEntries([0.5, 0.99, 0.999, 1].map((q) => [String(q), loopDelay.percentile(q * 100) / 1e9])),
+      ),
     ].join("\n");
     res.type("text/plain; version=0.0.4; charset=utf-8").send(`${text}\n`);
   });

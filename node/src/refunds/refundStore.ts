@@ -52,6 +52,13 @@ export class RefundStore {
   readonly #byReference: Child;
   readonly #byOrigin: Child;
   readonly #idempotency: Child;
+  /**
+   * The origin keys that have refunds, loaded once: every history page asks
+   * about each of its payments, and almost none has a refund, so the answer
+   * "none" must not cost a LevelDB read per payment. This store is the only
+   * writer (one node per data dir).
+   */
+  #origins: Promise<Set<string>> | undefined;
 
   /** `merchantRoot`: the merchants' sublevel (NodeStore.merchantSublevel()). */
   constructor(merchantRoot: StoreSublevel) {
@@ -74,6 +81,19 @@ export class RefundStore {
     ];
     if (idempotency) ops.push({ type: "put" as const, key: `${r.merchantId}!${idempotency.keyHash}`, value: JSON.stringify({ id: r.id, request: idempotency.request }), sublevel: this.#idempotency });
     await this.#root.batch(ops, SYNC);
+    (await this.#originSet()).add(originKey(r.payment.txHash, r.payment.logIndex));
+  }
+
+  #originSet(): Promise<Set<string>> {
+    this.#origins ??= this.#byOrigin
+      .keys()
+      .all()
+      .then((keys) => new Set(keys.map((k) => k.slice(0, k.indexOf("!")))))
+      .catch((e: unknown) => {
+        this.#origins = undefined; // the next call reads again
+        throw e;
+      });
+    return this.#origins;
   }
 
   /** Rewrites a refund's record (its indexes do not change: only cancelledAt does). */
@@ -105,7 +125,9 @@ export class RefundStore {
 
   /** Every refund of one original payment. */
   async ofPayment(txHash: string, logIndex: number): Promise<RefundRecord[]> {
-    const prefix = `${originKey(txHash, logIndex)}!`;
+    const origin = originKey(txHash, logIndex);
+    if (!(await this.#originSet()).has(origin)) return [];
+    const prefix = `${origin}!`;
     const ids = await this.#byOrigin.values({ gt: prefix, lt: `${prefix}~` }).all();
     return this.getMany(ids);
   }

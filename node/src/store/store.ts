@@ -698,15 +698,23 @@ export class NodeStore {
     return Promise.resolve(this.#lastSeq);
   }
 
-  /** A reader; with `snapshot`, every read sees the same point in time. */
+  /**
+   * A reader; with `snapshot`, every read sees the same point in time.
+   * Single keys (the cursor, balances) are read with getSync: a few
+   * microseconds from LevelDB's memtable or cache, against a thread-pool
+   * round trip per read, which made the API's tail latency.
+   */
   reader(snapshot?: Snapshot): StoreReader {
     const opts = snapshot ? { snapshot } : {};
+    const cursorNow = (): Cursor | undefined => {
+      const v = this.#meta.getSync("cursor", opts);
+      return v === undefined ? undefined : (JSON.parse(v) as Cursor);
+    };
     /** Newest first among the keys `<prefix>!<position>` of `sub`, strictly before `before`. */
     const pageOf = async (sub: Sub, prefix: string, { limit, before }: { limit: number; before?: LogPosition | undefined }): Promise<PaymentPage> => {
       const range = paymentRange(prefix);
       const entries = await sub.iterator({ ...opts, reverse: true, gt: range.gt, lt: before ? paymentKey(prefix, before) : range.lt, limit: limit + 1 }).all();
-      const cursor = await this.#meta.get("cursor", opts);
-      const indexed = cursor === undefined ? -1 : (JSON.parse(cursor) as Cursor).blockNumber;
+      const indexed = cursorNow()?.blockNumber ?? -1;
       const items = entries.slice(0, limit).map(([, v]): PaymentItem => {
         const p = JSON.parse(v) as Payment;
         return { ...p, status: indexed - p.blockNumber + 1 >= this.#confirmations ? "confirmed" : "pending" };
@@ -715,14 +723,8 @@ export class NodeStore {
       return { items, next: entries.length > limit && last ? { blockNumber: last.blockNumber, logIndex: last.logIndex } : null };
     };
     return {
-      cursor: async () => {
-        const v = await this.#meta.get("cursor", opts);
-        return v === undefined ? undefined : (JSON.parse(v) as Cursor);
-      },
-      balances: async (account) => {
-        const values = await this.#balances.getMany(CURRENCIES.map((c) => balanceKey(account, c)), opts);
-        return Object.fromEntries(CURRENCIES.map((c, i) => [c, BigInt(values[i] ?? "0")])) as Record<Currency, bigint>;
-      },
+      cursor: () => Promise.resolve(cursorNow()),
+      balances: (account) => Promise.resolve(Object.fromEntries(CURRENCIES.map((c) => [c, BigInt(this.#balances.getSync(balanceKey(account, c), opts) ?? "0")])) as Record<Currency, bigint>),
       supply: async () => {
         const values = await this.#supply.getMany([...CURRENCIES], opts);
         return Object.fromEntries(CURRENCIES.map((c, i) => [c, BigInt(values[i] ?? "0")])) as Record<Currency, bigint>;
