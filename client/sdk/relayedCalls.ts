@@ -117,8 +117,12 @@ export async function submitOfflineWithdrawalRequest(apiUrl: string, body: Offli
   return final(await requestJson(apiUrl, "/v1/offline/withdrawals", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS }));
 }
 
-/** POST /v1/offline/withdrawals/complete. Once completed, asking again returns the completion's record. */
-export async function completeOfflineWithdrawalViaNode(apiUrl: string, body: OfflineWithdrawalCompletionJson): Promise<RelayedCallRecord> {
+/**
+ * POST /v1/offline/withdrawals/complete: the node completes `payer`'s unlocked withdrawal (no signature: the
+ * vault pays the payer only). Once completed, asking again returns the completion's record.
+ * @throws OrioleError `no_withdrawal`, `withdrawal_locked`, `offline_payer_in_default` (the node's codes)
+ */
+export async function completeWithdrawalViaNode(apiUrl: string, body: OfflineWithdrawalCompletionJson): Promise<RelayedCallRecord> {
   return final(await requestJson(apiUrl, "/v1/offline/withdrawals/complete", relayedCallRecordSchema, { method: "POST", body: { payer: checkedAddress(body.payer), token: checkedAddress(body.token) }, timeoutMs: RECORD_TIMEOUT_MS }));
 }
 

@@ -1,10 +1,11 @@
 import { open, readFile, rename, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Contract, type ContractRunner, type ContractTransactionResponse, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
-import { passkeySignature } from "../account/erc1271.ts";
+import { passkeySignature, type PasskeySign, signForAccount } from "../account/erc1271.ts";
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
 import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
+import { type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
 import { type OfflineCode, type OfflinePayment, offlineVaultDomain, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -74,6 +75,24 @@ export function submitReserveAuthorization(p: { submitter: Signer; vault: string
   const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.submitter);
   const a = p.auth;
   return mined(vault.getFunction("reserveWithAuthorization")(a.token, a.from, a.amount, a.validAfter, a.validBefore, a.nonce, a.signature) as Promise<{ hash: string; wait(): Promise<unknown> }>);
+}
+
+/**
+ * A passkey account reserves `amount` of `token` through the node (POST /v1/offline/reservations): its device
+ * signs a ReceiveWithAuthorization to the vault (ERC-1271), valid for `validFor` seconds (default 1 h) from `now`.
+ * Resolves with the node's record once mined.
+ * @throws OrioleError with the node's code (`invalid_signature`, `simulation_failed`, ...)
+ */
+export async function reserveViaNode(
+  apiUrl: string,
+  p: { chainId: bigint | number; vault: string; account: string; token: string; tokenName: string; amount: bigint; sign: PasskeySign; now?: bigint; validFor?: bigint },
+): Promise<RelayedCallRecord> {
+  if (p.amount <= 0n) throw new OrioleError("invalid_amount", "the amount must be positive");
+  const now = p.now ?? BigInt(Math.floor(Date.now() / 1000));
+  const auth = reserveAuthorization({ ...p, validBefore: now + (p.validFor ?? 3600n) });
+  const signature = await signForAccount(p.sign, p.chainId, p.account, auth.digest);
+  const m = auth.message;
+  return submitOfflineReserve(apiUrl, { from: m.from, token: getAddress(p.token), amount: m.value.toString(), validAfter: m.validAfter.toString(), validBefore: m.validBefore.toString(), nonce: m.nonce, signature });
 }
 
 /** A payer's reserve of one token in the vault, as the chain has it now. */
@@ -146,6 +165,26 @@ export async function readWithdrawalNonce(runner: ContractRunner, vault: string,
   const n: unknown = await new Contract(vault, OFFLINE_VAULT_ABI, runner).getFunction("withdrawalNonce")(payer);
   if (typeof n !== "bigint") throw new OrioleError("rpc_error", "the vault answered something that is not a number");
   return n;
+}
+
+/**
+ * A passkey account asks through the node (POST /v1/offline/withdrawals) to withdraw `amount` of its `token`
+ * reserve after the vault's delay: its device signs a WithdrawalRequest with the vault's current
+ * withdrawalNonce (read with `runner`), valid for 10 minutes from `now`. `amount` 0 cancels a pending request.
+ * @throws OrioleError `withdrawal_exceeds_reserve`, or the node's code
+ */
+export async function requestWithdrawalViaNode(
+  apiUrl: string,
+  p: { runner: ContractRunner; chainId: bigint | number; vault: string; payer: string; token: string; amount: bigint; sign: PasskeySign; now?: bigint },
+): Promise<{ record: RelayedCallRecord; reserve: ReserveState }> {
+  const [before, nonce] = await Promise.all([readReserve(p.runner, p.vault, p.payer, p.token), readWithdrawalNonce(p.runner, p.vault, p.payer)]);
+  if (p.amount > before.balance) {
+    throw new OrioleError("withdrawal_exceeds_reserve", `only ${before.balance.toString()} is reserved`, { reserved: before.balance.toString(), amount: p.amount.toString() });
+  }
+  const request: WithdrawalRequest = { payer: getAddress(p.payer), token: getAddress(p.token), amount: p.amount, nonce, deadline: (p.now ?? BigInt(Math.floor(Date.now() / 1000))) + 600n };
+  const signature = await signForAccount(p.sign, p.chainId, p.payer, hashWithdrawalRequest(p.chainId, p.vault, request));
+  const record = await submitOfflineWithdrawalRequest(apiUrl, { payer: request.payer, token: request.token, amount: request.amount.toString(), nonce: request.nonce.toString(), deadline: request.deadline.toString(), signature });
+  return { record, reserve: await readReserve(p.runner, p.vault, p.payer, p.token) };
 }
 
 /**
