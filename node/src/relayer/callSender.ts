@@ -73,11 +73,28 @@ export class CallSender {
     return this.#d.wallet.address;
   }
 
-  /** Runs `fn` after every earlier one has finished (validation and sending, serialised). */
+  /**
+   * Runs `fn` after every earlier one has finished (validation and sending, serialised).
+   * A JSON-RPC failure (an ethers error) becomes 503 chain_unavailable: the chain, not the request, failed.
+   */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(fn);
+    const next = this.#queue.then(fn).catch((e: unknown) => {
+      if (e instanceof ApiError || !(e instanceof Error) || typeof (e as { code?: unknown }).code !== "string") throw e;
+      this.#d.log.warn("relayed call: chain error", { error: e.message.split("\n")[0] ?? "" });
+      throw new ApiError(503, "chain_unavailable", `the chain could not be asked: ${(e.message.split("\n")[0] ?? "").slice(0, 200)}`);
+    });
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Broadcasts a signed transaction; if the node refuses it, its nonce is handed out again (no gap in the EOA's nonces). */
+  async #broadcast(signed: { raw: string; nonce: number }): Promise<void> {
+    try {
+      await this.#d.provider.broadcastTransaction(signed.raw);
+    } catch (e) {
+      this.#nextNonce = Math.min(this.#nextNonce, signed.nonce);
+      throw e;
+    }
   }
 
   /** Estimates a call from the relayer's address; a revert becomes 422 simulation_failed naming the error (`decode`). */
@@ -118,7 +135,7 @@ export class CallSender {
   /** Sends an unrecorded call (escrow actions: their nonce makes a replay 409) and waits until it is mined. */
   async sendAndWait(to: string, data: string, gas: bigint): Promise<{ txHash: string; blockNumber: number }> {
     const signed = await this.#sign(to, data, gas);
-    await this.#d.provider.broadcastTransaction(signed.raw);
+    await this.#broadcast(signed);
     const mined = await this.#waitMined(signed.hash);
     if (mined === null) throw new ApiError(503, "chain_unavailable", `transaction ${signed.hash} was sent but not mined within the wait; it may still be`);
     if (mined.status !== 1) throw new ApiError(502, "action_failed", `transaction ${signed.hash} reverted on-chain`);
@@ -203,9 +220,9 @@ export class CallSender {
     await this.#put(record, latestKey);
     this.#d.log.info("relayed call sent", { id: call.id, kind: call.kind, account: call.account, txHash: signed.hash });
     try {
-      await this.#d.provider.broadcastTransaction(signed.raw);
+      await this.#broadcast(signed);
     } catch (e) {
-      // Recorded: a lookup broadcasts it again (or finds it dropped); the caller sees it submitted.
+      // Recorded: a lookup broadcasts it again (or finds it dropped once its nonce went to another); the caller sees it submitted.
       this.#d.log.warn("broadcast failed", { id: call.id, txHash: signed.hash, error: e instanceof Error ? e.message : String(e) });
       return record;
     }
