@@ -46,6 +46,7 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
   let tokenName: string;
   let relayerAddress: string;
   let buyer: PasskeyWallet;
+  let relayerKeyOf: string;
 
   const call = (p: string, init: RequestInit = {}) => getJson(`${node.url}${p}`, init);
   const post = (body: unknown) => call("/v1/escrows/fundings", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -73,6 +74,7 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     escrowAddress = devnet.deployment.contracts.escrow;
     usd = devnet.deployment.contracts.tokens.USD;
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
+    relayerKeyOf = relayerKey;
     relayerAddress = new Wallet(escrowRelayerKey(relayerKey)).address;
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [relayerAddress, toQuantity(10n ** 20n)]);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-funding-api-"));
@@ -180,6 +182,19 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     // The good one still goes through afterwards: nothing above burnt its nonce.
     const ok = await post(good.body);
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+  });
+
+  it("keeps its records across a restart: the same authorization after it still sends nothing", async function () {
+    const f = await signed("order-restart");
+    const first = await post(f.body);
+    expect(first.status, JSON.stringify(first.body)).to.equal(200);
+    const escrows = await fundedLogs();
+    await node.stop();
+    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey: relayerKeyOf }), { log: silentLogger });
+    expect((await call(`/v1/escrows/fundings/${f.id}`)).body).to.deep.equal(first.body);
+    const again = await post(f.body);
+    expect([again.status, again.body]).to.deep.equal([200, first.body]);
+    expect(await fundedLogs()).to.equal(escrows);
   });
 
   it("the SDK throws the node's code; a node without a relayer key answers 403 relayer_disabled", async function () {
