@@ -16,12 +16,12 @@ import {
   type EscrowActionName,
   type SignedEscrowAction,
 } from "../../../client/sdk/escrow/actions.ts";
-import { isEscrowNonceUsed, readEscrow, readTokenDomainName, type EscrowState } from "../../../client/sdk/escrow/state.ts";
+import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
 import { escrowFundingSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Logger } from "../log.ts";
 import { callView, type CallSender } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, ESCROW_ERRORS, parseBody, revertName } from "../relayer/signedCalls.ts";
+import { chainTime, checkSignature, ESCROW_ERRORS, parseBody, revertName, tokenNames } from "../relayer/signedCalls.ts";
 import type { LogPosition } from "../store/keys.ts";
 
 /**
@@ -134,11 +134,11 @@ export class EscrowService {
   readonly #d: EscrowDeps;
   /** Per lowercase account: its EscrowFunded logs (as buyer or merchant) up to `through`, a block at least reorgDepth deep. */
   readonly #cache = new Map<string, { through: number; logs: FundedLog[] }>();
-  /** Each token's EIP-712 name, read once. */
-  readonly #tokenNames = new Map<string, string>();
+  readonly #tokenName: (token: string) => Promise<string>;
 
   constructor(deps: EscrowDeps) {
     this.#d = deps;
+    this.#tokenName = tokenNames(deps.provider);
   }
 
   get escrowAddress(): string {
@@ -245,14 +245,8 @@ export class EscrowService {
   }
 
   async #submit(sender: CallSender, body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
-    const parsed = submissionSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}`);
-      const field = issue?.path.join(".") ?? "";
-      throw new ApiError(400, "invalid_request", field === "" ? "the body must be {action: {signer, action, escrowId, buyerAmount?, merchantAmount?, nonce, deadline}, signature}" : `${field} ${issue?.message ?? "is invalid"}`);
-    }
-    const { action: a, signature } = parsed.data;
+    const parsed = parseBody(submissionSchema, body, "{action: {signer, action, escrowId, buyerAmount?, merchantAmount?, nonce, deadline}, signature}");
+    const { action: a, signature } = parsed;
     let action: SignedEscrowAction;
     try {
       action = escrowAction({
@@ -288,15 +282,6 @@ export class EscrowService {
     const sent = await sender.sendAndWait(escrow, data, gas);
     this.#d.log.info("escrow action relayed", { escrowId: action.escrowId, action: a.action, signer: action.signer, txHash: sent.txHash });
     return { ...sent, escrow: (await this.get(action.escrowId)) ?? null };
-  }
-
-  async #tokenName(token: string): Promise<string> {
-    let name = this.#tokenNames.get(token);
-    if (name === undefined) {
-      name = await readTokenDomainName(this.#d.provider, token);
-      this.#tokenNames.set(token, name);
-    }
-    return name;
   }
 
   /**

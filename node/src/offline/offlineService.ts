@@ -1,13 +1,12 @@
 import { AbiCoder, Interface, keccak256, type JsonRpcProvider } from "ethers";
 import type { Currency } from "../../../client/sdk/currencies.ts";
-import { readTokenDomainName } from "../../../client/sdk/escrow/state.ts";
 import { hashWithdrawalRequest, readReserve, readWithdrawalNonce, reserveAuthorization } from "../../../client/sdk/offline/payer.ts";
 import { OFFLINE_VAULT_ABI } from "../../../client/sdk/offline/vault.ts";
 import { offlineReserveSchema, offlineWithdrawalCompletionSchema, offlineWithdrawalRequestSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import { checkAuthorization } from "../escrow/escrowService.ts";
 import { callView, type CallSender, type StoredCall } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, parseBody, revertName } from "../relayer/signedCalls.ts";
+import { chainTime, checkSignature, parseBody, revertName, tokenNames } from "../relayer/signedCalls.ts";
 
 /**
  * The node's relay of OfflineVault calls for payers that sign but do not
@@ -38,10 +37,11 @@ const abi = AbiCoder.defaultAbiCoder();
 
 export class OfflineService {
   readonly #d: OfflineDeps;
-  readonly #tokenNames = new Map<string, string>();
+  readonly #tokenName: (token: string) => Promise<string>;
 
   constructor(deps: OfflineDeps) {
     this.#d = deps;
+    this.#tokenName = tokenNames(deps.provider);
   }
 
   #sender(): CallSender {
@@ -53,15 +53,6 @@ export class OfflineService {
   #token(token: string): string {
     if (!Object.values(this.#d.tokens).includes(token)) throw new ApiError(400, "unsupported_token", `${token} is not a token of this network`);
     return token;
-  }
-
-  async #tokenName(token: string): Promise<string> {
-    let name = this.#tokenNames.get(token);
-    if (name === undefined) {
-      name = await readTokenDomainName(this.#d.provider, token);
-      this.#tokenNames.set(token, name);
-    }
-    return name;
   }
 
   /** An earlier record of `id` that stands (not failed), brought up to date; undefined to (re)send. */

@@ -1,5 +1,6 @@
 import { dataLength, getAddress, Interface, recoverAddress, type JsonRpcProvider } from "ethers";
 import type { z } from "zod";
+import { readTokenDomainName } from "../../../client/sdk/escrow/state.ts";
 import { ApiError } from "../api/errors.ts";
 
 /**
@@ -60,6 +61,21 @@ export async function checkSignature(provider: JsonRpcProvider, signer: string, 
     magic = "0x";
   }
   if (magic !== ERC1271_MAGIC) throw new ApiError(422, "invalid_signature", `the account ${signer} does not accept the signature (ERC-1271)`);
+}
+
+/** Each token's EIP-712 name (ERC-5267), read once per token: an authorization's domain needs it. */
+export function tokenNames(provider: JsonRpcProvider): (token: string) => Promise<string> {
+  const names = new Map<string, Promise<string>>();
+  return (token) => {
+    let name = names.get(token);
+    if (name === undefined) {
+      name = readTokenDomainName(provider, token);
+      names.set(token, name);
+      // A failed read is asked again next time.
+      name.catch(() => names.delete(token));
+    }
+    return name;
+  };
 }
 
 /** OrioleEscrow's custom errors. */
