@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jsonAddress, jsonBytes32, jsonUint256 } from "./account/intent.ts";
 import { checkedAddress, requestJson } from "./apiClient.ts";
+import { CURRENCIES, type Currency } from "./currencies.ts";
 import { OrioleError } from "./errors.ts";
 
 /**
@@ -85,6 +86,25 @@ export const relayedCallRecordSchema = z.object({
 });
 export type RelayedCallRecord = z.output<typeof relayedCallRecordSchema>;
 export type RelayedCallRecordJson = z.input<typeof relayedCallRecordSchema>;
+
+const baseUnits = z.string().regex(/^(0|[1-9]\d{0,77})$/, "not a decimal integer").transform((v) => BigInt(v));
+const reserveJson = z.object({ token: jsonAddress, balance: baseUnits, debt: baseUnits, pendingWithdrawal: baseUnits, unlockAt: baseUnits });
+
+/** GET /v1/offline/reserves/{payer}: the payer's reserve per currency, its next withdrawal nonce, the chain's time (seconds). */
+export const offlineReservesSchema = z.object({
+  payer: jsonAddress,
+  vault: jsonAddress,
+  withdrawalNonce: baseUnits,
+  chainTime: baseUnits,
+  reserves: z.object(Object.fromEntries(CURRENCIES.map((c) => [c, reserveJson])) as Record<Currency, typeof reserveJson>),
+});
+export type OfflineReserves = z.output<typeof offlineReservesSchema>;
+export type OfflineReservesJson = z.input<typeof offlineReservesSchema>;
+
+/** GET /v1/offline/reserves/{payer}: read through the node, for wallets without an RPC of their own. */
+export async function getOfflineReserves(apiUrl: string, payer: string): Promise<OfflineReserves> {
+  return requestJson(apiUrl, `/v1/offline/reserves/${checkedAddress(payer)}`, offlineReservesSchema);
+}
 
 const RECORD_TIMEOUT_MS = 120_000;
 

@@ -117,9 +117,15 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
     expect((await reserveOf(payer.account)).balance).to.equal(60n * USD);
     expect(await usdBalance(payer.account)).to.equal(40n * USD);
     expect((await call(`/v1/offline/reservations/${second.id}`)).body).to.deep.equal(a.body);
+    // what a wallet without an RPC reads before signing a withdrawal request
+    const reserves = await call(`/v1/offline/reserves/${payer.account}`);
+    expect(reserves.status).to.equal(200);
+    expect(reserves.body).to.deep.include({ payer: payer.account, vault, withdrawalNonce: "0" });
+    expect((reserves.body as { reserves: Record<string, unknown> }).reserves.USD).to.deep.equal({ token: usd, balance: "60000000", debt: "0", pendingWithdrawal: "0", unlockAt: "0" });
+    expect(codeOf((await call("/v1/offline/reserves/0x12")).body)).to.equal("invalid_address");
 
     // a signed withdrawal request (SDK); replaying its body returns the same record and sends nothing
-    const { record: asked, reserve } = await requestWithdrawalViaNode(node.url, { runner: provider, chainId: 31337, vault, payer: payer.account, token: usd, amount: 25n * USD, sign: deviceSigner(payer.device), now: await chainTime() });
+    const { record: asked, reserve } = await requestWithdrawalViaNode(node.url, { chainId: 31337, payer: payer.account, currency: "USD", amount: 25n * USD, sign: deviceSigner(payer.device) });
     expect(asked).to.include({ kind: "offline_withdrawal_request", status: "mined", amount: 25n * USD });
     expect(reserve.pendingWithdrawal).to.equal(25n * USD);
     const unlockAt = reserve.unlockAt;
@@ -208,7 +214,7 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
       return deviceSigner(payer.device)(c);
     };
     for (const [run, code] of [
-      [() => requestWithdrawalViaNode(node.url, { runner: provider, chainId: 31337, vault, payer: payer.account, token: usd, amount: 10_000n * USD, sign }), "withdrawal_exceeds_reserve"],
+      [() => requestWithdrawalViaNode(node.url, { chainId: 31337, payer: payer.account, currency: "USD", amount: 10_000n * USD, sign }), "withdrawal_exceeds_reserve"],
       [() => completeWithdrawalViaNode(node.url, { payer: payer.account, token: usd }), "withdrawal_locked"],
       [async () => reserveViaNode(node.url, { chainId: 31337, vault, account: payer.account, token: usd, tokenName, amount: USD, sign: deviceSigner(SoftwareDevice.generate()), now: await chainTime() }), "invalid_signature"],
     ] as [() => Promise<unknown>, string][]) {

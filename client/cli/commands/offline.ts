@@ -152,19 +152,13 @@ async function passkeyWithdraw(ctx: CliContext, keystore: P256Keystore, s: Offli
   } finally {
     key.fill(0);
   }
-  const now = await chainNow(ctx, s.chainId);
-  const provider = paymentProvider(ctx.rpcUrl, s.chainId);
-  try {
-    const { record, reserve } = await requestWithdrawalViaNode(ctx.apiUrl, { runner: provider, chainId: s.chainId, vault: s.vault, payer: account, token, amount: p.amount, sign, now });
-    const unlockAt = new Date(Number(reserve.unlockAt) * 1000).toISOString();
-    const txHash = record.txHash ?? "";
-    return {
-      json: { account, vault: s.vault, currency: p.currency, amount: formatAmount(p.amount), reserved: formatAmount(reserve.balance), unlockAt, txHash, relayed: true, record: record.id, status: record.status },
-      text: ctx.t("offline.withdrawalRequested", { amount: formatAmount(p.amount), currency: p.currency, unlockAt, txHash }),
-    };
-  } finally {
-    provider.destroy();
-  }
+  const { record, reserve } = await requestWithdrawalViaNode(ctx.apiUrl, { chainId: s.chainId, payer: account, currency: p.currency, amount: p.amount, sign });
+  const unlockAt = new Date(Number(reserve.unlockAt) * 1000).toISOString();
+  const txHash = record.txHash ?? "";
+  return {
+    json: { account, vault: s.vault, currency: p.currency, amount: formatAmount(p.amount), reserved: formatAmount(reserve.balance), unlockAt, txHash, relayed: true, record: record.id, status: record.status },
+    text: ctx.t("offline.withdrawalRequested", { amount: formatAmount(p.amount), currency: p.currency, unlockAt, txHash }),
+  };
 }
 
 /**

@@ -5,7 +5,8 @@ import { passkeySignature, type PasskeySign, signForAccount } from "../account/e
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
 import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
-import { type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
+import type { Currency } from "../currencies.ts";
+import { getOfflineReserves, type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
 import { type OfflineCode, type OfflinePayment, offlineVaultDomain, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -168,23 +169,26 @@ export async function readWithdrawalNonce(runner: ContractRunner, vault: string,
 }
 
 /**
- * A passkey account asks through the node (POST /v1/offline/withdrawals) to withdraw `amount` of its `token`
- * reserve after the vault's delay: its device signs a WithdrawalRequest with the vault's current
- * withdrawalNonce (read with `runner`), valid for 10 minutes from `now`. `amount` 0 cancels a pending request.
+ * A passkey account asks through the node (POST /v1/offline/withdrawals) to withdraw `amount` of its `currency`
+ * reserve after the vault's delay: its device signs a WithdrawalRequest with the vault's current withdrawalNonce,
+ * valid for 10 minutes of chain time. All it reads comes from the node (GET /v1/offline/reserves/{payer}), so a
+ * browser wallet needs no RPC. `amount` 0 cancels a pending request.
  * @throws OrioleError `withdrawal_exceeds_reserve`, or the node's code
  */
 export async function requestWithdrawalViaNode(
   apiUrl: string,
-  p: { runner: ContractRunner; chainId: bigint | number; vault: string; payer: string; token: string; amount: bigint; sign: PasskeySign; now?: bigint },
-): Promise<{ record: RelayedCallRecord; reserve: ReserveState }> {
-  const [before, nonce] = await Promise.all([readReserve(p.runner, p.vault, p.payer, p.token), readWithdrawalNonce(p.runner, p.vault, p.payer)]);
-  if (p.amount > before.balance) {
-    throw new OrioleError("withdrawal_exceeds_reserve", `only ${before.balance.toString()} is reserved`, { reserved: before.balance.toString(), amount: p.amount.toString() });
+  p: { chainId: bigint | number; payer: string; currency: Currency; amount: bigint; sign: PasskeySign },
+): Promise<{ record: RelayedCallRecord; reserve: ReserveState & { token: string } }> {
+  const before = await getOfflineReserves(apiUrl, p.payer);
+  const reserved = before.reserves[p.currency];
+  if (p.amount > reserved.balance) {
+    throw new OrioleError("withdrawal_exceeds_reserve", `only ${reserved.balance.toString()} is reserved`, { reserved: reserved.balance.toString(), amount: p.amount.toString() });
   }
-  const request: WithdrawalRequest = { payer: getAddress(p.payer), token: getAddress(p.token), amount: p.amount, nonce, deadline: (p.now ?? BigInt(Math.floor(Date.now() / 1000))) + 600n };
-  const signature = await signForAccount(p.sign, p.chainId, p.payer, hashWithdrawalRequest(p.chainId, p.vault, request));
-  const record = await submitOfflineWithdrawalRequest(apiUrl, { payer: request.payer, token: request.token, amount: request.amount.toString(), nonce: request.nonce.toString(), deadline: request.deadline.toString(), signature });
-  return { record, reserve: await readReserve(p.runner, p.vault, p.payer, p.token) };
+  const token = reserved.token;
+  const request: WithdrawalRequest = { payer: getAddress(p.payer), token, amount: p.amount, nonce: before.withdrawalNonce, deadline: before.chainTime + 600n };
+  const signature = await signForAccount(p.sign, p.chainId, p.payer, hashWithdrawalRequest(p.chainId, before.vault, request));
+  const record = await submitOfflineWithdrawalRequest(apiUrl, { payer: request.payer, token, amount: request.amount.toString(), nonce: request.nonce.toString(), deadline: request.deadline.toString(), signature });
+  return { record, reserve: (await getOfflineReserves(apiUrl, p.payer)).reserves[p.currency] };
 }
 
 /**

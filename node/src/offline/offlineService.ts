@@ -1,8 +1,8 @@
 import { AbiCoder, Interface, keccak256, type JsonRpcProvider } from "ethers";
-import type { Currency } from "../../../client/sdk/currencies.ts";
+import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { hashWithdrawalRequest, readReserve, readWithdrawalNonce, reserveAuthorization } from "../../../client/sdk/offline/payer.ts";
 import { OFFLINE_VAULT_ABI } from "../../../client/sdk/offline/vault.ts";
-import { offlineReserveSchema, offlineWithdrawalCompletionSchema, offlineWithdrawalRequestSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
+import { offlineReserveSchema, offlineWithdrawalCompletionSchema, offlineWithdrawalRequestSchema, type OfflineReservesJson, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import { checkAuthorization } from "../escrow/escrowService.ts";
 import { callView, type CallSender, type StoredCall } from "../relayer/callSender.ts";
@@ -127,6 +127,19 @@ export class OfflineService {
       const gas = await sender.simulate(vault, data, revertName);
       return callView(await sender.send({ id, kind: "offline_withdrawal", account: b.payer, token, amount: r.pendingWithdrawal.toString(), to: vault, data, gas }, latestKey));
     });
+  }
+
+  /** `payer`'s reserve of every currency, its next withdrawal nonce and the chain's time: what a wallet without an RPC needs to sign a request. */
+  async reserves(payer: string): Promise<OfflineReservesJson> {
+    const { provider, vault, tokens } = this.#d;
+    const [nonce, now, ...states] = await Promise.all([readWithdrawalNonce(provider, vault, payer), chainTime(provider), ...CURRENCIES.map((c) => readReserve(provider, vault, payer, tokens[c]))]);
+    const reserves = Object.fromEntries(
+      CURRENCIES.map((c, i) => {
+        const r = states[i];
+        return [c, { token: tokens[c], balance: String(r?.balance ?? 0n), debt: String(r?.debt ?? 0n), pendingWithdrawal: String(r?.pendingWithdrawal ?? 0n), unlockAt: String(r?.unlockAt ?? 0n) }];
+      }),
+    ) as OfflineReservesJson["reserves"];
+    return { payer, vault, withdrawalNonce: nonce.toString(), chainTime: now.toString(), reserves };
   }
 
   /** A reserve, withdrawal request or completion record by id, brought up to date; undefined when unknown or of another kind. */

@@ -8,7 +8,20 @@ const bytes32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" };
 const signature = { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the payer account's ERC-1271 signature" };
 const body = (name: string): Record<string, unknown> => ({ required: true, content: { "application/json": { schema: ref(name) } } });
 
+const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
+
 export const offlinePaths: Record<string, unknown> = {
+  "/v1/offline/reserves/{address}": {
+    get: {
+      operationId: "getOfflineReserves",
+      summary: "A payer's OfflineVault reserve per currency, read from the vault, with its next withdrawal nonce and the chain's time: what a wallet without an RPC needs to sign a WithdrawalRequest",
+      parameters: [{ name: "address", in: "path", required: true, schema: ref("Address") }],
+      responses: {
+        "200": { description: "The reserves", content: { "application/json": { schema: ref("OfflineReserves") } } },
+        "400": error("invalid_address or unknown_parameter"),
+      },
+    },
+  },
   "/v1/offline/reservations": {
     post: {
       operationId: "relayOfflineReserve",
@@ -41,6 +54,25 @@ export const offlinePaths: Record<string, unknown> = {
 };
 
 export const offlineSchemas: Record<string, unknown> = {
+  OfflineReserves: {
+    type: "object",
+    required: ["payer", "vault", "withdrawalNonce", "chainTime", "reserves"],
+    properties: {
+      payer: ref("Address"),
+      vault: ref("Address"),
+      withdrawalNonce: { ...units, description: "The nonce the payer's next signed WithdrawalRequest carries" },
+      chainTime: { ...units, description: "The latest block's time, Unix seconds" },
+      reserves: {
+        type: "object",
+        description: "Per currency code",
+        additionalProperties: {
+          type: "object",
+          required: ["token", "balance", "debt", "pendingWithdrawal", "unlockAt"],
+          properties: { token: ref("Address"), balance: units, debt: { ...units, description: "Owed for bounced codes; > 0: in default, no withdrawals" }, pendingWithdrawal: units, unlockAt: { ...units, description: "Unix seconds from which the pending withdrawal completes; 0: none" } },
+        },
+      },
+    },
+  },
   OfflineReserve: {
     type: "object",
     additionalProperties: false,

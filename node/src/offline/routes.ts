@@ -2,6 +2,7 @@ import type express from "express";
 import type { Request } from "express";
 import { endpoint, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseAddress } from "../api/params.ts";
 import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
 import type { OfflineService } from "./offlineService.ts";
 
@@ -12,12 +13,21 @@ export interface OfflineRouteDeps {
 }
 
 /**
+ * GET /v1/offline/reserves/{address},
  * POST /v1/offline/reservations, GET /v1/offline/reservations/{id},
  * POST /v1/offline/withdrawals, POST /v1/offline/withdrawals/complete,
  * GET /v1/offline/withdrawals/{id} (a request or a completion).
  */
 export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps): void {
   const { offline } = deps;
+  endpoint(app, "/v1/offline/reserves/:address", {
+    get: [
+      onlyQuery([]),
+      async (req, res) => {
+        res.json(await offline.reserves(parseAddress(req.params.address)));
+      },
+    ],
+  });
   endpoint(app, "/v1/offline/reservations", {
     post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.reserve(await deps.readJson(req))); }],
   });
