@@ -111,8 +111,8 @@ export const MESSAGES_EN = {
     "       oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [options]\n" +
     "       oriole escrow show <id> [options]\n\n" +
     "Escrow for goods delivered later. An EOA wallet sends its own transactions; a\n" +
-    "passkey wallet signs the action and the node relays it (all but fund).\n" +
-    "fund approves and pays\n" +
+    "passkey wallet signs (ERC-1271) and the node relays: fund as an ERC-3009\n" +
+    "authorization, the other verbs as signed actions. An EOA's fund approves and pays\n" +
     "into escrow (release timeout default 7 days, dispute window default 3 days);\n" +
     "the merchant ships and may refund or offer a settlement; the buyer releases,\n" +
     "disputes or accepts.",
@@ -194,7 +194,7 @@ export const MESSAGES_EN = {
     "Usage: oriole offline reserve <amount> <currency> [--deployment FILE] [options]\n\n" +
     "Moves <amount> of <currency> into the OfflineVault: offline codes draw on it, and a code a merchant\n" +
     "accepted within it cannot bounce. Withdrawing takes 7 days of notice. A passkey wallet signs an\n" +
-    "ERC-3009 authorization instead and prints it for any funded account to submit.\n" +
+    "ERC-3009 authorization instead and the node (--api) submits it.\n" +
     "--deployment FILE: the deployment file (default deployments/<chainId>.json).",
   "help.offline.code":
     "Usage: oriole offline code <merchant> <amount> <currency> [--valid-for SECONDS] [options]\n\n" +
@@ -206,7 +206,8 @@ export const MESSAGES_EN = {
     "Asks the OfflineVault for <amount> of your <currency> allowance back. Merchants may still accept\n" +
     "codes on the allowance they last synced, so the tokens come back only after the vault's withdrawal\n" +
     "delay (7 days): then run it again with --complete. A new request replaces a pending one and restarts\n" +
-    "the delay. Nothing comes back while bounced codes are owed. EOA wallets.",
+    "the delay. Nothing comes back while bounced codes are owed. A passkey wallet signs the request\n" +
+    "(ERC-1271) and the node (--api) submits it and the completion.",
   "help.offline.sync":
     "Usage: oriole offline sync [--deployment FILE] [options]\n\n" +
     "Reads every payer's offline allowance, default and device keys from the chain, for offline checks.\n" +
@@ -221,7 +222,6 @@ export const MESSAGES_EN = {
     "Settles every collected code in batches of 100 (one transaction each, signed by the merchant's\n" +
     "wallet) and shows each code's outcome.",
   "offline.reserved": "Reserved {amount} {currency} for offline payments in {vault}\nTransaction: {txHash}",
-  "offline.reserveSigned": "Signed a reservation of {amount} {currency} in {vault}; submit it with reserveWithAuthorization:\n{authorization}",
   "offline.withdrawalRequested": "Asked to withdraw {amount} {currency} from the offline allowance; complete it from {unlockAt} with oriole offline withdraw --complete {currency}\nTransaction: {txHash}",
   "offline.withdrawn": "Withdrew {amount} {currency} from the offline allowance\nTransaction: {txHash}",
   "offline.code": "Payment code for {amount} {currency} to {merchant} (show it as a QR code):\n{code}",
@@ -405,8 +405,8 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "      oriole escrow refund <id> --amount 金额 [选项]\n" +
     "      oriole escrow offer|accept <id> --buyer-amount A --merchant-amount B [选项]\n" +
     "      oriole escrow show <id> [选项]\n\n" +
-    "用于稍后交货的托管。EOA 钱包自己发送交易；通行密钥钱包签署操作，由节点代为\n" +
-    "提交（fund 除外）。fund 先授权再付入托管（释放超时默认 7 天，\n" +
+    "用于稍后交货的托管。EOA 钱包自己发送交易；通行密钥钱包签名（ERC-1271），由节点代为\n" +
+    "提交：fund 为 ERC-3009 授权，其余为签名操作。EOA 的 fund 先授权再付入托管（释放超时默认 7 天，\n" +
     "争议期默认 3 天）；商户发货，可退款或提出和解；买家释放、发起争议或接受和解。",
   "history.header": "{address} 的付款记录：",
   "history.empty": "没有付款记录。",
@@ -481,7 +481,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
   "help.offline.reserve":
     "用法：oriole offline reserve <金额> <币种> [--deployment 文件] [选项]\n\n" +
     "把 <金额> 的 <币种> 转入 OfflineVault：离线付款码从中扣款，商户在额度内接受的付款码不会被拒付。\n" +
-    "取回需提前 7 天申请。通行密钥钱包改为签署 ERC-3009 授权并打印出来，由任一有余额的账户提交。\n" +
+    "取回需提前 7 天申请。通行密钥钱包改为签署 ERC-3009 授权，由节点（--api）代为提交。\n" +
     "--deployment 文件：部署文件（默认 deployments/<chainId>.json）。",
   "help.offline.code":
     "用法：oriole offline code <商户> <金额> <币种> [--valid-for 秒] [选项]\n\n" +
@@ -492,7 +492,8 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "      oriole offline withdraw --complete <币种> [--deployment 文件] [选项]\n\n" +
     "向 OfflineVault 申请取回 <金额> 的 <币种> 离线额度。商户仍可能按上次同步的额度接受付款码，\n" +
     "因此需等待保管合约的取回延迟（7 天）后，再加 --complete 运行一次才能取回。新的申请会替换待处理的\n" +
-    "申请并重新计时。欠有被拒付付款码的款项时无法取回。仅限 EOA 钱包。",
+    "申请并重新计时。欠有被拒付付款码的款项时无法取回。通行密钥钱包签署申请（ERC-1271），\n" +
+    "由节点（--api）代为提交申请和完成取回。",
   "help.offline.sync":
     "用法：oriole offline sync [--deployment 文件] [选项]\n\n" +
     "从链上读取每个付款方的离线额度、欠款状态和设备密钥，供离线校验。\n" +
@@ -505,7 +506,6 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "用法：oriole offline settle [选项]\n\n" +
     "以每批 100 个结算所有已收取的付款码（每批一笔交易，由商户钱包签名），并显示每个付款码的结果。",
   "offline.reserved": "已在 {vault} 预留 {amount} {currency} 用于离线支付\n交易：{txHash}",
-  "offline.reserveSigned": "已签署在 {vault} 预留 {amount} {currency} 的授权；请用 reserveWithAuthorization 提交：\n{authorization}",
   "offline.withdrawalRequested": "已申请从离线额度取回 {amount} {currency}；自 {unlockAt} 起可用 oriole offline withdraw --complete {currency} 完成\n交易：{txHash}",
   "offline.withdrawn": "已从离线额度取回 {amount} {currency}\n交易：{txHash}",
   "offline.code": "向 {merchant} 支付 {amount} {currency} 的付款码（以二维码出示）：\n{code}",

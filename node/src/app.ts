@@ -24,6 +24,8 @@ import { InvoiceStore } from "./invoices/invoiceStore.ts";
 import { InvoiceWatcher } from "./invoices/invoiceWatcher.ts";
 import { RefundService } from "./refunds/refunds.ts";
 import { EscrowService, escrowRelayerKey } from "./escrow/escrowService.ts";
+import { OfflineService } from "./offline/offlineService.ts";
+import { CallSender } from "./relayer/callSender.ts";
 import { paymentProvider } from "../../client/sdk/payments.ts";
 
 export interface RunningNode {
@@ -165,6 +167,8 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       escrowProvider.destroy();
       return Promise.resolve();
     });
+    // One EOA (the escrow relayer) sends escrow and offline vault calls, one at a time.
+    const callSender = config.relayerKey === undefined ? undefined : new CallSender({ provider: escrowProvider, wallet: new Wallet(escrowRelayerKey(config.relayerKey), escrowProvider), sublevel: store.relayerSublevel(), log });
     const escrows = new EscrowService({
       provider: escrowProvider,
       chainId: client.chainId,
@@ -173,9 +177,10 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       fromBlock: deployment.deployedAt.blockNumber,
       reorgDepth: config.reorgDepth,
       maxBlockRange: config.maxBlockRange,
-      relayerKey: config.relayerKey === undefined ? undefined : escrowRelayerKey(config.relayerKey),
+      sender: callSender,
       log,
     });
+    const offline = new OfflineService({ provider: escrowProvider, chainId: client.chainId, vault: getAddress(deployment.contracts.offlineVault), tokens, sender: callSender });
     const app = createApi({
       chainId: client.chainId,
       tokens,
@@ -194,6 +199,7 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       invoices,
       refunds,
       escrows,
+      offline,
       adminToken: config.adminToken ?? (await adminTokenFile(config.dataDir, log)),
       corsOrigins: config.corsOrigins,
       rateLimitPerKey: config.rateLimitPerKey,

@@ -432,6 +432,51 @@ contract OfflineVaultTest is OfflineVaultTestBase {
         assertEq(pending, 1);
     }
 
+    function test_requestWithdrawalWithSig_passkeyNeedsUserVerificationAndItsOwnDevice() public {
+        PasskeyAccount acct = newAccount(phoneKey);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 d = vaultDigest(keccak256(abi.encode(WITHDRAWAL_TYPEHASH, address(acct), address(token), 1, 0, deadline)));
+        bytes32 challenge = messageDigest(address(acct), d);
+        // up but not user-verified, another device's assertion, another vault's domain: refused, the nonce unused
+        bytes32 elsewhere = vaultDigestFor(address(0xbeef), block.chainid, keccak256(abi.encode(WITHDRAWAL_TYPEHASH, address(acct), address(token), 1, 0, deadline)));
+        bytes[3] memory bad = [
+            assertion(phoneKey, challenge, 0x01),
+            assertion(strangerKey, challenge, FLAGS_UP_UV),
+            assertion(phoneKey, messageDigest(address(acct), elsewhere), FLAGS_UP_UV)
+        ];
+        for (uint256 i = 0; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(OfflineVault.OfflineVaultInvalidSignature.selector, address(acct)));
+            vault.requestWithdrawalWithSig(address(acct), address(token), 1, deadline, bad[i]);
+        }
+        assertEq(vault.withdrawalNonce(address(acct)), 0);
+        bytes memory good = assertion(phoneKey, challenge, FLAGS_UP_UV);
+        vm.expectEmit(address(vault));
+        emit OfflineVault.WithdrawalRequested(address(acct), address(token), 1, block.timestamp + DELAY);
+        vault.requestWithdrawalWithSig(address(acct), address(token), 1, deadline, good);
+        assertEq(vault.withdrawalNonce(address(acct)), 1);
+    }
+
+    /// @dev A signed request runs only as signed: any other payer, token, amount or deadline is refused and burns no nonce.
+    function testFuzz_requestWithdrawalWithSig_tamperedFieldIsRefused(uint8 field, uint96 value) public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig =
+            signBytes(aliceKey, vaultDigest(keccak256(abi.encode(WITHDRAWAL_TYPEHASH, alice, address(token), 5e6, 0, deadline))));
+        address payer = alice;
+        address tok = address(token);
+        uint256 amount = 5e6;
+        uint256 dl = deadline;
+        field %= 4;
+        if (field == 0) payer = address(uint160(value) + 0x1000);
+        else if (field == 1) tok = address(uint160(value) + 0x1000);
+        else if (field == 2) amount = value;
+        else dl = block.timestamp + value;
+        vm.assume(payer != alice || tok != address(token) || amount != 5e6 || dl != deadline);
+        vm.expectRevert(abi.encodeWithSelector(OfflineVault.OfflineVaultInvalidSignature.selector, payer));
+        vault.requestWithdrawalWithSig(payer, tok, amount, dl, sig);
+        assertEq(vault.withdrawalNonce(alice), 0);
+        assertEq(vault.withdrawalNonce(payer), 0);
+    }
+
     // ------------------------------------------------------------ fuzz
 
     /// @dev Any sequence of codes from one payer: paid + still owed == sum of valid codes, paid <= reserve.

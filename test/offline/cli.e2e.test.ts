@@ -2,13 +2,19 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { Contract, type ContractRunner, Wallet } from "ethers";
+import { Contract, type ContractRunner, toQuantity, Wallet } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { OFFLINE_VAULT_ABI } from "../../client/sdk/offline/vault.ts";
 import { paymentProvider, tokenBalance } from "../../client/sdk/payments.ts";
 import { errorCodeOf, jsonOf, runInProcess, type CliRun } from "../client/cliHarness.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { readKeystore } from "../../client/sdk/keystore.ts";
+import { startNode } from "../../node/src/app.ts";
+import { configWith } from "../../node/src/config.ts";
+import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
+import { silentLogger } from "../../node/src/log.ts";
+import { fundedRelayerKey } from "../relayer/fixtures.ts";
 
 // Hardhat account #1, funded by the devnet.
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -36,7 +42,7 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
     await rm(dir, { recursive: true, force: true });
   });
 
-  const as = (who: "payer" | "merchant" | "saver" | "passkey", argv: readonly string[], rpc = devnet.chain.rpcUrl): Promise<CliRun> =>
+  const as = (who: "payer" | "merchant" | "saver", argv: readonly string[], rpc = devnet.chain.rpcUrl): Promise<CliRun> =>
     runInProcess([...argv, "--json"], {
       env: { ORIOLE_KEYSTORE: path.join(dir, who, "keystore.json"), ORIOLE_PIN: PIN, ORIOLE_SCRYPT_N: "1024", ORIOLE_RPC_URL: rpc, ORIOLE_API_URL: "http://127.0.0.1:9" },
     });
@@ -142,11 +148,61 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
       expect(await reserveOf(provider)).to.deep.equal([12_000_000n, 0n, 0n, 0n]);
       expect(errorCodeOf(await as("saver", ["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("no_withdrawal");
 
-      // a passkey wallet cannot send the transactions itself
-      expect((await runInProcess(["wallet", "create", "--passkey", "--json"], { env: { ...env, ORIOLE_KEYSTORE: path.join(dir, "passkey", "keystore.json"), ORIOLE_PRIVATE_KEY: undefined } })).code).to.equal(0);
-      expect(errorCodeOf(await as("passkey", ["offline", "withdraw", "1", "USD", ...deployment]))).to.equal("unsupported_key_type");
     } finally {
       provider.destroy();
+    }
+  });
+
+  it("a passkey wallet reserves, asks for a withdrawal and completes it through the node (it signs, the node sends)", async function () {
+    const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
+    await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [new Wallet(escrowRelayerKey(relayerKey)).address, toQuantity(10n ** 20n)]);
+    const node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: path.join(dir, "passkey-node"), pollMs: 20, relayerKey }), { log: silentLogger });
+    const provider = paymentProvider(devnet.chain.rpcUrl, devnet.deployment.chainId);
+    const env = { ORIOLE_KEYSTORE: path.join(dir, "passkey", "keystore.json"), ORIOLE_PIN: PIN, ORIOLE_SCRYPT_N: "1024", ORIOLE_RPC_URL: devnet.chain.rpcUrl, ORIOLE_API_URL: node.url };
+    const run = (argv: readonly string[]) => runInProcess([...argv, "--json"], { env });
+    const deployment = ["--deployment", devnet.deploymentFile];
+    const { offlineVault: vault, tokens } = devnet.deployment.contracts;
+    try {
+      const created = await run(["wallet", "create", "--passkey"]);
+      expect(created.code, created.stdout + created.stderr).to.equal(0);
+      const account = (jsonOf(created) as { address: string }).address;
+      // Deployed and funded here (its first payment would deploy it): ERC-1271 needs code.
+      const ks = await readKeystore(env.ORIOLE_KEYSTORE);
+      if (ks.keyType !== "p256") throw new Error("expected a passkey keystore");
+      const { ethers } = devnet.connection;
+      const factory = await ethers.getContractAt("PasskeyAccountFactory", devnet.deployment.contracts.accounts.factory, await ethers.getSigner(SAVER));
+      await (await factory.getFunction("createAccount")(ks.publicKey.qx, ks.publicKey.qy, BigInt(ks.accountSalt))).wait();
+      await (await (await ethers.getContractAt("StableToken", tokens.USD, await ethers.getSigner(SAVER))).getFunction("transfer")(account, 30_000_000n)).wait();
+      const reserveOf = async () => (await new Contract(vault, OFFLINE_VAULT_ABI, provider).getFunction("reserveOf")(account, tokens.USD)) as bigint[];
+
+      const reserved = await run(["offline", "reserve", "20", "USD", ...deployment]);
+      expect(reserved.code, reserved.stdout + reserved.stderr).to.equal(0);
+      expect(jsonOf(reserved)).to.include({ account, currency: "USD", amount: "20", relayed: true, status: "mined" });
+      expect(await reserveOf()).to.deep.equal([20_000_000n, 0n, 0n, 0n]);
+      expect(errorCodeOf(await run(["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("no_withdrawal");
+      expect(errorCodeOf(await run(["offline", "withdraw", "21", "USD", ...deployment]))).to.equal("withdrawal_exceeds_reserve");
+
+      const asked = await run(["offline", "withdraw", "5", "USD", ...deployment]);
+      expect(asked.code, asked.stdout + asked.stderr).to.equal(0);
+      expect(jsonOf(asked)).to.include({ currency: "USD", amount: "5", reserved: "20", relayed: true, status: "mined" });
+      const [, , pending, unlockAt] = await reserveOf();
+      expect(pending).to.equal(5_000_000n);
+      expect(errorCodeOf(await run(["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("withdrawal_locked");
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_increaseTime", [604_800]);
+      await jsonRpcRequest(devnet.chain.rpcUrl, "evm_mine", []);
+      expect(BigInt((await provider.getBlock("latest"))?.timestamp ?? 0)).to.be.at.least(unlockAt ?? 0n);
+      const done = await runInProcess(["offline", "withdraw", "--complete", "USD", ...deployment, "--lang", "zh"], { env });
+      expect(done.code, done.stdout + done.stderr).to.equal(0);
+      expect(done.stdout).to.include("已从离线额度取回 5 USD");
+      expect(await tokenBalance(provider, tokens.USD, account)).to.equal(15_000_000n);
+      expect(await reserveOf()).to.deep.equal([15_000_000n, 0n, 0n, 0n]);
+      // completed already: the node answers with the same completion, nothing moves
+      const again = await run(["offline", "withdraw", "--complete", "USD", ...deployment]);
+      expect(again.code, again.stdout).to.equal(0);
+      expect(await tokenBalance(provider, tokens.USD, account)).to.equal(15_000_000n);
+    } finally {
+      provider.destroy();
+      await node.stop();
     }
   });
 

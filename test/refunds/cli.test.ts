@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { id, toQuantity, Wallet } from "ethers";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { readKeystore } from "../../client/sdk/keystore.ts";
+import { escrowId as escrowIdOf } from "../../client/sdk/escrow/actions.ts";
 import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
 import { fundedRelayerKey } from "../relayer/fixtures.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
@@ -133,7 +134,7 @@ describe("cli: oriole refund, report and escrow", function () {
     expect([missing.code, errorCodeOf(missing)]).to.deep.equal([2, "usage"]);
   });
 
-  it("a passkey wallet's escrow actions are signed (ERC-1271) and relayed by the node; it cannot fund", async function () {
+  it("a passkey wallet's escrow actions and fundings are signed (ERC-1271) and relayed by the node", async function () {
     const passkey = { ...env, ORIOLE_KEYSTORE: path.join(dir, "passkey.json") };
     const created = await oriole(["wallet", "create", "--passkey"], passkey);
     expect(created.code, created.stdout + created.stderr).to.equal(0);
@@ -157,6 +158,19 @@ describe("cli: oriole refund, report and escrow", function () {
     expect((jsonOf(await oriole(["escrow", "show", escrowId], env)) as { amountBaseUnits: string }).amountBaseUnits).to.equal("1500000");
     // The passkey is not the buyer: the node's simulation refuses, nothing is sent.
     expect(errorCodeOf(await oriole(["escrow", "release", escrowId], passkey))).to.equal("simulation_failed");
-    expect(errorCodeOf(await oriole(["escrow", "fund", "--merchant", PAYOUT, "--amount", "1", "--currency", "USD", "--order", "x"], passkey))).to.equal("unsupported_key_type");
+
+    // As a buyer: the device signs an ERC-3009 authorization and the node funds the escrow with it.
+    expect(errorCodeOf(await oriole(["escrow", "fund", "--merchant", PAYOUT, "--amount", "1", "--currency", "USD", "--order", "x"], passkey))).to.equal("simulation_failed");
+    const usd = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await devnet.connection.ethers.getSigner(PAYER));
+    await (await usd.getFunction("transfer")(account, 3_000_000n)).wait();
+    const funded = await runInProcess(["escrow", "fund", "--merchant", PAYOUT, "--amount", "1", "--currency", "USD", "--order", "cli-passkey-buyer", "--lang", "zh"], { env: passkey });
+    expect(funded.code, funded.stdout + funded.stderr).to.equal(0);
+    expect(funded.stdout).to.match(/托管 0x[0-9a-f]{64}：fund 已完成，现为 funded/);
+    const byPasskey = jsonOf(await oriole(["escrow", "show", escrowIdOf(account, PAYOUT, devnet.deployment.contracts.tokens.USD, id("cli-passkey-buyer"))], env)) as { status: string; buyer: string; amountBaseUnits: string };
+    expect(byPasskey).to.include({ status: "funded", buyer: account, amountBaseUnits: "1000000" });
+    // The same order again: its authorization's nonce (bound to the terms) is used, or it is the same authorization.
+    const twice = await oriole(["escrow", "fund", "--merchant", PAYOUT, "--amount", "1", "--currency", "USD", "--order", "cli-passkey-buyer"], passkey);
+    if (twice.code !== 0) expect(errorCodeOf(twice)).to.equal("nonce_used");
+    expect((await usd.getFunction("balanceOf")(account))).to.equal(2_000_000n);
   });
 });

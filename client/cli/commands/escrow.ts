@@ -2,7 +2,7 @@ import { id as keccakText, Interface, isError } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../sdk/abi.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import type { NetworkInfo } from "../../sdk/apiClient.ts";
-import type { Currency } from "../../sdk/currencies.ts";
+import { currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { ESCROW_ABI } from "../../sdk/escrow/abi.ts";
 import { encodeFund, escrowId, type EscrowTerms } from "../../sdk/escrow/actions.ts";
@@ -11,11 +11,15 @@ import { fetchChainId } from "../../sdk/jsonRpc.ts";
 import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import type { EscrowActionName } from "../../sdk/escrow/actions.ts";
 import { relayPasskeyEscrowAction } from "../../sdk/escrow/escrowApi.ts";
+import { deviceSigner } from "../../sdk/account/erc1271.ts";
+import { signEscrowFunding } from "../../sdk/escrow/relay.ts";
+import { submitEscrowFunding } from "../../sdk/relayedCalls.ts";
 import { readKeystore, unlockKeystore, type P256Keystore } from "../../sdk/keystore.ts";
 import { passkeyWallet, withEoaWallet } from "../wallet.ts";
 import { CLI_ORIGIN, CLI_RP_ID } from "./pay.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
 import { usageError } from "../argv.ts";
+import { chainNow } from "../chainTime.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
@@ -67,6 +71,22 @@ async function network(ctx: CliContext): Promise<{ info: NetworkInfo; escrow: st
   return { info, escrow: info.contracts.escrow, chainId };
 }
 
+/** `escrow fund`'s options as EscrowTerms. */
+function fundTerms(info: NetworkInfo, args: EscrowArgs): { currency: Currency; terms: EscrowTerms } {
+  const currency: Currency = parseCurrencyArg(required(args.currency, "--currency", "fund"));
+  const order = required(args.order, "--order", "fund");
+  const terms: EscrowTerms = {
+    token: info.contracts.tokens[currency],
+    merchant: parseAddressArg(required(args.merchant, "--merchant", "fund")),
+    amount: parseAmount(required(args.amount, "--amount", "fund")),
+    // An order id given as bytes32 is used as is; any other text is hashed.
+    orderId: /^0x[0-9a-fA-F]{64}$/.test(order) ? order.toLowerCase() : keccakText(order),
+    releaseTimeout: seconds(args.releaseTimeout, 7 * 86_400, "--release-timeout"),
+    disputeWindow: seconds(args.disputeWindow, 3 * 86_400, "--dispute-window"),
+  };
+  return { currency, terms };
+}
+
 const currencyOf = (info: NetworkInfo, token: string): string => (Object.entries(info.contracts.tokens).find(([, a]) => a === token)?.[0] ?? token);
 
 /** `oriole escrow show <id>`: the escrow's state, read from the contract. */
@@ -86,7 +106,7 @@ export async function escrowShow(ctx: CliContext, args: { id: string }): Promise
 
 /**
  * `oriole escrow fund|ship|release|refund|dispute|offer|accept`: the wallet (an EOA)
- * calls OrioleEscrow itself. `fund` approves the escrow for the amount first when needed.
+ * calls OrioleEscrow itself (a passkey wallet signs and the node relays: escrowSignedByPasskey). `fund` approves the escrow for the amount first when needed.
  */
 export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<CommandResult> {
   const keystore = await readKeystore(ctx.keystorePath);
@@ -95,17 +115,7 @@ export async function escrowSend(ctx: CliContext, args: EscrowArgs): Promise<Com
   const calls: { to: string; data: string }[] = [];
   let id: string;
   if (args.verb === "fund") {
-    const currency: Currency = parseCurrencyArg(required(args.currency, "--currency", "fund"));
-    const order = required(args.order, "--order", "fund");
-    const terms: EscrowTerms = {
-      token: info.contracts.tokens[currency],
-      merchant: parseAddressArg(required(args.merchant, "--merchant", "fund")),
-      amount: parseAmount(required(args.amount, "--amount", "fund")),
-      // An order id given as bytes32 is used as is; any other text is hashed.
-      orderId: /^0x[0-9a-fA-F]{64}$/.test(order) ? order.toLowerCase() : keccakText(order),
-      releaseTimeout: seconds(args.releaseTimeout, 7 * 86_400, "--release-timeout"),
-      disputeWindow: seconds(args.disputeWindow, 3 * 86_400, "--dispute-window"),
-    };
+    const terms = fundTerms(info, args).terms;
     id = escrowId(keystore.address, terms.merchant, terms.token, terms.orderId).toLowerCase();
     calls.push({ to: terms.token, data: tokenIface.encodeFunctionData("approve", [escrow, terms.amount]) }, { to: escrow, data: encodeFund(terms) });
   } else {
@@ -154,26 +164,49 @@ const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>>
 };
 
 /**
+ * A passkey wallet's fund: its device signs the ERC-3009 authorization
+ * (ERC-1271) and the node relays `fundWithAuthorization` (POST /v1/escrows/fundings).
+ */
+async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args: EscrowArgs): Promise<CommandResult> {
+  const { info, escrow, chainId } = await network(ctx);
+  const { currency, terms } = fundTerms(info, args);
+  const wallet = await passkeyWallet(ctx, keystore);
+  const now = await chainNow(ctx, chainId);
+  const pin = await readPin(ctx);
+  const privateKey = await unlockKeystore({ keystore, pin });
+  let signed: Awaited<ReturnType<typeof signEscrowFunding>>;
+  try {
+    const sign = deviceSigner(SoftwareDevice.fromPrivateKey(privateKey), { rpId: CLI_RP_ID, origin: CLI_ORIGIN });
+    signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign });
+  } finally {
+    privateKey.fill(0);
+  }
+  const record = await submitEscrowFunding(ctx.apiUrl, signed.body);
+  const provider = paymentProvider(ctx.rpcUrl, chainId);
+  try {
+    const s = await readEscrow(provider, escrow, signed.escrowId);
+    const v = s === undefined ? { id: signed.escrowId } : view(s, currencyOf(info, s.token));
+    const txHash = record.txHash ?? "";
+    return { json: { action: "fund", txHash, relayed: true, record: record.id, escrow: v }, text: ctx.t("escrow.sent", { id: signed.escrowId, action: "fund", status: s?.status ?? record.status, txHash }) };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
  * A passkey wallet cannot send transactions: it signs an EscrowAction (its
  * device asserts over the account's replay-safe hash, checked by ERC-1271)
- * and the node's escrow relayer sends it. Funding needs an ERC-3009
- * authorization relayed by someone; the node does not offer that, so `fund` is EOA only.
+ * and the node's escrow relayer sends it; `fund` see escrowFundByPasskey.
  */
 async function escrowSignedByPasskey(ctx: CliContext, keystore: P256Keystore, args: EscrowArgs): Promise<CommandResult> {
-  if (args.verb === "fund") throw new OrioleError("unsupported_key_type", "escrow fund needs an EOA wallet; a passkey wallet can ship, release, refund, dispute, offer and accept", { keyType: keystore.keyType });
+  if (args.verb === "fund") return escrowFundByPasskey(ctx, keystore, args);
   const id = parseEscrowIdArg(args.id);
   const verb = args.verb;
   const amountOf = (v: string | undefined, option: string): bigint => parseAmount(required(v, option, verb));
   const amounts = verb === "refund" ? { buyerAmount: amountOf(args.amount, "--amount") } : verb === "offer" || verb === "accept" ? { buyerAmount: amountOf(args.buyerAmount, "--buyer-amount"), merchantAmount: amountOf(args.merchantAmount, "--merchant-amount") } : {};
   const { escrow, chainId } = await network(ctx);
   const wallet = await passkeyWallet(ctx, keystore);
-  const provider = paymentProvider(ctx.rpcUrl, chainId);
-  let now: bigint;
-  try {
-    now = BigInt((await provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
-  } finally {
-    provider.destroy();
-  }
+  const now = await chainNow(ctx, chainId);
   const pin = await readPin(ctx);
   const privateKey = await unlockKeystore({ keystore, pin });
   let device: SoftwareDevice;

@@ -3,13 +3,14 @@ import path from "node:path";
 import { getAddress, hexlify, Wallet } from "ethers";
 import { z } from "zod";
 import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
+import { deviceSigner, type PasskeySign } from "../../sdk/account/erc1271.ts";
 import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import { CURRENCIES, type Currency, currencyInfo } from "../../sdk/currencies.ts";
 import { deploymentPath, readDeployment } from "../../sdk/deployment.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { readKeystore, unlockKeystore, type Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
+import { readKeystore, unlockKeystore, type Keystore, type P256Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
 import { encodeOfflineCode, hashOfflineCode } from "../../sdk/offline/code.ts";
 import { type CollectedCode, OfflineCollector } from "../../sdk/offline/collector.ts";
 import {
@@ -17,11 +18,14 @@ import {
   createOfflineCodeWithEoa,
   createOfflineCodeWithPasskey,
   requestWithdrawalFromEoa,
+  requestWithdrawalViaNode,
   reserveFromEoa,
-  signReserveAuthorization,
+  reserveViaNode,
   takeOfflineNonce,
 } from "../../sdk/offline/payer.ts";
+import { completeWithdrawalViaNode } from "../../sdk/relayedCalls.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
+import { chainNow } from "../chainTime.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
@@ -101,7 +105,7 @@ async function unlocked(ctx: CliContext, keystore: Keystore): Promise<Uint8Array
   return unlockKeystore({ keystore, pin: await readPin(ctx) });
 }
 
-/** `oriole offline reserve <amount> <currency>`: moves tokens into the offline vault (passkey wallets: prints a signed authorization). */
+/** `oriole offline reserve <amount> <currency>`: moves tokens into the offline vault (passkey wallets: a signed authorization the node submits). */
 export async function offlineReserve(ctx: CliContext, args: { amount: string; currency: string; deployment: string | undefined }): Promise<CommandResult> {
   const amount = parseAmount(args.amount);
   const currency = parseCurrencyArg(args.currency);
@@ -111,13 +115,13 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
   const key = await unlocked(ctx, keystore);
   try {
     if (keystore.keyType === "p256") {
-      // A passkey account cannot send transactions: it signs; any funded account submits reserveWithAuthorization.
-      const device = SoftwareDevice.fromPrivateKey(key);
+      // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization.
       const account = accountOf(keystore, s);
-      const validBefore = BigInt(Math.floor(Date.now() / 1000)) + 3600n;
-      const auth = signReserveAuthorization({ device, chainId: BigInt(s.chainId), account, vault: s.vault, token, tokenName: currencyInfo(currency).name, amount, validBefore, assert: CLI_ASSERT });
-      const json = { account, vault: s.vault, currency, amount: formatAmount(amount), authorization: { ...auth, amount: auth.amount.toString(), validAfter: auth.validAfter.toString(), validBefore: auth.validBefore.toString() } };
-      return { json, text: ctx.t("offline.reserveSigned", { amount: formatAmount(amount), currency, vault: s.vault, authorization: JSON.stringify(json.authorization) }) };
+      const sign = deviceSigner(SoftwareDevice.fromPrivateKey(key), CLI_ASSERT);
+      key.fill(0);
+      const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId) });
+      const txHash = record.txHash ?? "";
+      return { json: { account, vault: s.vault, currency, amount: formatAmount(amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
     }
     const provider = paymentProvider(ctx.rpcUrl, s.chainId);
     try {
@@ -131,15 +135,44 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
   }
 }
 
+/** A passkey wallet's withdrawal: the device signs the request (ERC-1271) and the node relays it; the node also completes it. */
+async function passkeyWithdraw(ctx: CliContext, keystore: P256Keystore, s: OfflineSettings, p: { amount: bigint | undefined; currency: Currency; complete: boolean }): Promise<CommandResult> {
+  const account = accountOf(keystore, s);
+  const token = s.tokens[p.currency];
+  if (p.complete) {
+    const record = await completeWithdrawalViaNode(ctx.apiUrl, { payer: account, token });
+    const txHash = record.txHash ?? "";
+    return { json: { account, vault: s.vault, currency: p.currency, amount: formatAmount(record.amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.withdrawn", { amount: formatAmount(record.amount), currency: p.currency, txHash }) };
+  }
+  if (p.amount === undefined) throw new OrioleError("invalid_amount", "an amount to withdraw is needed");
+  const key = await unlocked(ctx, keystore);
+  let sign: PasskeySign;
+  try {
+    sign = deviceSigner(SoftwareDevice.fromPrivateKey(key), CLI_ASSERT);
+  } finally {
+    key.fill(0);
+  }
+  const { record, reserve } = await requestWithdrawalViaNode(ctx.apiUrl, { chainId: s.chainId, payer: account, currency: p.currency, amount: p.amount, sign });
+  const unlockAt = new Date(Number(reserve.unlockAt) * 1000).toISOString();
+  const txHash = record.txHash ?? "";
+  return {
+    json: { account, vault: s.vault, currency: p.currency, amount: formatAmount(p.amount), reserved: formatAmount(reserve.balance), unlockAt, txHash, relayed: true, record: record.id, status: record.status },
+    text: ctx.t("offline.withdrawalRequested", { amount: formatAmount(p.amount), currency: p.currency, unlockAt, txHash }),
+  };
+}
+
 /**
  * `oriole offline withdraw <amount> <currency>` asks for part of the reserve back (replacing any pending request);
- * `oriole offline withdraw --complete <currency>` takes it once the vault's delay has passed. EOA wallets.
+ * `oriole offline withdraw --complete <currency>` takes it once the vault's delay has passed. An EOA wallet sends
+ * its own transactions; a passkey wallet signs and the node relays.
  */
 export async function offlineWithdraw(ctx: CliContext, args: { amount: string | undefined; currency: string; complete: boolean; deployment: string | undefined }): Promise<CommandResult> {
   const amount = args.amount === undefined ? undefined : parseAmount(args.amount);
   const currency = parseCurrencyArg(args.currency);
-  const keystore = eoaOnly(await readKeystore(ctx.keystorePath));
+  const stored = await readKeystore(ctx.keystorePath);
   const s = await saveSettings(ctx, args.deployment);
+  if (stored.keyType === "p256") return passkeyWithdraw(ctx, stored, s, { amount, currency, complete: args.complete });
+  const keystore = eoaOnly(stored);
   const token = s.tokens[currency];
   const key = await unlocked(ctx, keystore);
   const provider = paymentProvider(ctx.rpcUrl, s.chainId);

@@ -1,11 +1,13 @@
 import { open, readFile, rename, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { Contract, type ContractRunner, type ContractTransactionResponse, getAddress, hexlify, randomBytes, type Signer, TypedDataEncoder } from "ethers";
-import { passkeySignature } from "../account/erc1271.ts";
+import { passkeySignature, type PasskeySign, signForAccount } from "../account/erc1271.ts";
 import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts";
 import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
-import { type OfflineCode, type OfflinePayment, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
+import type { Currency } from "../currencies.ts";
+import { getOfflineReserves, type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
+import { type OfflineCode, type OfflinePayment, offlineVaultDomain, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
 /**
@@ -39,6 +41,17 @@ export interface ReserveAuthorization {
 }
 
 /**
+ * The ERC-3009 ReceiveWithAuthorization of `amount` of `token` from `account` to the vault (a fresh random
+ * nonce unless given), under the token's EIP-712 domain: its `digest` is what the account signs (ECDSA, or
+ * ERC-1271 through `passkeySignature`). Also the node's relay id of the reserve.
+ */
+export function reserveAuthorization(p: { chainId: bigint | number; account: string; vault: string; token: string; tokenName: string; amount: bigint; validAfter?: bigint; validBefore: bigint; nonce?: string }) {
+  const message = { from: getAddress(p.account), to: getAddress(p.vault), value: p.amount, validAfter: p.validAfter ?? 0n, validBefore: p.validBefore, nonce: p.nonce ?? hexlify(randomBytes(32)) };
+  const domain = stableTokenDomain(p.chainId, p.token, p.tokenName);
+  return { domain, types: RECEIVE_WITH_AUTHORIZATION_TYPES, message, digest: TypedDataEncoder.hash(domain, RECEIVE_WITH_AUTHORIZATION_TYPES, message) };
+}
+
+/**
  * The device of passkey account `account` signs an ERC-3009 ReceiveWithAuthorization of `amount` to the vault
  * (ERC-1271: a WebAuthn assertion over `OrioleMessage(digest)`); anyone can then submit it.
  */
@@ -53,10 +66,9 @@ export function signReserveAuthorization(p: {
   validBefore: bigint;
   assert?: AssertOptions;
 }): ReserveAuthorization {
-  const auth = { from: getAddress(p.account), to: getAddress(p.vault), value: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: hexlify(randomBytes(32)) };
-  const digest = TypedDataEncoder.hash(stableTokenDomain(p.chainId, p.token, p.tokenName), RECEIVE_WITH_AUTHORIZATION_TYPES, auth);
+  const { message, digest } = reserveAuthorization(p);
   const signature = passkeySignature(p.device, p.chainId, p.account, digest, p.assert);
-  return { token: getAddress(p.token), from: auth.from, amount: p.amount, validAfter: 0n, validBefore: p.validBefore, nonce: auth.nonce, signature };
+  return { token: getAddress(p.token), from: message.from, amount: p.amount, validAfter: message.validAfter, validBefore: p.validBefore, nonce: message.nonce, signature };
 }
 
 /** Submits a passkey account's reserve authorization (the submitter pays the gas). */
@@ -64,6 +76,24 @@ export function submitReserveAuthorization(p: { submitter: Signer; vault: string
   const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.submitter);
   const a = p.auth;
   return mined(vault.getFunction("reserveWithAuthorization")(a.token, a.from, a.amount, a.validAfter, a.validBefore, a.nonce, a.signature) as Promise<{ hash: string; wait(): Promise<unknown> }>);
+}
+
+/**
+ * A passkey account reserves `amount` of `token` through the node (POST /v1/offline/reservations): its device
+ * signs a ReceiveWithAuthorization to the vault (ERC-1271), valid for `validFor` seconds (default 1 h) from `now`.
+ * Resolves with the node's record once mined.
+ * @throws OrioleError with the node's code (`invalid_signature`, `simulation_failed`, ...)
+ */
+export async function reserveViaNode(
+  apiUrl: string,
+  p: { chainId: bigint | number; vault: string; account: string; token: string; tokenName: string; amount: bigint; sign: PasskeySign; now?: bigint; validFor?: bigint },
+): Promise<RelayedCallRecord> {
+  if (p.amount <= 0n) throw new OrioleError("invalid_amount", "the amount must be positive");
+  const now = p.now ?? BigInt(Math.floor(Date.now() / 1000));
+  const auth = reserveAuthorization({ ...p, validBefore: now + (p.validFor ?? 3600n) });
+  const signature = await signForAccount(p.sign, p.chainId, p.account, auth.digest);
+  const m = auth.message;
+  return submitOfflineReserve(apiUrl, { from: m.from, token: getAddress(p.token), amount: m.value.toString(), validAfter: m.validAfter.toString(), validBefore: m.validBefore.toString(), nonce: m.nonce, signature });
 }
 
 /** A payer's reserve of one token in the vault, as the chain has it now. */
@@ -104,6 +134,61 @@ export async function requestWithdrawalFromEoa(p: { signer: Signer; vault: strin
   const vault = new Contract(p.vault, OFFLINE_VAULT_ABI, p.signer);
   const txHash = await mined(vault.getFunction("requestWithdrawal")(p.token, p.amount) as Promise<{ hash: string; wait(): Promise<unknown> }>);
   return { txHash, reserve: await readReserve(p.signer, p.vault, payer, p.token) };
+}
+
+/** The vault's EIP-712 `WithdrawalRequest`: a payer that signs rather than calls asks for a withdrawal (`requestWithdrawalWithSig`). */
+export const WITHDRAWAL_REQUEST_TYPES = {
+  WithdrawalRequest: [
+    { name: "payer", type: "address" },
+    { name: "token", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** A signed-or-to-sign WithdrawalRequest; `nonce` is the vault's `withdrawalNonce(payer)` (sequential). */
+export interface WithdrawalRequest {
+  payer: string;
+  token: string;
+  amount: bigint;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** The request's EIP-712 digest under the vault's domain: what the payer signs, and the node's relay id of it. */
+export function hashWithdrawalRequest(chainId: bigint | number, vault: string, r: WithdrawalRequest): string {
+  return TypedDataEncoder.hash(offlineVaultDomain(chainId, vault), WITHDRAWAL_REQUEST_TYPES, { payer: getAddress(r.payer), token: getAddress(r.token), amount: r.amount, nonce: r.nonce, deadline: r.deadline });
+}
+
+/** Reads `vault.withdrawalNonce(payer)`: the nonce the payer's next signed request must carry. */
+export async function readWithdrawalNonce(runner: ContractRunner, vault: string, payer: string): Promise<bigint> {
+  const n: unknown = await new Contract(vault, OFFLINE_VAULT_ABI, runner).getFunction("withdrawalNonce")(payer);
+  if (typeof n !== "bigint") throw new OrioleError("rpc_error", "the vault answered something that is not a number");
+  return n;
+}
+
+/**
+ * A passkey account asks through the node (POST /v1/offline/withdrawals) to withdraw `amount` of its `currency`
+ * reserve after the vault's delay: its device signs a WithdrawalRequest with the vault's current withdrawalNonce,
+ * valid for 10 minutes of chain time. All it reads comes from the node (GET /v1/offline/reserves/{payer}), so a
+ * browser wallet needs no RPC. `amount` 0 cancels a pending request.
+ * @throws OrioleError `withdrawal_exceeds_reserve`, or the node's code
+ */
+export async function requestWithdrawalViaNode(
+  apiUrl: string,
+  p: { chainId: bigint | number; payer: string; currency: Currency; amount: bigint; sign: PasskeySign },
+): Promise<{ record: RelayedCallRecord; reserve: ReserveState & { token: string } }> {
+  const before = await getOfflineReserves(apiUrl, p.payer);
+  const reserved = before.reserves[p.currency];
+  if (p.amount > reserved.balance) {
+    throw new OrioleError("withdrawal_exceeds_reserve", `only ${reserved.balance.toString()} is reserved`, { reserved: reserved.balance.toString(), amount: p.amount.toString() });
+  }
+  const token = reserved.token;
+  const request: WithdrawalRequest = { payer: getAddress(p.payer), token, amount: p.amount, nonce: before.withdrawalNonce, deadline: before.chainTime + 600n };
+  const signature = await signForAccount(p.sign, p.chainId, p.payer, hashWithdrawalRequest(p.chainId, before.vault, request));
+  const record = await submitOfflineWithdrawalRequest(apiUrl, { payer: request.payer, token, amount: request.amount.toString(), nonce: request.nonce.toString(), deadline: request.deadline.toString(), signature });
+  return { record, reserve: (await getOfflineReserves(apiUrl, p.payer)).reserves[p.currency] };
 }
 
 /**

@@ -19,6 +19,8 @@ export const OFFLINE_VAULT_ABI = [
   "function reserve(address token, uint256 amount)",
   "function reserveWithAuthorization(address token, address from, uint256 amount, uint256 validAfter, uint256 validBefore, bytes32 nonce, bytes signature)",
   "function requestWithdrawal(address token, uint256 amount)",
+  "function requestWithdrawalWithSig(address payer, address token, uint256 amount, uint256 deadline, bytes signature)",
+  "function withdrawalNonce(address payer) view returns (uint256)",
   "function withdraw(address payer, address token) returns (uint256 amount)",
   "function settle((address payer, address merchant, address token, uint256 amount, uint256 nonce, uint256 validAfter, uint256 validBefore, bytes signature)[] codes) returns (uint256 settled)",
   "function reserveOf(address payer, address token) view returns (uint256 balance, uint256 debt, uint256 pendingWithdrawal, uint256 unlockAt)",

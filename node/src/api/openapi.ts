@@ -5,6 +5,7 @@ import { notifyPaths, notifySchemas } from "../notify/openapi.ts";
 import { invoicePaths, invoiceSchemas } from "../invoices/openapi.ts";
 import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
 import { escrowPaths, escrowSchemas } from "../escrow/openapi.ts";
+import { offlinePaths, offlineSchemas } from "../offline/openapi.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
@@ -254,6 +255,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       ...invoicePaths,
       ...refundPaths,
       ...escrowPaths,
+      ...offlinePaths,
       "/v1/merchants/{id}": {
         get: {
           operationId: "getMerchant",
@@ -279,6 +281,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
       schemas: {
         ...refundSchemas,
         ...escrowSchemas,
+        ...offlineSchemas,
         ...notifySchemas,
         NewMerchant: {
           type: "object",
@@ -373,7 +376,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             },
             escrowRelayer: {
               oneOf: [{ type: "object", required: ["address"], properties: { address: ref("Address") } }, { type: "null" }],
-              description: "The EOA that sends relayed escrow actions (derived from the relayer key; the operator funds its gas); null without a relayer key",
+              description: "The EOA that sends relayed escrow actions and fundings and offline vault calls (derived from the relayer key; the operator funds its gas); null without a relayer key",
             },
             relayer: {
               oneOf: [

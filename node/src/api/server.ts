@@ -41,6 +41,8 @@ import { mountRefundRoutes } from "../refunds/routes.ts";
 import { mountReportRoutes } from "../reports/routes.ts";
 import type { EscrowService } from "../escrow/escrowService.ts";
 import { mountEscrowRoutes } from "../escrow/routes.ts";
+import type { OfflineService } from "../offline/offlineService.ts";
+import { mountOfflineRoutes } from "../offline/routes.ts";
 
 /** What the API reads: the store, the indexer's status, and the chain it follows. */
 export interface ApiContext {
@@ -79,6 +81,8 @@ export interface ApiContext {
   refunds?: RefundService;
   /** OrioleEscrow's state, account lists and signed-action relay; absent = not served. */
   escrows?: EscrowService;
+  /** The offline vault's relayed calls (reserve, withdrawal request and completion); absent = not served. */
+  offline?: OfflineService;
 }
 
 /** Methods and headers a browser on another origin may use (no cookies: the API never uses credentials). */
@@ -392,6 +396,7 @@ export function createApi(ctx: ApiContext): express.Express {
     mountReportRoutes(app, { store: ctx.store, refunds: ctx.refunds.refunds, merchants: ctx.merchants });
   }
   if (ctx.escrows) mountEscrowRoutes(app, { escrows: ctx.escrows, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
+  if (ctx.offline) mountOfflineRoutes(app, { offline: ctx.offline, readJson: (req) => readJsonBody(req, MAX_BODY_BYTES) });
 
   if (ctx.web) app.use(webAppsRouter(ctx.web));
 

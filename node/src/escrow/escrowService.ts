@@ -1,12 +1,27 @@
-import { concat, getAddress, Interface, isError, keccak256, toUtf8Bytes, verifyTypedData, Wallet, zeroPadValue, type JsonRpcProvider } from "ethers";
+import { concat, Contract, getAddress, Interface, keccak256, toUtf8Bytes, verifyTypedData, zeroPadValue, type JsonRpcProvider } from "ethers";
 import { z } from "zod";
+import { STABLE_TOKEN_ABI } from "../../../client/sdk/abi.ts";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { isOrioleError } from "../../../client/sdk/errors.ts";
 import { ESCROW_ABI } from "../../../client/sdk/escrow/abi.ts";
-import { ESCROW_ACTION_TYPES, ESCROW_ACTIONS, encodeExecuteSigned, escrowAction, escrowDomain, type EscrowActionName, type SignedEscrowAction } from "../../../client/sdk/escrow/actions.ts";
+import {
+  ESCROW_ACTION_TYPES,
+  ESCROW_ACTIONS,
+  encodeExecuteSigned,
+  encodeFundWithAuthorization,
+  escrowAction,
+  escrowDomain,
+  escrowId,
+  fundingAuthorization,
+  type EscrowActionName,
+  type SignedEscrowAction,
+} from "../../../client/sdk/escrow/actions.ts";
 import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
+import { escrowFundingSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Logger } from "../log.ts";
+import { callView, type CallSender } from "../relayer/callSender.ts";
+import { chainTime, checkSignature, ESCROW_ERRORS, parseBody, revertName, tokenNames } from "../relayer/signedCalls.ts";
 import type { LogPosition } from "../store/keys.ts";
 
 /**
@@ -20,10 +35,15 @@ import type { LogPosition } from "../store/keys.ts";
  * Signed EscrowActions are validated (schema, the contract's amount rules,
  * deadline, ECDSA signature off-chain for an EOA signer, nonce unused, an
  * eth_call of `executeSigned`) and sent one at a time by the escrow relayer.
+ * ERC-3009 fundings (`fundWithAuthorization`, how a passkey buyer funds) are
+ * validated likewise (token, authorization unused, validity, the buyer's
+ * signature: ECDSA or ERC-1271 by eth_call, simulation), recorded under the
+ * authorization's digest (a retry returns the first record) and sent.
  * That is not the payment relayer's Sender: the Sender owns its EOA's nonce
  * and only sends PaymentRelay batches of intents, so sharing its EOA would
  * race its nonces. The escrow relayer is a second EOA derived from the
- * relayer key (see escrowRelayerKey); the operator funds its gas.
+ * relayer key (see escrowRelayerKey), shared with the offline vault's relayed
+ * calls through one CallSender; the operator funds its gas.
  */
 
 /** The escrow relayer's key: keccak256(relayer key ‖ "oriole/escrow-relayer"), a separate EOA with its own nonces. */
@@ -31,27 +51,6 @@ export function escrowRelayerKey(relayerKey: string): string {
   return keccak256(concat([relayerKey, toUtf8Bytes("oriole/escrow-relayer")]));
 }
 
-const ESCROW_ERRORS = [
-  "error EscrowTokenNotAllowed(address token)",
-  "error EscrowInvalidMerchant(address merchant)",
-  "error EscrowInvalidAmount(uint256 amount)",
-  "error EscrowInvalidTimeouts(uint256 releaseTimeout, uint256 disputeWindow)",
-  "error EscrowExists(bytes32 id)",
-  "error EscrowNotFound(bytes32 id)",
-  "error EscrowUnauthorized(bytes32 id, address caller)",
-  "error EscrowWrongStatus(bytes32 id, uint8 status)",
-  "error EscrowNotYetReleasable(bytes32 id, uint256 releasableAt, uint256 timestamp)",
-  "error EscrowDisputeWindowClosed(bytes32 id, uint256 closedAt, uint256 timestamp)",
-  "error EscrowInvalidRefund(bytes32 id, uint256 amount, uint256 held)",
-  "error EscrowInvalidBps(uint256 buyerBps)",
-  "error EscrowInvalidSplit(bytes32 id, uint256 buyerAmount, uint256 merchantAmount, uint256 held)",
-  "error EscrowNoOffer(bytes32 id)",
-  "error EscrowOfferMismatch(bytes32 id, uint256 buyerAmount, uint256 merchantAmount)",
-  "error EscrowActionExpired(uint256 deadline, uint256 timestamp)",
-  "error EscrowNonceUsed(address signer, uint256 nonce)",
-  "error EscrowInvalidSignature(address signer)",
-  "error EscrowInvalidActionParams(uint8 action)",
-] as const;
 const escrowInterface = new Interface([...ESCROW_ABI, ...ESCROW_ERRORS]);
 const FUNDED_TOPIC = escrowInterface.getEvent("EscrowFunded")?.topicHash ?? "";
 
@@ -103,11 +102,9 @@ export interface EscrowDeps {
   fromBlock: number;
   reorgDepth: number;
   maxBlockRange: number;
-  /** The escrow relayer's key; absent: POST /v1/escrows/actions answers 403 relayer_disabled. */
-  relayerKey?: string | undefined;
+  /** The escrow relayer (its EOA from escrowRelayerKey); absent: the POSTs answer 403 relayer_disabled. */
+  sender?: CallSender | undefined;
   log: Logger;
-  /** How long a relayed action's receipt is waited for. */
-  receiptTimeoutMs?: number;
 }
 
 const uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal integer string");
@@ -135,15 +132,13 @@ const MAX_CACHED_ACCOUNTS = 10_000;
 
 export class EscrowService {
   readonly #d: EscrowDeps;
-  readonly #relayer: Wallet | undefined;
   /** Per lowercase account: its EscrowFunded logs (as buyer or merchant) up to `through`, a block at least reorgDepth deep. */
   readonly #cache = new Map<string, { through: number; logs: FundedLog[] }>();
-  #queue: Promise<unknown> = Promise.resolve();
-  #nextNonce = 0;
+  readonly #tokenName: (token: string) => Promise<string>;
 
   constructor(deps: EscrowDeps) {
     this.#d = deps;
-    this.#relayer = deps.relayerKey === undefined ? undefined : new Wallet(deps.relayerKey, deps.provider);
+    this.#tokenName = tokenNames(deps.provider);
   }
 
   get escrowAddress(): string {
@@ -152,7 +147,13 @@ export class EscrowService {
 
   /** The escrow relayer's address, or null without a relayer key. */
   get relayerAddress(): string | null {
-    return this.#relayer?.address ?? null;
+    return this.#d.sender?.address ?? null;
+  }
+
+  #sender(): CallSender {
+    const sender = this.#d.sender;
+    if (!sender) throw new ApiError(403, "relayer_disabled", "this node runs without a relayer key: it does not relay escrow calls");
+    return sender;
   }
 
   #view(s: EscrowState): EscrowView {
@@ -239,22 +240,13 @@ export class EscrowService {
 
   /** Validates and relays a signed EscrowAction, one at a time; resolves once it is mined. */
   submit(body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
-    const run = this.#queue.then(() => this.#submit(body));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    const sender = this.#sender();
+    return sender.run(() => this.#submit(sender, body));
   }
 
-  async #submit(body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
-    const wallet = this.#relayer;
-    if (!wallet) throw new ApiError(403, "relayer_disabled", "this node runs without a relayer key: it does not relay escrow actions");
-    const parsed = submissionSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}`);
-      const field = issue?.path.join(".") ?? "";
-      throw new ApiError(400, "invalid_request", field === "" ? "the body must be {action: {signer, action, escrowId, buyerAmount?, merchantAmount?, nonce, deadline}, signature}" : `${field} ${issue?.message ?? "is invalid"}`);
-    }
-    const { action: a, signature } = parsed.data;
+  async #submit(sender: CallSender, body: unknown): Promise<{ txHash: string; blockNumber: number; escrow: EscrowView | null }> {
+    const parsed = parseBody(submissionSchema, body, "{action: {signer, action, escrowId, buyerAmount?, merchantAmount?, nonce, deadline}, signature}");
+    const { action: a, signature } = parsed;
     let action: SignedEscrowAction;
     try {
       action = escrowAction({
@@ -286,39 +278,69 @@ export class EscrowService {
       if (recovered !== action.signer) throw new ApiError(422, "invalid_signature", `the action is signed by ${recovered}, not by its signer ${action.signer}`);
     }
     const data = encodeExecuteSigned(action, signature);
-    let gas: bigint;
-    try {
-      gas = await provider.estimateGas({ from: wallet.address, to: escrow, data });
-    } catch (e) {
-      throw rejected(e);
-    }
-    // Submissions run one at a time: the next nonce is the chain's pending count or past our last one, whichever is higher.
-    const chainNonce = Number(await provider.send("eth_getTransactionCount", [wallet.address, "pending"]));
-    const nonce = Math.max(chainNonce, this.#nextNonce);
-    const tx = await wallet.sendTransaction({ to: escrow, data, gasLimit: (gas * 13n) / 10n + 20_000n, nonce });
-    this.#nextNonce = nonce + 1;
-    this.#d.log.info("escrow action relayed", { escrowId: action.escrowId, action: a.action, signer: action.signer, txHash: tx.hash });
-    const receipt = await tx.wait(1, this.#d.receiptTimeoutMs ?? 60_000);
-    if (receipt?.status !== 1) throw new ApiError(502, "action_failed", `transaction ${tx.hash} reverted on-chain`);
-    return { txHash: tx.hash, blockNumber: receipt.blockNumber, escrow: (await this.get(action.escrowId)) ?? null };
+    const gas = await sender.simulate(escrow, data, revertName);
+    const sent = await sender.sendAndWait(escrow, data, gas);
+    this.#d.log.info("escrow action relayed", { escrowId: action.escrowId, action: a.action, signer: action.signer, txHash: sent.txHash });
+    return { ...sent, escrow: (await this.get(action.escrowId)) ?? null };
+  }
+
+  /**
+   * Validates and relays a buyer's ERC-3009 funding (`fundWithAuthorization`),
+   * one call at a time. The same authorization again returns its first record
+   * (`created` false) and sends nothing. Resolves once mined, or with the
+   * record still submitted when the receipt takes longer than the wait.
+   */
+  fund(body: unknown): Promise<{ record: RelayedCallRecordJson; created: boolean }> {
+    const sender = this.#sender();
+    return sender.run(() => this.#fund(sender, body));
+  }
+
+  async #fund(sender: CallSender, body: unknown): Promise<{ record: RelayedCallRecordJson; created: boolean }> {
+    const f = parseBody(escrowFundingSchema, body, "{buyer, terms: {token, merchant, amount, orderId, releaseTimeout, disputeWindow}, validAfter, validBefore, signature}");
+    const { provider, escrow, chainId } = this.#d;
+    const terms = f.terms;
+    if (!Object.values(this.#d.tokens).includes(terms.token)) throw new ApiError(400, "unsupported_token", `${terms.token} is not a token of this network`);
+    const auth = fundingAuthorization({ chainId, tokenName: await this.#tokenName(terms.token), escrow, buyer: f.buyer, terms, validAfter: f.validAfter, validBefore: f.validBefore });
+    const id = auth.digest.toLowerCase();
+    const earlier = await sender.get(id);
+    if (earlier && earlier.status !== "failed") return { record: callView(await sender.refresh(earlier)), created: false };
+    await checkAuthorization(provider, { token: terms.token, from: f.buyer, nonce: auth.message.nonce, validAfter: f.validAfter, validBefore: f.validBefore });
+    await checkSignature(provider, f.buyer, auth.digest, f.signature);
+    const data = encodeFundWithAuthorization(terms, f.buyer, f.validAfter, f.validBefore, f.signature);
+    const gas = await sender.simulate(escrow, data, revertName);
+    const record = await sender.send({
+      id,
+      kind: "escrow_funding",
+      account: f.buyer,
+      token: terms.token,
+      amount: terms.amount.toString(),
+      to: escrow,
+      data,
+      gas,
+      extra: { escrowId: escrowId(f.buyer, terms.merchant, terms.token, terms.orderId).toLowerCase() },
+    });
+    return { record: callView(record), created: true };
+  }
+
+  /** A funding's record by id (brought up to date with the chain); undefined when unknown. */
+  async funding(id: string): Promise<RelayedCallRecordJson | undefined> {
+    const sender = this.#d.sender;
+    const r = await sender?.get(id);
+    if (!sender || r?.kind !== "escrow_funding") return undefined;
+    return callView(await sender.refresh(r));
   }
 }
 
-/** A simulation's revert as 422 simulation_failed naming the contract's error. */
-function rejected(e: unknown): ApiError {
-  if (!isError(e, "CALL_EXCEPTION")) {
-    const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
-    return new ApiError(503, "chain_unavailable", `the action could not be simulated: ${why.slice(0, 200)}`);
-  }
-  const data = e.data;
-  let reason = "reverted";
-  if (typeof data === "string" && data !== "0x") {
-    try {
-      const err = escrowInterface.parseError(data);
-      if (err) reason = `${err.name}(${err.args.map((x: unknown) => String(x)).join(", ")})`;
-    } catch {
-      reason = `reverted with ${data.slice(0, 10)}`;
-    }
-  }
-  return new ApiError(422, "simulation_failed", `the escrow contract would reject this action: ${reason}`);
+/**
+ * The checks of an ERC-3009 authorization the chain would make before its
+ * signature: unused nonce, inside its validity window.
+ * @throws ApiError 409 `nonce_used`, 422 `authorization_expired` or `authorization_not_yet_valid`
+ */
+export async function checkAuthorization(provider: JsonRpcProvider, a: { token: string; from: string; nonce: string; validAfter: bigint; validBefore: bigint }): Promise<void> {
+  const token = new Contract(a.token, STABLE_TOKEN_ABI, provider);
+  const [used, now] = (await Promise.all([token.getFunction("authorizationState")(a.from, a.nonce), chainTime(provider)])) as [boolean, bigint];
+  if (used) throw new ApiError(409, "nonce_used", `authorization nonce ${a.nonce} of ${a.from} was used or canceled: an authorization is relayed once`);
+  // The next block is at least one second later: an authorization valid only until now cannot be mined.
+  if (now + 1n >= a.validBefore) throw new ApiError(422, "authorization_expired", `the authorization expired at ${a.validBefore.toString()} (chain time ${now.toString()})`);
+  if (now + 1n <= a.validAfter) throw new ApiError(422, "authorization_not_yet_valid", `the authorization is valid only after ${a.validAfter.toString()} (chain time ${now.toString()})`);
 }

@@ -7,7 +7,38 @@ const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base
 const bytes32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 const idParam = { name: "id", in: "path", required: true, description: "The escrow id: keccak256(buyer, merchant, token, orderId)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
 
+const callIdParam = { name: "id", in: "path", required: true, description: "The record's id (see RelayedCall.id)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
+
+/** The answers every relayed-call POST shares (escrow fundings, offline reserves and withdrawals); `extra` adds its own. */
+export function relayedCallResponses(extra: { "400": string; "409": string; "422": string }): Record<string, unknown> {
+  return {
+    "200": json("Mined (or the first record of this same authorization: nothing is sent twice)", ref("RelayedCall")),
+    "202": json("Sent but not mined within the wait: GET the record until it is mined", ref("RelayedCall")),
+    "400": error(`invalid_request, unknown_field, unsupported_token, unknown_parameter${extra["400"] === "" ? "" : `, ${extra["400"]}`}`),
+    "403": error("relayer_disabled: the node has no relayer key"),
+    "409": error(extra["409"]),
+    "413": error("invalid_request: body over 16 kB"),
+    "422": error(`invalid_signature (ECDSA off-chain, or the account's ERC-1271 isValidSignature by eth_call), account_not_deployed (a contract signature from an address without code), ${extra["422"]}, simulation_failed (the contract would revert; the message names its custom error), or transaction_reverted / dropped (the record failed on-chain; submitting again retries)`),
+    "503": error("chain_unavailable: the chain could not be asked (retry)"),
+  };
+}
+
+/** GET of one relayed-call record. */
+export function relayedCallGet(operationId: string, summary: string, notFound: string): Record<string, unknown> {
+  return { get: { operationId, summary, parameters: [callIdParam], responses: { "200": json("The record, brought up to date with the chain", ref("RelayedCall")), "400": error("invalid_call_id or unknown_parameter"), "404": error(notFound) } } };
+}
+
 export const escrowPaths: Record<string, unknown> = {
+  "/v1/escrows/fundings": {
+    post: {
+      operationId: "relayEscrowFunding",
+      summary:
+        "Relay a buyer's ERC-3009 ReceiveWithAuthorization that funds an escrow (fundWithAuthorization): the way a passkey account funds. The authorization is to the escrow contract, value terms.amount, nonce fundingNonce(buyer, terms), under the token's EIP-712 domain; a passkey account signs it through ERC-1271 (its device asserts over the account's replaySafeHash of the digest). The node checks the body, the token, the nonce unused, validAfter < now < validBefore, the signature, and simulates; the escrow relayer sends it. The record's id is the authorization's digest: the same authorization again returns the first record.",
+      requestBody: { required: true, content: { "application/json": { schema: ref("EscrowFunding") } } },
+      responses: relayedCallResponses({ "400": "", "409": "nonce_used: the authorization's nonce was used or canceled (the escrow was funded by another authorization of the same terms)", "422": "authorization_expired, authorization_not_yet_valid" }),
+    },
+  },
+  "/v1/escrows/fundings/{id}": relayedCallGet("getEscrowFunding", "A relayed escrow funding's record", "funding_not_found"),
   "/v1/escrows/actions": {
     post: {
       operationId: "relayEscrowAction",
@@ -52,6 +83,41 @@ export const escrowPaths: Record<string, unknown> = {
 };
 
 export const escrowSchemas: Record<string, unknown> = {
+  RelayedCall: {
+    type: "object",
+    required: ["id", "kind", "status", "account", "token", "amount", "txHash", "blockNumber", "error", "createdAt", "updatedAt"],
+    properties: {
+      id: { ...bytes32, description: "The signed authorization's or request's EIP-712 digest; a withdrawal completion: keccak256(abi.encode(\"OfflineWithdrawal\", chainId, vault, payer, token, unlockAt))" },
+      kind: { type: "string", enum: ["escrow_funding", "offline_reserve", "offline_withdrawal_request", "offline_withdrawal"] },
+      status: { type: "string", enum: ["submitted", "mined", "failed"] },
+      account: { ...ref("Address"), description: "The buyer or payer" },
+      token: ref("Address"),
+      amount: { ...units, description: "What was authorized or requested (a completion: what was pending; the vault pays at most the reserve)" },
+      escrowId: { ...bytes32, description: "escrow_funding only" },
+      txHash: { oneOf: [bytes32, { type: "null" }] },
+      blockNumber: { type: ["integer", "null"] },
+      error: { oneOf: [{ type: "null" }, { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } }] },
+      createdAt: { type: "integer", description: "Unix milliseconds" },
+      updatedAt: { type: "integer", description: "Unix milliseconds" },
+    },
+  },
+  EscrowFunding: {
+    type: "object",
+    additionalProperties: false,
+    required: ["buyer", "terms", "validAfter", "validBefore", "signature"],
+    properties: {
+      buyer: ref("Address"),
+      terms: {
+        type: "object",
+        additionalProperties: false,
+        required: ["token", "merchant", "amount", "orderId", "releaseTimeout", "disputeWindow"],
+        properties: { token: ref("Address"), merchant: ref("Address"), amount: units, orderId: bytes32, releaseTimeout: { type: "integer", minimum: 0 }, disputeWindow: { type: "integer", minimum: 0 } },
+      },
+      validAfter: { ...units, description: "Unix seconds" },
+      validBefore: { ...units, description: "Unix seconds" },
+      signature: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the buyer account's ERC-1271 signature" },
+    },
+  },
   Escrow: {
     type: "object",
     required: ["id", "status", "open", "buyer", "merchant", "token", "currency", "amount", "releaseTimeout", "disputeWindow", "shippedAt", "releasableAt", "disputeClosesAt", "offer"],

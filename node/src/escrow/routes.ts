@@ -1,6 +1,7 @@
 import type express from "express";
 import type { Request } from "express";
 import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import { encodeCursor, parseAddress, parseCursor, parseLimit } from "../api/params.ts";
 import { parseEscrowId, type EscrowService } from "./escrowService.ts";
@@ -11,18 +12,36 @@ export interface EscrowRouteDeps {
   readJson: (req: Request) => Promise<unknown>;
 }
 
-/** POST /v1/escrows/actions, GET /v1/escrows/{id}, GET /v1/accounts/{address}/escrows. */
+/** POST /v1/escrows/actions, POST /v1/escrows/fundings, GET /v1/escrows/fundings/{id}, GET /v1/escrows/{id}, GET /v1/accounts/{address}/escrows. */
 export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): void {
-  // Before /v1/escrows/:id, so that "actions" is this endpoint and not an id.
+  // Before /v1/escrows/:id, so that "actions" and "fundings" are these endpoints and not ids.
   endpoint(app, "/v1/escrows/actions", {
     post: [
       onlyQuery([]),
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        next();
-      },
+      jsonOnly,
       async (req, res) => {
         res.json(await deps.escrows.submit(await deps.readJson(req)));
+      },
+    ],
+  });
+  endpoint(app, "/v1/escrows/fundings", {
+    post: [
+      onlyQuery([]),
+      jsonOnly,
+      async (req, res) => {
+        const { record } = await deps.escrows.fund(await deps.readJson(req));
+        sendRecord(res, record);
+      },
+    ],
+  });
+  endpoint(app, "/v1/escrows/fundings/:id", {
+    get: [
+      onlyQuery([]),
+      async (req, res) => {
+        const id = parseCallId(req.params.id);
+        const record = await deps.escrows.funding(id);
+        if (!record) throw new ApiError(404, "funding_not_found", `no relayed escrow funding ${id}`);
+        res.json(record);
       },
     ],
   });

@@ -1,0 +1,140 @@
+import { dataLength, getAddress, Interface, recoverAddress, type JsonRpcProvider } from "ethers";
+import type { z } from "zod";
+import { readTokenDomainName } from "../../../client/sdk/escrow/state.ts";
+import { ApiError } from "../api/errors.ts";
+
+/**
+ * Checks shared by the node's relayed calls for signing accounts (escrow
+ * actions and fundings, offline reserves and withdrawals): the body's schema,
+ * the signature (ECDSA off-chain for an EOA, the account's ERC-1271
+ * `isValidSignature` by eth_call for a contract), the chain's time, and the
+ * contracts' custom errors named in a refusal.
+ */
+
+/**
+ * Parses a JSON body with a strict zod schema.
+ * @throws ApiError 400 `unknown_field` or `invalid_request` naming the field; `shape` says what the body must be
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, shape: string): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}`);
+  const field = issue?.path.join(".") ?? "";
+  throw new ApiError(400, "invalid_request", field === "" ? `the body must be ${shape}` : `${field} ${issue?.message ?? "is invalid"}`);
+}
+
+/** The latest block's timestamp (provider.send: ethers caches identical getBlock calls for 250 ms). */
+export async function chainTime(provider: JsonRpcProvider): Promise<bigint> {
+  const latest = (await provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp?: unknown } | null;
+  if (typeof latest?.timestamp !== "string") throw new ApiError(503, "chain_unavailable", "the chain returned no latest block");
+  return BigInt(latest.timestamp);
+}
+
+const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4 magic)"]);
+const ERC1271_MAGIC = "0x1626ba7e";
+
+/**
+ * Checks `signature` is `signer`'s over `digest`, as OpenZeppelin's SignatureChecker does on-chain.
+ * @throws ApiError 422 `invalid_signature`; 422 `account_not_deployed` for a contract signature from an address without code
+ */
+export async function checkSignature(provider: JsonRpcProvider, signer: string, digest: string, signature: string): Promise<void> {
+  const code = await provider.getCode(signer);
+  if (code === "0x") {
+    if (dataLength(signature) !== 65) {
+      throw new ApiError(422, "account_not_deployed", `${signer} has no code, and the signature is not an EOA's: a passkey account is deployed by its first payment`);
+    }
+    let recovered: string;
+    try {
+      recovered = recoverAddress(digest, signature);
+    } catch {
+      throw new ApiError(422, "invalid_signature", "the signature is not a valid ECDSA signature");
+    }
+    if (recovered !== getAddress(signer)) throw new ApiError(422, "invalid_signature", `signed by ${recovered}, not by ${signer}`);
+    return;
+  }
+  let magic: string;
+  try {
+    const ret = (await provider.call({ to: signer, data: ERC1271.encodeFunctionData("isValidSignature", [digest, signature]) }));
+    magic = ret.slice(0, 10);
+  } catch {
+    magic = "0x";
+  }
+  if (magic !== ERC1271_MAGIC) throw new ApiError(422, "invalid_signature", `the account ${signer} does not accept the signature (ERC-1271)`);
+}
+
+/** Each token's EIP-712 name (ERC-5267), read once per token: an authorization's domain needs it. */
+export function tokenNames(provider: JsonRpcProvider): (token: string) => Promise<string> {
+  const names = new Map<string, Promise<string>>();
+  return (token) => {
+    let name = names.get(token);
+    if (name === undefined) {
+      name = readTokenDomainName(provider, token);
+      names.set(token, name);
+      // A failed read is asked again next time.
+      name.catch(() => names.delete(token));
+    }
+    return name;
+  };
+}
+
+/** OrioleEscrow's custom errors. */
+export const ESCROW_ERRORS = [
+  "error EscrowTokenNotAllowed(address token)",
+  "error EscrowInvalidMerchant(address merchant)",
+  "error EscrowInvalidAmount(uint256 amount)",
+  "error EscrowInvalidTimeouts(uint256 releaseTimeout, uint256 disputeWindow)",
+  "error EscrowExists(bytes32 id)",
+  "error EscrowNotFound(bytes32 id)",
+  "error EscrowUnauthorized(bytes32 id, address caller)",
+  "error EscrowWrongStatus(bytes32 id, uint8 status)",
+  "error EscrowNotYetReleasable(bytes32 id, uint256 releasableAt, uint256 timestamp)",
+  "error EscrowDisputeWindowClosed(bytes32 id, uint256 closedAt, uint256 timestamp)",
+  "error EscrowInvalidRefund(bytes32 id, uint256 amount, uint256 held)",
+  "error EscrowInvalidBps(uint256 buyerBps)",
+  "error EscrowInvalidSplit(bytes32 id, uint256 buyerAmount, uint256 merchantAmount, uint256 held)",
+  "error EscrowNoOffer(bytes32 id)",
+  "error EscrowOfferMismatch(bytes32 id, uint256 buyerAmount, uint256 merchantAmount)",
+  "error EscrowActionExpired(uint256 deadline, uint256 timestamp)",
+  "error EscrowNonceUsed(address signer, uint256 nonce)",
+  "error EscrowInvalidSignature(address signer)",
+  "error EscrowInvalidActionParams(uint8 action)",
+] as const;
+
+/** Every custom error a relayed escrow or vault call can revert with: the contract's, the token's, OpenZeppelin's. */
+const callErrors = new Interface([
+  ...ESCROW_ERRORS,
+  "error OfflineVaultInvalidAmount(uint256 amount)",
+  "error OfflineVaultPayerDefaulted(address payer, address token, uint256 debt)",
+  "error OfflineVaultNoWithdrawal(address payer, address token)",
+  "error OfflineVaultWithdrawalLocked(uint256 unlockAt, uint256 timestamp)",
+  "error OfflineVaultExpired(uint256 deadline, uint256 timestamp)",
+  "error OfflineVaultInvalidSignature(address signer)",
+  "error StableTokenAuthorizationNotYetValid(uint256 validAfter, uint256 timestamp)",
+  "error StableTokenAuthorizationExpired(uint256 validBefore, uint256 timestamp)",
+  "error StableTokenAuthorizationUsed(address authorizer, bytes32 nonce)",
+  "error StableTokenCallerNotPayee(address caller, address payee)",
+  "error StableTokenInvalidSigner(address recovered, address signer)",
+  "error StableTokenInvalidContractSignature(address signer)",
+  "error StableTokenAccountFrozen(address account)",
+  "error StableTokenPaused()",
+  "error StableTokenZeroAmount()",
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InvalidReceiver(address receiver)",
+  "error ECDSAInvalidSignature()",
+  "error ECDSAInvalidSignatureLength(uint256 length)",
+  "error ECDSAInvalidSignatureS(bytes32 s)",
+  "error SafeERC20FailedOperation(address token)",
+  "error ReentrancyGuardReentrantCall()",
+]);
+
+/** Revert data as `Name(arg, …)` (a known custom error, Error(string) or Panic), else its selector. */
+export function revertName(data: string): string {
+  try {
+    const err = callErrors.parseError(data);
+    if (err) return `${err.name}(${err.args.map((x: unknown) => String(x)).join(", ")})`;
+  } catch {
+    // fall through: unknown data keeps its selector
+  }
+  return `reverted with ${data.slice(0, 10)}`;
+}
