@@ -202,6 +202,9 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
     for (const outcome of ["delivered", "retry", "failed", "cancelled"]) expect(text).to.match(new RegExp(`^oriole_webhook_deliveries_total\\{outcome="${outcome}"\\} 0$`, "m"));
     expect(text).to.match(/^oriole_http_request_duration_seconds_count\{route="\/v1\/network",method="GET",status="200"\} [1-9]\d*$/m);
     expect(text).to.match(/^oriole_http_request_duration_seconds_bucket\{route="\/v1\/merchants\/:id",method="GET",status="403",le="\+Inf"\} 1$/m);
+    const delays = ["0.5", "0.99", "0.999", "1"].map((q) => Number(new RegExp(`^oriole_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, "m").exec(text)?.[1]));
+    for (const d of delays) expect(d).to.be.within(0, 60);
+    expect([...delays].sort((x, y) => x - y)).to.deep.equal(delays);
     for (const line of text.trim().split("\n")) expect(line, line).to.match(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.e+-]+)$/);
   });
 

@@ -254,7 +254,7 @@ export function createApi(ctx: ApiContext): express.Express {
         "gauge",
         "Event loop delay since start (sampled every 5 ms), by quantile: time ready work waited for the JS thread.",
         "quantile",
-        Object.fromEntries([0.5, 0.99, 0.999, 1].map((q) => [String(q), loopDelay.percentile(q * 100) / 1e9])),
+        Object.fromEntries([0.5, 0.99, 0.999, 1].map((q) => [String(q), loopDelay.count > 0 ? loopDelay.percentile(q * 100) / 1e9 : 0])),
       ),
     ].join("\n");
     res.type("text/plain; version=0.0.4; charset=utf-8").send(`${text}\n`);
