@@ -40,7 +40,7 @@ export const MESSAGES_EN = {
 
   "usage.unknownCommand": "unknown command \"{command}\" (see oriole --help)",
   "usage.missingCommand": "missing command (see {help})",
-  "usage.unknownOption": "unknown option {option} for \"{command}\" (see oriole {command} --help)",
+  "usage.unknownOption": "unknown option {option} for \"{command}\" (see {help})",
   "usage.missingValue": "option {option} needs a value",
   "usage.unexpectedValue": "option {option} takes no value",
   "usage.missingArgument": "missing argument <{name}> (see oriole {command} --help)",
@@ -333,7 +333,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
 
   "usage.unknownCommand": "未知命令“{command}”（参见 oriole --help）",
   "usage.missingCommand": "缺少命令（参见 {help}）",
-  "usage.unknownOption": "命令“{command}”没有选项 {option}（参见 oriole {command} --help）",
+  "usage.unknownOption": "命令“{command}”没有选项 {option}（参见 {help}）",
   "usage.missingValue": "选项 {option} 需要一个值",
   "usage.unexpectedValue": "选项 {option} 不接受值",
   "usage.missingArgument": "缺少参数 <{name}>（参见 oriole {command} --help）",

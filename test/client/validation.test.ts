@@ -87,6 +87,8 @@ describe("CLI argument validation", function () {
     });
     it("rejects unknown options, missing values, values on flags, and key options", function () {
       expect(codeOf(() => parseArgv(["--nope"], OPTS))).to.equal("usage");
+      expect(() => parseArgv(["--nope"], OPTS)).to.throw('unknown option --nope for "oriole" (see oriole --help)');
+      expect(parseArgv(["--nope", "x", "-q"], OPTS, { allowUnknown: true })).to.deep.include({ positionals: ["x"], unknown: ["--nope", "-q"] });
       expect(codeOf(() => parseArgv(["-x"], OPTS))).to.equal("usage");
       expect(codeOf(() => parseArgv(["--limit"], OPTS))).to.equal("usage");
       expect(codeOf(() => parseArgv(["--limit", "--json"], OPTS))).to.equal("usage");
@@ -166,6 +168,28 @@ describe("CLI argument validation", function () {
       expect(human.code).to.equal(2);
       expect(human.stdout).to.equal("");
       expect(human.stderr).to.match(/^error \[usage\]: pay needs <to> <amount> <currency>, or a payment request URI alone/);
+    });
+
+    it("an unknown option points at the help of the command it was given to, in English and Chinese", async function () {
+      const cases: [string[], string][] = [
+        [["--bogus"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["--bogus", "value", "pay"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["frobnicate", "--bogus"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["--bogus", "pay", PAYEE, "1", "USD"], 'unknown option --bogus for "pay" (see oriole pay --help)'],
+        [["wallet", "--bogus"], 'unknown option --bogus for "wallet" (see oriole wallet --help)'],
+        [["wallet", "create", "-x"], 'unknown option -x for "wallet create" (see oriole wallet create --help)'],
+        [["help", "pay", "--bogus=1"], 'unknown option --bogus for "pay" (see oriole pay --help)'],
+        [["balance", "--force"], 'unknown option --force for "balance" (see oriole balance --help)'],
+      ];
+      for (const [argv, message] of cases) {
+        const run = await runInProcess(argv, { env });
+        expect(run.code, argv.join(" ")).to.equal(2);
+        expect(run.stderr, argv.join(" ")).to.equal(`error [usage]: ${message}\n`);
+      }
+      const zhMain = await runInProcess(["--bogus", "--lang", "zh"], { env });
+      expect(zhMain.stderr).to.equal("错误 [usage]: 命令“oriole”没有选项 --bogus（参见 oriole --help）\n");
+      const zhCommand = jsonOf(await runInProcess(["refund", "cancel", "--bogus", "--json", "--lang", "zh"], { env })) as { error: { code: string; message: string } };
+      expect(zhCommand.error).to.deep.equal({ code: "usage", message: "命令“refund cancel”没有选项 --bogus（参见 oriole refund cancel --help）" });
     });
 
     it("--help works for every command, in English and Chinese, and exits 0", async function () {
