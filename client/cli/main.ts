@@ -300,6 +300,11 @@ function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
   ];
 }
 
+/** Every command's words joined ("wallet create"), e.g. to check that the main help lists each. */
+export function commandNames(): string[] {
+  return COMMANDS.map((c) => c.words.join(" "));
+}
+
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
 const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", invoice: "help.invoice", refund: "help.refund", report: "help.report", escrow: "help.escrow" };
 

@@ -143,11 +143,10 @@ export const MESSAGES_EN = {
     "  history [address]       show payments, newest first\n" +
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
-    "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
+    "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n" +
     "  refund create|show|cancel  refund a payment the merchant received\n" +
     "  report daily            the merchant's daily settlement report\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
-    "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
@@ -432,11 +431,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  history [地址]          显示付款记录（最新的在前）\n" +
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
-    "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
+    "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n" +
     "  refund create|show|cancel  退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
-    "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +

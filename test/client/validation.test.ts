@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgv } from "../../client/cli/argv.ts";
+import { commandNames } from "../../client/cli/main.ts";
 import { parseLimitArg, parseUrlOption } from "../../client/cli/options.ts";
 import { parseAddressArg, parseCurrencyArg } from "../../client/cli/validate.ts";
 import { parseAmount } from "../../client/sdk/amount.ts";
@@ -204,6 +205,22 @@ describe("CLI argument validation", function () {
       }
       const json = await runInProcess(["pay", "--help", "--json"], { env });
       expect(jsonOf(json).help).to.include("oriole pay");
+    });
+
+    it("the main help lists each command exactly once, with no blank line among them, in English and Chinese", async function () {
+      for (const lang of ["en", "zh"]) {
+        const text = (await runInProcess(["--help", "--lang", lang], { env })).stdout;
+        const block = text.split(/Commands:\n|命令：\n/)[1]?.split("\n\n")[0] ?? "";
+        const lines = block.split("\n").map((l) => l.trim().split(/\s+/));
+        expect(lines.length, lang).to.be.greaterThan(5);
+        // A line "offline …" or "refund create|show|cancel" covers each of its group's commands.
+        const covers = (line: string[], words: string[]) =>
+          line[0] === words[0] && (words[1] === undefined || line[1] === "…" || (line[1] ?? "").split("|").includes(words[1]));
+        for (const name of commandNames()) {
+          expect(lines.filter((line) => covers(line, name.split(" "))).length, `${lang}: ${name}`).to.equal(1);
+        }
+        expect(text.slice(text.indexOf(block) + block.length), lang).to.match(/^\n\n(Run|运行) oriole <(command|命令)> --help/);
+      }
     });
 
     it("picks the language from LC_ALL / LC_MESSAGES / LANG, and --lang overrides it", async function () {
