@@ -18,6 +18,8 @@ export interface OptionSpec {
 export interface ParsedArgv {
   positionals: string[];
   values: Map<string, string | boolean>;
+  /** Unknown options as shown in messages; only filled with `allowUnknown` (otherwise they throw). */
+  unknown: string[];
 }
 
 /** A usage error: code `usage`, rendered from the catalog message `id` (the error's own message is the English one). */
@@ -28,9 +30,23 @@ export function usageError(id: MessageId, params: Record<string, string | number
 const NUMBER_LIKE = /^-\.?\d/;
 const KEY_OPTION = /^(private-?key|priv-?key|pk|key|secret)$/i;
 
-export function parseArgv(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>, command = "oriole"): ParsedArgv {
+/** `oriole --help`, or `oriole <command> --help` for a command or group (e.g. "wallet create", "wallet"). */
+export function unknownOptionError(option: string, command?: string): OrioleError {
+  return usageError("usage.unknownOption", { option, command: command ?? "oriole", help: command === undefined ? "oriole --help" : `oriole ${command} --help` });
+}
+
+/**
+ * Parses `argv`. With `allowUnknown`, an unknown option is collected (as a flag: it takes no value) instead of
+ * thrown, so that the caller can first find which command it was given to and point at that command's help.
+ */
+export function parseArgv(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>, opts: { command?: string; allowUnknown?: boolean } = {}): ParsedArgv {
   const positionals: string[] = [];
   const values = new Map<string, string | boolean>();
+  const unknown: string[] = [];
+  const unknownOption = (arg: string): void => {
+    if (opts.allowUnknown !== true) throw unknownOptionError(shown(arg), opts.command);
+    unknown.push(shown(arg));
+  };
   const byShort = new Map<string, string>();
   for (const [name, spec] of Object.entries(options)) if (spec.short) byShort.set(spec.short, name);
 
@@ -52,12 +68,18 @@ export function parseArgv(argv: readonly string[], options: Readonly<Record<stri
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
       const long = arg.length === 2 ? byShort.get(arg.slice(1)) : undefined;
-      if (long === undefined) throw usageError("usage.unknownOption", { option: shown(arg), command });
+      if (long === undefined) {
+        unknownOption(arg);
+        continue;
+      }
       name = long;
     }
     if (KEY_OPTION.test(name)) throw usageError("usage.privateKeyArgument", {});
     const spec = options[name];
-    if (!spec) throw usageError("usage.unknownOption", { option: shown(`--${name}`), command });
+    if (!spec) {
+      unknownOption(`--${name}`);
+      continue;
+    }
     if (spec.type === "boolean") {
       if (inline !== undefined) throw usageError("usage.unexpectedValue", { option: `--${name}` });
       values.set(name, true);
@@ -72,7 +94,7 @@ export function parseArgv(argv: readonly string[], options: Readonly<Record<stri
       values.set(name, value);
     }
   }
-  return { positionals, values };
+  return { positionals, values, unknown };
 }
 
 /** Long words are cut in messages: whatever was mistyped there is not worth echoing in full. */

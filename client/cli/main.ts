@@ -2,7 +2,7 @@ import path from "node:path";
 import { CURRENCIES } from "../sdk/currencies.ts";
 import { OrioleError } from "../sdk/errors.ts";
 import { hasMessage, langFromEnv, t, type Lang, type MessageId } from "../sdk/i18n.ts";
-import { flag, parseArgv, stringOption, usageError, type OptionSpec, type ParsedArgv } from "./argv.ts";
+import { flag, parseArgv, stringOption, unknownOptionError, usageError, type OptionSpec, type ParsedArgv } from "./argv.ts";
 import { createContext, DEFAULT_API_URL, DEFAULT_RPC_URL, defaultKeystorePath, type CliContext, type CliIo, type CommandResult } from "./context.ts";
 import { MAX_HISTORY_LIMIT, parseLangOption, parseLimitArg, parseUrlOption } from "./options.ts";
 
@@ -300,6 +300,11 @@ function REFUND_REPORT_ESCROW_COMMANDS(): CommandSpec[] {
   ];
 }
 
+/** Every command's words joined ("wallet create"), e.g. to check that the main help lists each. */
+export function commandNames(): string[] {
+  return COMMANDS.map((c) => c.words.join(" "));
+}
+
 /** Groups of commands that have help of their own (`oriole wallet --help`). */
 const GROUPS: Readonly<Record<string, MessageId>> = { wallet: "help.wallet", merchant: "help.merchant", offline: "help.offline", invoice: "help.invoice", refund: "help.refund", report: "help.report", escrow: "help.escrow" };
 
@@ -324,6 +329,16 @@ function findCommand(words: readonly string[]): Found {
   const spec = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
   if (!spec) throw usageError("usage.unknownCommand", { command: shortWord(first) });
   return { kind: "command", spec };
+}
+
+/** The command or group the words name ("wallet create", "wallet"), for a usage message; undefined for none or an unknown one. */
+function commandNamed(words: readonly string[]): string | undefined {
+  try {
+    const found = findCommand(words[0] === "help" ? words.slice(1) : words);
+    return found.kind === "command" ? found.spec.words.join(" ") : found.kind === "group" ? found.name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A word for an error message: cut when long, and never a private key. */
@@ -355,7 +370,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
   };
   try {
-    const parsed = parseArgv(argv, OPTIONS);
+    const parsed = parseArgv(argv, OPTIONS, { allowUnknown: true });
+    const unknown = parsed.unknown[0];
+    if (unknown !== undefined) throw unknownOptionError(unknown, commandNamed(parsed.positionals));
     json = flag(parsed, "json");
     const langOption = stringOption(parsed, "lang");
     if (langOption !== undefined) lang = parseLangOption(langOption);
@@ -389,7 +406,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
 
     for (const name of parsed.values.keys()) {
-      if (!GLOBAL_OPTIONS.has(name) && !spec.options.includes(name)) throw usageError("usage.unknownOption", { option: `--${name}`, command });
+      if (!GLOBAL_OPTIONS.has(name) && !spec.options.includes(name)) throw unknownOptionError(`--${name}`, command);
     }
     const args = words.slice(spec.words.length);
     const required = spec.args.filter((a) => a.optional !== true).length;

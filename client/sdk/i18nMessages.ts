@@ -40,7 +40,7 @@ export const MESSAGES_EN = {
 
   "usage.unknownCommand": "unknown command \"{command}\" (see oriole --help)",
   "usage.missingCommand": "missing command (see {help})",
-  "usage.unknownOption": "unknown option {option} for \"{command}\" (see oriole {command} --help)",
+  "usage.unknownOption": "unknown option {option} for \"{command}\" (see {help})",
   "usage.missingValue": "option {option} needs a value",
   "usage.unexpectedValue": "option {option} takes no value",
   "usage.missingArgument": "missing argument <{name}> (see oriole {command} --help)",
@@ -143,11 +143,10 @@ export const MESSAGES_EN = {
     "  history [address]       show payments, newest first\n" +
     "  merchant create         create a merchant on the node (admin)\n" +
     "  offline …               offline payments: reserve, code, withdraw, sync, accept, list, settle\n" +
-    "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n\n" +
+    "  invoice create|show|list   invoices: a payment URI and QR code (merchant)\n" +
     "  refund create|show|cancel  refund a payment the merchant received\n" +
     "  report daily            the merchant's daily settlement report\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n" +
-    "  offline …               offline payments: reserve, code, sync, accept, list, settle\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   escrow\n\n" +
     "Run oriole <command> --help for details.",
   "help.wallet":
     "Usage: oriole wallet <create|import|address> [options]\n\n" +
@@ -333,7 +332,7 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
 
   "usage.unknownCommand": "未知命令“{command}”（参见 oriole --help）",
   "usage.missingCommand": "缺少命令（参见 {help}）",
-  "usage.unknownOption": "命令“{command}”没有选项 {option}（参见 oriole {command} --help）",
+  "usage.unknownOption": "命令“{command}”没有选项 {option}（参见 {help}）",
   "usage.missingValue": "选项 {option} 需要一个值",
   "usage.unexpectedValue": "选项 {option} 不接受值",
   "usage.missingArgument": "缺少参数 <{name}>（参见 oriole {command} --help）",
@@ -432,11 +431,10 @@ export const MESSAGES_ZH: Readonly<Record<MessageId, string>> = {
     "  history [地址]          显示付款记录（最新的在前）\n" +
     "  merchant create         在节点上创建商户（管理员）\n" +
     "  offline …               离线支付：reserve、code、withdraw、sync、accept、list、settle\n" +
-    "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n\n" +
+    "  invoice create|show|list   账单：付款 URI 和二维码（商户）\n" +
     "  refund create|show|cancel  退还商户收到的付款\n" +
     "  report daily            商户每日结算报告\n" +
-    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n" +
-    "  offline …               离线支付：reserve、code、sync、accept、list、settle\n\n" +
+    "  escrow fund|ship|release|refund|dispute|offer|accept|show   托管\n\n" +
     "运行 oriole <命令> --help 查看详情。",
   "help.wallet":
     "用法：oriole wallet <create|import|address> [选项]\n\n" +

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgv } from "../../client/cli/argv.ts";
+import { commandNames } from "../../client/cli/main.ts";
 import { parseLimitArg, parseUrlOption } from "../../client/cli/options.ts";
 import { parseAddressArg, parseCurrencyArg } from "../../client/cli/validate.ts";
 import { parseAmount } from "../../client/sdk/amount.ts";
@@ -87,6 +88,8 @@ describe("CLI argument validation", function () {
     });
     it("rejects unknown options, missing values, values on flags, and key options", function () {
       expect(codeOf(() => parseArgv(["--nope"], OPTS))).to.equal("usage");
+      expect(() => parseArgv(["--nope"], OPTS)).to.throw('unknown option --nope for "oriole" (see oriole --help)');
+      expect(parseArgv(["--nope", "x", "-q"], OPTS, { allowUnknown: true })).to.deep.include({ positionals: ["x"], unknown: ["--nope", "-q"] });
       expect(codeOf(() => parseArgv(["-x"], OPTS))).to.equal("usage");
       expect(codeOf(() => parseArgv(["--limit"], OPTS))).to.equal("usage");
       expect(codeOf(() => parseArgv(["--limit", "--json"], OPTS))).to.equal("usage");
@@ -168,6 +171,28 @@ describe("CLI argument validation", function () {
       expect(human.stderr).to.match(/^error \[usage\]: pay needs <to> <amount> <currency>, or a payment request URI alone/);
     });
 
+    it("an unknown option points at the help of the command it was given to, in English and Chinese", async function () {
+      const cases: [string[], string][] = [
+        [["--bogus"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["--bogus", "value", "pay"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["frobnicate", "--bogus"], 'unknown option --bogus for "oriole" (see oriole --help)'],
+        [["--bogus", "pay", PAYEE, "1", "USD"], 'unknown option --bogus for "pay" (see oriole pay --help)'],
+        [["wallet", "--bogus"], 'unknown option --bogus for "wallet" (see oriole wallet --help)'],
+        [["wallet", "create", "-x"], 'unknown option -x for "wallet create" (see oriole wallet create --help)'],
+        [["help", "pay", "--bogus=1"], 'unknown option --bogus for "pay" (see oriole pay --help)'],
+        [["balance", "--force"], 'unknown option --force for "balance" (see oriole balance --help)'],
+      ];
+      for (const [argv, message] of cases) {
+        const run = await runInProcess(argv, { env });
+        expect(run.code, argv.join(" ")).to.equal(2);
+        expect(run.stderr, argv.join(" ")).to.equal(`error [usage]: ${message}\n`);
+      }
+      const zhMain = await runInProcess(["--bogus", "--lang", "zh"], { env });
+      expect(zhMain.stderr).to.equal("错误 [usage]: 命令“oriole”没有选项 --bogus（参见 oriole --help）\n");
+      const zhCommand = jsonOf(await runInProcess(["refund", "cancel", "--bogus", "--json", "--lang", "zh"], { env })) as { error: { code: string; message: string } };
+      expect(zhCommand.error).to.deep.equal({ code: "usage", message: "命令“refund cancel”没有选项 --bogus（参见 oriole refund cancel --help）" });
+    });
+
     it("--help works for every command, in English and Chinese, and exits 0", async function () {
       for (const argv of [["--help"], ["-h"], ["help"], ["wallet", "--help"], ["wallet", "create", "--help"], ["wallet", "import", "-h"], ["wallet", "address", "--help"], ["balance", "--help"], ["pay", "--help"], ["history", "--help"], ["help", "pay"]]) {
         const en = await runInProcess(argv, { env });
@@ -180,6 +205,22 @@ describe("CLI argument validation", function () {
       }
       const json = await runInProcess(["pay", "--help", "--json"], { env });
       expect(jsonOf(json).help).to.include("oriole pay");
+    });
+
+    it("the main help lists each command exactly once, with no blank line among them, in English and Chinese", async function () {
+      for (const lang of ["en", "zh"]) {
+        const text = (await runInProcess(["--help", "--lang", lang], { env })).stdout;
+        const block = text.split(/Commands:\n|命令：\n/)[1]?.split("\n\n")[0] ?? "";
+        const lines = block.split("\n").map((l) => l.trim().split(/\s+/));
+        expect(lines.length, lang).to.be.greaterThan(5);
+        // A line "offline …" or "refund create|show|cancel" covers each of its group's commands.
+        const covers = (line: string[], words: string[]) =>
+          line[0] === words[0] && (words[1] === undefined || line[1] === "…" || (line[1] ?? "").split("|").includes(words[1]));
+        for (const name of commandNames()) {
+          expect(lines.filter((line) => covers(line, name.split(" "))).length, `${lang}: ${name}`).to.equal(1);
+        }
+        expect(text.slice(text.indexOf(block) + block.length), lang).to.match(/^\n\n(Run|运行) oriole <(command|命令)> --help/);
+      }
     });
 
     it("picks the language from LC_ALL / LC_MESSAGES / LANG, and --lang overrides it", async function () {
