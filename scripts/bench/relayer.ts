@@ -57,7 +57,8 @@ export async function benchRelayer(opts: RelayerBenchOptions): Promise<Metrics> 
   const apiUrl = `http://127.0.0.1:${port}`;
   const node = spawn(
     process.execPath,
-    nodeArgv(["--rpc", rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn"]),
+    // Rate limits off: 200 intents arrive at once from one address, and this measures the relayer, not the limiter.
+    nodeArgv(["--rpc", rpcUrl, "--deployment", deploymentFile, "--data", path.join(scratch, "data"), "--port", String(port), "--log-level", "warn", "--rate-limit-ip", "0"]),
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ORIOLE_RELAYER_KEY: relayer.privateKey } },
   );
   try {
