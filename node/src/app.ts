@@ -14,6 +14,7 @@ import { chainIdentity, bindStore } from "./indexer/identity.ts";
 import { Indexer, type IndexerStatus } from "./indexer/indexer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { redactUrl } from "../../client/sdk/jsonRpc.ts";
+import { deriveWsUrl } from "./chain/headSubscription.ts";
 import { NodeStore } from "./store/store.ts";
 import { IntentStore } from "./relayer/intentStore.ts";
 import { MerchantStore } from "./merchants/merchantStore.ts";
@@ -100,7 +101,9 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
-    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal });
+    const wsUrl = config.rpcWs === "off" ? undefined : config.rpcWs === "auto" ? deriveWsUrl(config.rpcUrl) : config.rpcWs;
+    const heads = wsUrl === undefined ? undefined : { url: wsUrl, derived: config.rpcWs === "auto", redacted: redactUrl(wsUrl) };
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal, heads });
     // Notifications follow the outbox from its current head; each commit wakes them.
     const merchants = new MerchantStore(store.merchantSublevel());
     const hub = new SseHub({ source: store, log });
