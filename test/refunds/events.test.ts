@@ -246,6 +246,17 @@ describe("refunds: live events (SSE and webhooks; in-process node, hardhat node)
     expect(refundEventsOf(streamA, refund.id).map((e) => e.type)).to.deep.equal(["refund.open", "refund.cancelled"]);
   });
 
+  it("OpenAPI documents the refund events: their types in NodeEvent and RefundEvent, and every field they carry", async function () {
+    const doc = (await call("/openapi.json")).body as { components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { enum?: string[] }> }> } };
+    const { NodeEvent: nodeEvent, RefundEvent: refundEvent } = doc.components.schemas;
+    expect(refundEvent?.properties?.type?.enum).to.deep.equal(["refund.open", "refund.completed", "refund.cancelled"]);
+    expect(nodeEvent?.properties?.type?.enum).to.include.members(refundEvent?.properties?.type?.enum ?? []);
+    for (const e of refundEventsOf(streamA)) {
+      expect(Object.keys(refundEvent?.properties ?? {})).to.include.members(Object.keys(e));
+      expect(Object.keys(e)).to.include.members(refundEvent?.required ?? []);
+    }
+  });
+
   it("a restart neither loses nor repeats refund events: a refund paid while the node is down, and one written right before a crash, are pushed once", async function () {
     const from = streamA.messages.length;
     const third = await createRefund("200");
