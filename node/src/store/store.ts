@@ -4,6 +4,7 @@ import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import type { Invoice, InvoiceStatus } from "../invoices/invoiceStore.ts";
+import type { RefundLink, RefundView } from "../refunds/refunds.ts";
 import { BLOCK_WIDTH, balanceKey, paymentKey, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
@@ -64,7 +65,10 @@ export type NodeEventType =
   | "invoice.open"
   | "invoice.partially_paid"
   | "invoice.paid"
-  | "invoice.expired";
+  | "invoice.expired"
+  | "refund.open"
+  | "refund.completed"
+  | "refund.cancelled";
 
 /** One event of the events outbox (sublevel `evt`, written in the same batch as the state it reports). */
 export interface NodeEvent {
@@ -80,11 +84,14 @@ export interface NodeEvent {
   logIndex: number;
   /** Lowercase addresses concerned (payer and payee; the admin event's account). */
   accounts: string[];
-  payment?: PaymentItem;
+  /** On SSE streams, a payment that pays a refund also carries its `refund` link (RefundService.linkEvents; not in the outbox). */
+  payment?: PaymentItem & { refund?: RefundLink };
   admin?: AdminRecord;
-  /** Invoice events: the merchant they belong to (they reach only its stream and webhook; `accounts` is empty). */
+  /** Invoice and refund events: the merchant they belong to (they reach only its stream and webhook; `accounts` is empty). */
   merchantId?: string;
   invoice?: Invoice & InvoiceStatus;
+  /** Refund events: the refund as GET /v1/refunds/{id} shows it at the change. */
+  refund?: RefundView;
 }
 
 /** A payment seen in a block and not confirmed yet (sublevel `pcf`), or one being reported. */
