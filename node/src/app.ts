@@ -181,9 +181,10 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       reorgDepth: config.reorgDepth,
       maxBlockRange: config.maxBlockRange,
       sender: callSender,
+      accounts,
       log,
     });
-    const offline = new OfflineService({ provider: escrowProvider, chainId: client.chainId, vault: getAddress(deployment.contracts.offlineVault), tokens, sender: callSender });
+    const offline = new OfflineService({ provider: escrowProvider, chainId: client.chainId, vault: getAddress(deployment.contracts.offlineVault), tokens, sender: callSender, accounts });
     const app = createApi({
       chainId: client.chainId,
       tokens,

@@ -165,7 +165,8 @@ const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>>
 
 /**
  * A passkey wallet's fund: its device signs the ERC-3009 authorization
- * (ERC-1271) and the node relays `fundWithAuthorization` (POST /v1/escrows/fundings).
+ * (ERC-1271) and the node relays `fundWithAuthorization` (POST /v1/escrows/fundings),
+ * deploying the account in the same transaction if this is its first action.
  */
 async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args: EscrowArgs): Promise<CommandResult> {
   const { info, escrow, chainId } = await network(ctx);
@@ -177,7 +178,7 @@ async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args
   let signed: Awaited<ReturnType<typeof signEscrowFunding>>;
   try {
     const sign = deviceSigner(SoftwareDevice.fromPrivateKey(privateKey), { rpId: CLI_RP_ID, origin: CLI_ORIGIN });
-    signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign });
+    signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign, deployment: wallet.key });
   } finally {
     privateKey.fill(0);
   }

@@ -115,11 +115,12 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
   const key = await unlocked(ctx, keystore);
   try {
     if (keystore.keyType === "p256") {
-      // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization.
+      // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization
+      // (deploying the account in the same transaction if this is its first action).
       const account = accountOf(keystore, s);
       const sign = deviceSigner(SoftwareDevice.fromPrivateKey(key), CLI_ASSERT);
       key.fill(0);
-      const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId) });
+      const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId), deployment: { qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) } });
       const txHash = record.txHash ?? "";
       return { json: { account, vault: s.vault, currency, amount: formatAmount(amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
     }
