@@ -7,7 +7,7 @@ import { CURRENCIES, type Currency } from "../../client/sdk/currencies.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
 import { OrioleError } from "../../client/sdk/errors.ts";
 import { createApi, listen, type HttpServer } from "./api/server.ts";
-import { buildWebApps } from "./api/webApps.ts";
+import { buildWebApps, type WebApps } from "./api/webApps.ts";
 import { ChainClient } from "./chain/rpc.ts";
 import { loadDeployment, type NodeConfig } from "./config.ts";
 import { chainIdentity, bindStore } from "./indexer/identity.ts";
@@ -39,7 +39,7 @@ export interface RunningNode {
   /** The relayer, when the node has a relayer key. */
   relayer: Relayer | null;
   status(): IndexerStatus;
-  /** The indexer's notifications: "committed" (lastSeq: number) after each commit or rollback, "reorg" (ReorgInfo). */
+  /** The indexer's notifications: "committed" (lastSeq: number) after each commit or rollback, "reorg" (ReorgInfo), "caughtUp" (indexedBlock: number) once it first reaches the head. */
   events: Indexer["events"];
   /** Resolves once `block` is indexed; rejects if the indexer fails or after `timeoutMs`. */
   waitForIndexed(block: number, timeoutMs?: number): Promise<void>;
@@ -67,14 +67,22 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export async function startNode(config: NodeConfig, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
   log.info("starting", { rpc: redactUrl(config.rpcUrl), dataDir: config.dataDir });
-  // Bundled in the background (about 1.5 s): neither indexing nor the API waits for it; wallet
-  // requests do. A bundle that fails is a broken install: the node stops (onFatal) with web_build_failed.
-  const webApps = buildWebApps();
-  webApps.catch((e: unknown) => {
-    const error = e instanceof OrioleError ? e : new OrioleError("web_build_failed", `the web wallet did not bundle: ${String(e)}`);
-    log.error("web wallet bundle failed", { code: error.code, error: error.message });
-    opts.onFatal?.(error);
-  });
+  // Bundled in the background (about a second of CPU) once the indexer has caught up, or at the
+  // first wallet request if that comes first: on a busy machine the backfill goes first. Neither
+  // indexing nor the API waits for it; wallet requests do. A bundle that fails is a broken
+  // install: the node stops (onFatal) with web_build_failed.
+  let webBuild: Promise<WebApps> | undefined;
+  const webApps = (): Promise<WebApps> => {
+    if (!webBuild) {
+      webBuild = buildWebApps();
+      webBuild.catch((e: unknown) => {
+        const error = e instanceof OrioleError ? e : new OrioleError("web_build_failed", `the web wallet did not bundle: ${String(e)}`);
+        log.error("web wallet bundle failed", { code: error.code, error: error.message });
+        opts.onFatal?.(error);
+      });
+    }
+    return webBuild;
+  };
 
   const client = await ChainClient.connect(config.rpcUrl, { pollingIntervalMs: config.pollMs, fallbackUrl: config.rpcFallbackUrl });
   const cleanup: (() => Promise<void>)[] = [
@@ -137,6 +145,9 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       hub.notify();
       webhooks.notify();
       for (const watcher of watchers) watcher.notify();
+    });
+    indexer.events.once("caughtUp", () => {
+      void webApps().catch(() => undefined); // a failure is reported above
     });
     await indexer.start();
     cleanup.push(() => indexer.stop());

@@ -64,7 +64,8 @@ export interface ApiContext {
   log: Logger;
   version: string;
   /** The browser apps (the wallet at /wallet), bundled or being bundled; absent = API only. */
-  web?: WebApps | Promise<WebApps>;
+  /** The bundled web apps, or how to get them (built at the first request that needs them). */
+  web?: WebApps | (() => Promise<WebApps>);
   merchants: MerchantStore;
   /** Bearer token of the admin endpoints. A secret: never logged. */
   adminToken: string;

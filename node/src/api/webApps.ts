@@ -153,7 +153,7 @@ async function bundle(walletDir: string): Promise<ReadonlyMap<string, WebAsset>>
  * headers. Given the bundle's promise, requests wait for it (the node starts
  * serving the API while it is built).
  */
-export function webAppsRouter(built: WebApps | Promise<WebApps>): express.Router {
+export function webAppsRouter(built: WebApps | (() => Promise<WebApps>)): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   for (const app of ["wallet", "pos"] as const) {
     router.get(`/${app}`, (req, res) => {
@@ -162,7 +162,7 @@ export function webAppsRouter(built: WebApps | Promise<WebApps>): express.Router
     });
   }
   const serve = async (app: keyof WebApps, name: string, req: express.Request, res: express.Response, next: express.NextFunction): Promise<void> => {
-    const apps = await built;
+    const apps = typeof built === "function" ? await built() : built;
     const asset = apps[app].get(name);
     if (!asset) {
       next();

@@ -505,6 +505,7 @@ export class Indexer {
     const total = this.#started.transfers;
     if (!this.#caughtUpOnce && indexedBlock >= head) {
       this.#caughtUpOnce = true;
+      this.events.emit("caughtUp", indexedBlock);
       const ms = now - this.#started.at;
       this.#log.info("caught up", {
         indexedBlock,
