@@ -28,7 +28,12 @@ export function positionKey(p: LogPosition): string {
 }
 
 export function paymentKey(account: string, p: LogPosition): string {
-  return `${account}!${positionKey(p)}`;
+  return paymentKeyAt(account, positionKey(p));
+}
+
+/** paymentKey with the position key already made (see positionKey). */
+export function paymentKeyAt(account: string, position: string): string {
+  return `${account}!${position}`;
 }
 
 /** Bounds that select every payment of `account` ("~" sorts after every digit). */

@@ -5,7 +5,7 @@ import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import type { Invoice, InvoiceStatus } from "../invoices/invoiceStore.ts";
 import type { RefundLink, RefundView } from "../refunds/refunds.ts";
-import { BLOCK_WIDTH, balanceKey, paymentKey, paymentRange, positionKey, type LogPosition } from "./keys.ts";
+import { BLOCK_WIDTH, balanceKey, paymentKey, paymentKeyAt, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
  * What a transfer is: a plain ERC-20 transfer (mints and burns included),
@@ -138,8 +138,6 @@ interface InFlight {
   written: Promise<void>;
 }
 
-/** Sublevels keyed by a log's position: a commit only ever creates their keys (a rollback deletes them). */
-const NEW_FACT_SUBS: ReadonlySet<SubName> = new Set(["pay", "ref", "adm"]);
 
 /** The last block whose effects are fully in the store. */
 export interface Cursor {
@@ -247,6 +245,8 @@ export class NodeStore {
   readonly #undo: Sub;
   readonly #events: Sub;
   readonly #subs: Record<SubName, Sub>;
+  /** `{ sublevel }` options per derived sublevel, made once (a backfill puts hundreds of thousands of entries). */
+  readonly #putOptions: Record<SubName, { sublevel: Sub }>;
   readonly #confirmations: number;
   /** The newest event on disk. */
   #lastSeq = 0;
@@ -274,6 +274,7 @@ export class NodeStore {
     this.#invoices = db.sublevel("inv");
     this.#webhooks = db.sublevel("whk");
     this.#subs = { bal: this.#balances, sup: this.#supply, pay: this.#payments, ref: this.#byReference, adm: this.#admin, pcf: this.#unconfirmed };
+    this.#putOptions = Object.fromEntries(Object.entries(this.#subs).map(([name, sublevel]) => [name, { sublevel }])) as Record<SubName, { sublevel: Sub }>;
   }
 
   /** `confirmations`: the depth at which a payment reads as confirmed (1: once in a block). */
@@ -484,18 +485,34 @@ export class NodeStore {
       }
       return j;
     };
+    const batch = this.#db.batch();
     for (const b of changes.balances.values()) writes.push(["bal", balanceKey(b.account, b.currency), b.value.toString()]);
     for (const [currency, value] of changes.supply) writes.push(["sup", currency, value.toString()]);
-    for (const { account, payment } of changes.payments) writes.push(["pay", paymentKey(account, payment), pj(payment)]);
-    for (const payment of changes.byReference ?? []) {
-      if (payment.reference !== null) writes.push(["ref", paymentKey(payment.reference, payment), pj(payment)]);
+    // Facts (payments, references, admin events) only ever get new keys: straight into the batch
+    // (the backfill's bulk), remembered only when an undo record must delete them again.
+    const newFacts: [SubName, string][] | undefined = opts?.undo ? [] : undefined;
+    const putFact = (sub: "pay" | "ref" | "adm", key: string, value: string): void => {
+      batch.put(key, value, this.#putOptions[sub]);
+      newFacts?.push([sub, key]);
+    };
+    let last: Payment | undefined;
+    let lastPos = "";
+    for (const { account, payment } of changes.payments) {
+      // A transfer's entries under its sender and its receiver are consecutive: one position key.
+      if (payment !== last) {
+        last = payment;
+        lastPos = positionKey(payment);
+      }
+      putFact("pay", paymentKeyAt(account, lastPos), pj(payment));
     }
-    for (const a of changes.admin ?? []) writes.push(["adm", positionKey(a), JSON.stringify(a)]);
+    for (const payment of changes.byReference ?? []) {
+      if (payment.reference !== null) putFact("ref", paymentKey(payment.reference, payment), pj(payment));
+    }
+    for (const a of changes.admin ?? []) putFact("adm", positionKey(a), JSON.stringify(a));
 
     /** Serialised events: payment events as compact lines (see encodePaymentEvent), the others as JSON.stringify(NodeEvent). */
     const events: { seq: number; json: string }[] = [];
     let seq = this.#stagedSeq;
-    const batch = this.#db.batch();
     if (opts) {
       const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string }, blockHash: string, accounts: string[], admin: AdminRecord): void => {
         const e: NodeEvent = { seq: ++seq, id: eventId(type, opts.chainId, blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts, admin };
@@ -517,30 +534,33 @@ export class NodeStore {
           report("payment.confirmed", p, "confirmed");
         }
       }
-      type Fact = { pos: LogPosition; p: SeenPayment; a?: undefined } | { pos: LogPosition; p?: undefined; a: CommitOptions["admin"][number] };
-      const facts: Fact[] = [...opts.payments.map((p) => ({ pos: p.payment, p })), ...opts.admin.map((a) => ({ pos: a.record, a }))];
-      if (opts.admin.length > 0) facts.sort((x, y) => byPosition(x.pos, y.pos));
-      for (const { p, a } of facts) {
-        if (p) {
-          if (p.payment.blockNumber <= confirmedThrough) {
-            report("payment.confirmed", p, "confirmed");
-          } else {
-            writes.push(["pcf", positionKey(p.payment), JSON.stringify(p)]);
-            report("payment.pending", p, "pending");
-          }
+      const seenPayment = (p: SeenPayment): void => {
+        if (p.payment.blockNumber <= confirmedThrough) {
+          report("payment.confirmed", p, "confirmed");
         } else {
-          const r = a.record;
-          emit(`admin.${r.kind}`, r, a.blockHash, [r.account.toLowerCase()], r);
+          writes.push(["pcf", positionKey(p.payment), JSON.stringify(p)]);
+          report("payment.pending", p, "pending");
+        }
+      };
+      if (opts.admin.length === 0) {
+        for (const p of opts.payments) seenPayment(p);
+      } else {
+        // Events in log order, payments and admin events interleaved.
+        type Fact = { pos: LogPosition; p: SeenPayment; a?: undefined } | { pos: LogPosition; p?: undefined; a: CommitOptions["admin"][number] };
+        const facts: Fact[] = [...opts.payments.map((p) => ({ pos: p.payment, p })), ...opts.admin.map((a) => ({ pos: a.record, a }))];
+        facts.sort((x, y) => byPosition(x.pos, y.pos));
+        for (const { p, a } of facts) {
+          if (p) seenPayment(p);
+          else emit(`admin.${a.record.kind}`, a.record, a.blockHash, [a.record.account.toLowerCase()], a.record);
         }
       }
       if (opts.undo) {
-        const entries: [SubName, string, string | null][] = [];
+        const entries: [SubName, string, string | null][] = (newFacts ?? []).map(([sub, key]) => [sub, key, null]);
         const keysBySub = new Map<SubName, string[]>();
         for (const [sub, key, value] of writes) {
-          // Keys of facts (a payment, a reference, an admin event, a new
-          // pending payment) are new in this commit; a confirmed pending one
-          // was just read. Only balances and supply need reading back.
-          if (NEW_FACT_SUBS.has(sub) || (sub === "pcf" && value !== null)) {
+          // A new pending payment is new in this commit (like the facts); a
+          // confirmed pending one was just read. Only balances and supply need reading back.
+          if (sub === "pcf" && value !== null) {
             entries.push([sub, key, null]);
             continue;
           }
@@ -563,8 +583,8 @@ export class NodeStore {
       for (const key of await this.#undo.keys({ lte: blockKey(opts.pruneThrough) }).all()) batch.del(key, { sublevel: this.#undo });
     }
     for (const [sub, key, value] of writes) {
-      if (value === null) batch.del(key, { sublevel: this.#subs[sub] });
-      else batch.put(key, value, { sublevel: this.#subs[sub] });
+      if (value === null) batch.del(key, this.#putOptions[sub]);
+      else batch.put(key, value, this.#putOptions[sub]);
     }
     this.#putEvents(batch, events);
     batch.put("cursor", JSON.stringify(cursor), { sublevel: this.#meta });
