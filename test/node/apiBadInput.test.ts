@@ -190,6 +190,56 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     expect(await stateDigest()).to.equal(before);
   });
 
+  it("every JSON body endpoint: a wrong content type, a body that is not an object, an unknown field: 400 with a stable code", async function () {
+    const before = await stateDigest();
+    const usd = devnet.deployment.contracts.tokens.USD;
+    const b32 = `0x${"11".repeat(32)}`;
+    const sig = `0x${"00".repeat(65)}`;
+    const merchant = { authorization: `Bearer ${keyA}` };
+    // Each body has the endpoint's shape (so that only the extra field is wrong); none is ever sent as is.
+    const endpoints: { method: string; path: string; headers: Record<string, string>; body: Record<string, unknown>; unknownFieldCode?: string }[] = [
+      { method: "POST", path: "/v1/merchants", headers: { authorization: `Bearer ${ADMIN}` }, body: { name: "x", payout: ACCOUNTS[2] } },
+      { method: "POST", path: "/v1/invoices", headers: { ...merchant, "idempotency-key": "k-shape" }, body: { amount: "1", currency: "USD", description: "x" } },
+      { method: "POST", path: "/v1/refunds", headers: { ...merchant, "idempotency-key": "k-shape" }, body: { payment: `${b32}:0`, amount: "1" } },
+      { method: "PUT", path: "/v1/merchants/me/webhook", headers: merchant, body: { url: "https://example.com/hook" } },
+      { method: "POST", path: "/v1/escrows/actions", headers: {}, body: { action: { signer: ACCOUNTS[2], action: "release", escrowId: b32, nonce: "1", deadline: "9999999999" }, signature: sig } },
+      {
+        method: "POST",
+        path: "/v1/escrows/fundings",
+        headers: {},
+        body: { buyer: ACCOUNTS[2], terms: { token: usd, merchant: ACCOUNTS[3], amount: "1", orderId: b32, releaseTimeout: 60, disputeWindow: 60 }, validAfter: "0", validBefore: "9999999999", signature: sig },
+      },
+      { method: "POST", path: "/v1/offline/reservations", headers: {}, body: { from: ACCOUNTS[2], token: usd, amount: "1", validAfter: "0", validBefore: "9999999999", nonce: b32, signature: sig } },
+      { method: "POST", path: "/v1/offline/withdrawals", headers: {}, body: { payer: ACCOUNTS[2], token: usd, amount: "1", nonce: "0", deadline: "9999999999", signature: sig } },
+      { method: "POST", path: "/v1/offline/withdrawals/complete", headers: {}, body: { payer: ACCOUNTS[2], token: usd } },
+      // The relayer names an unknown field in its own invalid_request (node/README.md, "Relayer").
+      {
+        method: "POST",
+        path: "/v1/intents",
+        headers: {},
+        body: { account: ACCOUNTS[2], intent: { token: usd, to: ACCOUNTS[3], amount: "1", reference: b32, nonce: "1", deadline: "9999999999", maxRelayerFee: "10000" }, signature: sig },
+        unknownFieldCode: "invalid_request",
+      },
+    ];
+    // Every body-taking operation of the OpenAPI document is here.
+    const withBodies = Object.entries(paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => (op as { requestBody?: unknown }).requestBody !== undefined).map(([m]) => `${m.toUpperCase()} ${p}`));
+    expect(endpoints.map((e) => `${e.method} ${e.path}`)).to.have.members(withBodies);
+    for (const e of endpoints) {
+      const text = JSON.stringify(e.body);
+      const cases: [string, Record<string, string>, BodyInit, string][] = [
+        ["text/plain", { "content-type": "text/plain" }, text, "invalid_request"],
+        ["a form", { "content-type": "application/x-www-form-urlencoded" }, "a=1", "invalid_request"],
+        ["no content type", {}, new Blob([text]), "invalid_request"],
+        ...["[]", "null", '"x"', "5", "true", "[{}]"].map((body): [string, Record<string, string>, BodyInit, string] => [`JSON ${body}`, { "content-type": "application/json" }, body, "invalid_request"]),
+        ["an unknown field", { "content-type": "application/json" }, JSON.stringify({ ...e.body, extra: 1 }), e.unknownFieldCode ?? "unknown_field"],
+      ];
+      for (const [what, headers, body, code] of cases) {
+        expectRefused(await send(e.path, { method: e.method, headers: { ...e.headers, ...headers }, body }), `${e.method} ${e.path}: ${what}`, code, 400);
+      }
+    }
+    expect(await stateDigest()).to.equal(before);
+  });
+
   it("a wrong API key, another merchant's key, a merchant key where the admin token is needed", async function () {
     const before = await stateDigest();
     const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });

@@ -1,11 +1,12 @@
+import type { Request } from "express";
 import { getAddress } from "ethers";
 import { z } from "zod";
 import { MAX_BLOCK, MAX_LOG_INDEX, type LogPosition } from "../store/keys.ts";
 import { ApiError } from "./errors.ts";
 
 /**
- * Input validation for the API: every path and query value goes through a
- * zod schema and fails as a 400 with a stable code.
+ * Input validation for the API: every path, query and body value goes
+ * through a zod schema and fails as a 400 with a stable code.
  */
 
 export const DEFAULT_LIMIT = 20;
@@ -109,8 +110,30 @@ export function checkQueryParams(query: Record<string, unknown>, allowed: readon
 }
 
 /** Echoes user input in messages without letting it grow unbounded. */
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+function clip(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** Refuses a request body that is not JSON by its content type: 400 invalid_request (the body is read and parsed later). */
+export function checkJsonContentType(req: Pick<Request, "is">): void {
+  if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+}
+
+/**
+ * Parses a JSON body with a strict zod schema.
+ * @param shape the object's fields, e.g. "{url, secret?}" (said when the body is not such an object)
+ * @param allowed the body's fields, named when an unknown one is refused
+ * @throws ApiError 400 `unknown_field` for a field the schema does not define, `invalid_request` naming the field at fault
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, shape: string, allowed?: string): z.output<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${clip(k, 40)}"`).join(", ")}${allowed === undefined ? "" : `; allowed: ${allowed}`}`);
+  }
+  const field = issue?.path.join(".") ?? "";
+  throw new ApiError(400, "invalid_request", field === "" ? `the body must be a JSON object ${shape}` : `${field} ${issue?.message ?? "is invalid"}`);
 }
 
 /** A merchant id: "mer_" and 16 hex digits. */
@@ -148,12 +171,6 @@ const newMerchantSchema = z.strictObject({
 
 /** The body of POST /v1/merchants: {name, payout}, nothing else. */
 export function parseNewMerchant(body: unknown): { name: string; payout: string } {
-  const r = newMerchantSchema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${clip(k)}"`).join(", ")}; allowed: name, payout`);
-    const field = issue?.path.join(".") ?? "";
-    throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {name, payout}" : `${field} ${issue?.message ?? "is invalid"}`);
-  }
-  return { name: r.data.name, payout: parseAddress(r.data.payout) };
+  const { name, payout } = parseBody(newMerchantSchema, body, "{name, payout}", "name, payout");
+  return { name, payout: parseAddress(payout) };
 }

@@ -1,15 +1,8 @@
 import type { Response } from "express";
 import type { RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
-import type { Handler } from "./endpoint.ts";
 import { ApiError } from "./errors.ts";
 
 /** Route helpers of the relayed calls (escrow fundings, offline reserves and withdrawals). */
-
-/** A POST handler's guard: JSON bodies only. */
-export const jsonOnly: Handler = (req, _res, next) => {
-  if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-  next();
-};
 
 /** A relayed call's answer: 200 once mined, 202 while submitted, 422 transaction_reverted if it failed on-chain. */
 export function sendRecord(res: Response, record: RelayedCallRecordJson): void {

@@ -30,7 +30,7 @@ import {
   parseNewMerchant,
   parseReference,
 } from "./params.ts";
-import { endpoint as mountEndpoint, onlyQuery, type Handler } from "./endpoint.ts";
+import { endpoint as mountEndpoint, jsonBody, onlyQuery, type Handler } from "./endpoint.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
@@ -173,10 +173,6 @@ export function createApi(ctx: ApiContext): express.Express {
     mountEndpoint(app, path, methods);
   };
   const query = onlyQuery;
-  const jsonBody: Handler = (req, _res, next) => {
-    if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-    next();
-  };
 
   const route = (path: string, allowedParams: readonly string[], handler: (req: Request, res: Response) => Promise<void> | void): void => {
     app
@@ -326,11 +322,8 @@ export function createApi(ctx: ApiContext): express.Express {
   app
     .route("/v1/intents")
     .post(
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        checkQueryParams(req.query, []);
-        next();
-      },
+      jsonBody,
+      query([]),
       async (req, res) => {
         const body = await readJsonBody(req, MAX_BODY_BYTES);
         const result = await relayed(() => relayer().submit(body));

@@ -19,9 +19,10 @@ import {
 import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
 import { escrowFundingSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseBody } from "../api/params.ts";
 import type { Logger } from "../log.ts";
 import { callView, type CallSender } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, ESCROW_ERRORS, parseBody, revertName, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, checkSignature, ESCROW_ERRORS, revertName, tokenNames } from "../relayer/signedCalls.ts";
 import type { LogPosition } from "../store/keys.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type express from "express";
 import type { Request } from "express";
-import { endpoint, onlyQuery } from "../api/endpoint.ts";
-import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
+import { parseCallId, sendRecord } from "../api/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import { encodeCursor, parseAddress, parseCursor, parseLimit } from "../api/params.ts";
 import { parseEscrowId, type EscrowService } from "./escrowService.ts";
@@ -18,7 +18,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
   endpoint(app, "/v1/escrows/actions", {
     post: [
       onlyQuery([]),
-      jsonOnly,
+      jsonBody,
       async (req, res) => {
         res.json(await deps.escrows.submit(await deps.readJson(req)));
       },
@@ -27,7 +27,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
   endpoint(app, "/v1/escrows/fundings", {
     post: [
       onlyQuery([]),
-      jsonOnly,
+      jsonBody,
       async (req, res) => {
         const { record } = await deps.escrows.fund(await deps.readJson(req));
         sendRecord(res, record);

@@ -5,9 +5,9 @@ import { z } from "zod";
 import { BASE_UNITS_RE } from "../../../client/sdk/amount.ts";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseLimit } from "../api/params.ts";
+import { parseBody, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import type { NodeStore } from "../store/store.ts";
 import { INVOICE_ID_RE, INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
@@ -69,14 +69,7 @@ const FIELDS = "amount, currency, description, expiresInSec or expiresAt, orderI
 
 /** The body of POST /v1/invoices, validated; also its canonical form (for idempotency). */
 export function parseNewInvoice(body: unknown, nowMs: number): { input: NewInvoice; canonical: string } {
-  const r = newInvoiceSchema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: ${FIELDS}`);
-    const field = issue?.path.join(".") ?? "";
-    throw new ApiError(400, "invalid_request", field === "" ? `the body must be a JSON object {${FIELDS}}` : `${field} ${issue?.message ?? "is invalid"}`);
-  }
-  const d = r.data;
+  const d = parseBody(newInvoiceSchema, body, `{${FIELDS}}`, FIELDS);
   if (!BASE_UNITS_RE.test(d.amount) || d.amount.length > 40) throw new ApiError(400, "invalid_amount", "amount must be a whole number of base units as a decimal string, e.g. \"12500000\" for 12.5");
   const amount = BigInt(d.amount);
   if (amount === 0n) throw new ApiError(400, "invalid_amount", "amount must be greater than zero");
@@ -161,10 +154,6 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
     const invoice = await deps.invoices.get(merchant(res).id, id);
     if (!invoice) throw new ApiError(404, "invoice_not_found", `no invoice ${id}`);
     return invoice;
-  };
-  const jsonBody: Handler = (req, _res, next) => {
-    if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-    next();
   };
 
   endpoint(app, "/v1/invoices", {

@@ -4,9 +4,10 @@ import { hashWithdrawalRequest, readReserve, readWithdrawalNonce, reserveAuthori
 import { OFFLINE_VAULT_ABI } from "../../../client/sdk/offline/vault.ts";
 import { offlineReserveSchema, offlineWithdrawalCompletionSchema, offlineWithdrawalRequestSchema, type OfflineReservesJson, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseBody } from "../api/params.ts";
 import { checkAuthorization } from "../escrow/escrowService.ts";
 import { callView, type CallSender, type StoredCall } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, parseBody, revertName, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, checkSignature, revertName, tokenNames } from "../relayer/signedCalls.ts";
 
 /**
  * The node's relay of OfflineVault calls for payers that sign but do not

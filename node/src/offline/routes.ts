@@ -1,9 +1,9 @@
 import type express from "express";
 import type { Request } from "express";
-import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
 import { parseAddress } from "../api/params.ts";
-import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
+import { parseCallId, sendRecord } from "../api/relayedCalls.ts";
 import type { OfflineService } from "./offlineService.ts";
 
 export interface OfflineRouteDeps {
@@ -29,7 +29,7 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     ],
   });
   endpoint(app, "/v1/offline/reservations", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.reserve(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.reserve(await deps.readJson(req))); }],
   });
   endpoint(app, "/v1/offline/reservations/:id", {
     get: [
@@ -43,11 +43,11 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     ],
   });
   endpoint(app, "/v1/offline/withdrawals", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.requestWithdrawal(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.requestWithdrawal(await deps.readJson(req))); }],
   });
   // Before /v1/offline/withdrawals/:id, so that "complete" is this endpoint and not an id.
   endpoint(app, "/v1/offline/withdrawals/complete", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.completeWithdrawal(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.completeWithdrawal(await deps.readJson(req))); }],
   });
   endpoint(app, "/v1/offline/withdrawals/:id", {
     get: [

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseBody } from "../api/params.ts";
 import type { Merchant } from "../merchants/merchantStore.ts";
 import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
 import { MAX_BLOCK } from "../store/keys.ts";
@@ -72,12 +73,7 @@ export type NewRefund = z.infer<typeof newRefundSchema>;
 
 /** The body of POST /v1/refunds, or 400 with the field at fault. */
 export function parseNewRefund(body: unknown): NewRefund {
-  const r = newRefundSchema.safeParse(body);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: payment, amount, reason`);
-  const field = issue?.path.join(".") ?? "";
-  throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {payment, amount, reason?}" : `${field} ${issue?.message ?? "is invalid"}`);
+  return parseBody(newRefundSchema, body, "{payment, amount, reason?}", "payment, amount, reason");
 }
 
 /** An Idempotency-Key header: 1 to 255 printable ASCII characters. Required: a retried POST must not refund twice. */

@@ -1,8 +1,7 @@
 import type express from "express";
 import type { Request } from "express";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
-import { ApiError } from "../api/errors.ts";
+import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
 import { parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService, type RefundView } from "./refunds.ts";
@@ -21,10 +20,7 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
     post: [
       onlyQuery([]),
       auth,
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        next();
-      },
+      jsonBody,
       async (req, res) => {
         const key = parseIdempotencyKey(req.get("idempotency-key"));
         const input = parseNewRefund(await deps.readJson(req));
