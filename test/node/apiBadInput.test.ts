@@ -9,7 +9,8 @@ import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
-import { encodeCursor, encodeMerchantCursor } from "../../node/src/api/params.ts";
+import { encodeCursor, ListCursor, merchantCursor } from "../../node/src/api/params.ts";
+import { refundCursor } from "../../node/src/refunds/refunds.ts";
 import { ACCOUNTS } from "./fixtures.ts";
 
 /**
@@ -149,9 +150,60 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
       expectRefused(await send(`/v1/payments?reference=0x${"11".repeat(32)}&cursor=${encodeURIComponent(c)}`), `ref cursor ${c}`, "invalid_cursor", 400);
       expectRefused(await send(`/v1/merchants?cursor=${encodeURIComponent(c)}`, { headers: { authorization: `Bearer ${ADMIN}` } }), `merchant cursor ${c}`, "invalid_cursor", 400);
     }
-    expectRefused(await send(`/v1/accounts/${ACCOUNTS[1]}/payments?cursor=${encodeMerchantCursor(idA)}`), "merchant cursor on payments", "invalid_cursor", 400);
+    expectRefused(await send(`/v1/accounts/${ACCOUNTS[1]}/payments?cursor=${merchantCursor.encode(idA)}`), "merchant cursor on payments", "invalid_cursor", 400);
     expectRefused(await send(`/v1/merchants?cursor=${encodeCursor({ blockNumber: 5, logIndex: 1 })}`, { headers: { authorization: `Bearer ${ADMIN}` } }), "payments cursor on merchants", "invalid_cursor", 400);
     expectRefused(await send(`/v1/payments?reference=0x${"11".repeat(31)}`), "short reference", "invalid_reference", 400);
+    expect(await stateDigest()).to.equal(before);
+  });
+
+  it("ids and cursors of every resource: the resource's invalid_* code, and a list takes only its own cursors", async function () {
+    const before = await stateDigest();
+    const merchant = { headers: { authorization: `Bearer ${keyA}` } };
+    const ids: [string, string][] = [
+      ["/v1/intents/{id}", "invalid_request"],
+      ["/v1/merchants/{id}", "invalid_merchant_id"],
+      ["/v1/invoices/{id}", "invalid_invoice_id"],
+      ["/v1/invoices/{id}/qr", "invalid_invoice_id"],
+      ["/v1/invoices/{id}/ndef", "invalid_invoice_id"],
+      ["/v1/refunds/{id}", "invalid_refund_id"],
+      ["/v1/escrows/{id}", "invalid_escrow_id"],
+      ["/v1/escrows/fundings/{id}", "invalid_call_id"],
+      ["/v1/offline/reservations/{id}", "invalid_call_id"],
+      ["/v1/offline/withdrawals/{id}", "invalid_call_id"],
+      ["/v1/payment-requests/{id}", "invalid_reference"],
+    ];
+    for (const [tmpl, code] of ids) {
+      for (const bad of ["nope", "0x12", `0x${"g".repeat(64)}`, "mer_0", `inv_${"0".repeat(15)}`, `rfd_${"A".repeat(16)}`]) {
+        const auth = tmpl.startsWith("/v1/merchants/") ? { headers: { authorization: `Bearer ${ADMIN}` } } : merchant;
+        expectRefused(await send(tmpl.replace("{id}", bad), auth), `${tmpl} ${bad}`, code, 400);
+      }
+    }
+    // A cursor of each kind this node issues, and the lists that take it.
+    const position = encodeCursor({ blockNumber: 1, logIndex: 0 });
+    const cursors: Record<string, string> = {
+      position,
+      merchant: merchantCursor.encode(idA),
+      invoice: new ListCursor("v1", /^.*$/).encode(`${idA}!${"0".repeat(16)}`),
+      refund: refundCursor.encode(`${"0".repeat(15)}!rfd_${"0".repeat(16)}`),
+      delivery: "5",
+    };
+    const lists: [string, string, RequestInit][] = [
+      [`/v1/accounts/${ACCOUNTS[1]}/payments`, "position", {}],
+      [`/v1/payments?reference=0x${"11".repeat(32)}&`, "position", {}],
+      [`/v1/accounts/${ACCOUNTS[1]}/escrows`, "position", {}],
+      ["/v1/merchants", "merchant", { headers: { authorization: `Bearer ${ADMIN}` } }],
+      ["/v1/invoices", "invoice", merchant],
+      ["/v1/refunds", "refund", merchant],
+      ["/v1/merchants/me/webhook/deliveries", "delivery", merchant],
+    ];
+    for (const [list, own, init] of lists) {
+      const url = (c: string): string => `${list}${list.endsWith("&") ? "" : "?"}cursor=${encodeURIComponent(c)}`;
+      expect((await send(url(cursors[own] ?? ""), init)).status, `${list} with its own cursor`).to.equal(200);
+      for (const [kind, c] of Object.entries(cursors)) {
+        if (kind !== own) expectRefused(await send(url(c), init), `${list} with a ${kind} cursor`, "invalid_cursor", 400);
+      }
+      expectRefused(await send(`${url(cursors[own] ?? "")}&cursor=${encodeURIComponent(cursors[own] ?? "")}`, init), `${list}: cursor twice`, /^(invalid_cursor|unknown_parameter)$/, 400);
+    }
     expect(await stateDigest()).to.equal(before);
   });
 

@@ -17,19 +17,7 @@ import { DOCS_CSP, renderDocs } from "./docs.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { labelled, RequestHistogram, scalar } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
-import {
-  checkQueryParams,
-  encodeCursor,
-  encodeMerchantCursor,
-  parseAddress,
-  parseCursor,
-  parseIntentId,
-  parseLimit,
-  parseMerchantCursor,
-  parseMerchantId,
-  parseNewMerchant,
-  parseReference,
-} from "./params.ts";
+import { checkQueryParams, encodeCursor, merchantCursor, parseAddress, parseCursor, parseId, parseLimit, parseNewMerchant, parseReference } from "./params.ts";
 import { endpoint as mountEndpoint, jsonBody, onlyQuery, type Handler } from "./endpoint.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
@@ -274,9 +262,9 @@ export function createApi(ctx: ApiContext): express.Express {
       requireAdmin(ctx.adminToken, ctx.merchants),
       async (req, res) => {
         const limit = parseLimit(req.query.limit);
-        const after = parseMerchantCursor(req.query.cursor);
+        const after = merchantCursor.parse(req.query.cursor);
         const page = await ctx.merchants.list({ limit, ...(after === undefined ? {} : { after }) });
-        res.json({ items: page.items.map(publicMerchant), nextCursor: page.next === null ? null : encodeMerchantCursor(page.next) });
+        res.json({ items: page.items.map(publicMerchant), nextCursor: page.next === null ? null : merchantCursor.encode(page.next) });
       },
     ],
   });
@@ -296,7 +284,7 @@ export function createApi(ctx: ApiContext): express.Express {
       query([]),
       requireAdminOrMerchant(ctx.adminToken, ctx.merchants),
       async (req, res) => {
-        const id = parseMerchantId(req.params.id);
+        const id = parseId("merchant", req.params.id);
         const self = res.locals.merchant as Merchant | null | undefined;
         // A merchant learns nothing about others, not even whether the id exists.
         if (res.locals.admin !== true && self?.id !== id) throw new ApiError(403, "forbidden", "this API key belongs to another merchant");
@@ -335,7 +323,7 @@ export function createApi(ctx: ApiContext): express.Express {
     });
 
   route("/v1/intents/:id", [], async (req, res) => {
-    const id = parseIntentId(req.params.id);
+    const id = parseId("intent", req.params.id);
     const intent = await relayed(() => relayer().get(id));
     if (!intent) throw new ApiError(404, "intent_not_found", `no intent ${id} (ids are the intent's EIP-712 digest)`);
     res.json(intent);

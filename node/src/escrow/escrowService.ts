@@ -124,11 +124,6 @@ const submissionSchema = z.strictObject({
 });
 
 /** An escrow id path segment: 0x and 64 hex digits; returned lowercase. */
-export function parseEscrowId(value: unknown): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ApiError(400, "invalid_escrow_id", `"${String(value).slice(0, 80)}" is not an escrow id: 0x followed by 64 hex digits`);
-  return value.toLowerCase();
-}
-
 const MAX_CACHED_ACCOUNTS = 10_000;
 
 export class EscrowService {

@@ -7,10 +7,10 @@ import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { requireMerchant } from "../api/auth.ts";
 import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseBody, parseLimit } from "../api/params.ts";
+import { invalidCursor, ListCursor, parseBody, parseId, parseLimit, parseReference } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import type { NodeStore } from "../store/store.ts";
-import { INVOICE_ID_RE, INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
+import { INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
 import { allPaymentsByReference } from "./invoiceWatcher.ts";
 import { ndefUriMessage } from "./ndef.ts";
 
@@ -95,13 +95,6 @@ export function parseNewInvoice(body: unknown, nowMs: number): { input: NewInvoi
   return { input: { amount, currency, description: d.description, orderId: d.orderId ?? null, expiresAtMs }, canonical };
 }
 
-function parseInvoiceId(value: unknown): string {
-  if (typeof value !== "string" || !INVOICE_ID_RE.test(value)) {
-    throw new ApiError(400, "invalid_invoice_id", `"${String(value).slice(0, 80)}" is not an invoice id: inv_ followed by 16 hex digits`);
-  }
-  return value;
-}
-
 function parseIdempotencyKey(req: Request): string {
   const key = req.get("idempotency-key");
   if (key === undefined || key === "") throw new ApiError(400, "idempotency_key_required", "POST /v1/invoices needs an Idempotency-Key header (e.g. a UUID): a retry with the same key returns the same invoice");
@@ -117,17 +110,13 @@ function parseStatusFilter(value: unknown): InvoiceState | undefined {
   return value as InvoiceState;
 }
 
-const encodeListCursor = (key: string): string => Buffer.from(`v1:${key}`, "utf8").toString("base64url");
+/** The invoices list: "<merchant id>!<created ms:16>" of the last invoice served; only one issued to this merchant is accepted. */
+const invoiceCursor = new ListCursor("v1", /^mer_[0-9a-f]{16}!\d{16}$/);
 
-/** A list cursor: only one issued to this merchant is accepted. */
 function parseListCursor(value: unknown, merchantId: string): string | undefined {
-  if (value === undefined) return undefined;
-  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,96}$/.test(value)) throw bad;
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  const m = /^v1:(mer_[0-9a-f]{16}!\d{16})$/.exec(text);
-  if (!m?.[1] || encodeListCursor(m[1]) !== value || !m[1].startsWith(`${merchantId}!`)) throw bad;
-  return m[1];
+  const key = invoiceCursor.parse(value);
+  if (key !== undefined && !key.startsWith(`${merchantId}!`)) throw invalidCursor();
+  return key;
 }
 
 function parsePngSize(value: unknown): number {
@@ -150,7 +139,7 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
     return { ...invoice, ...invoiceStatus(invoice, payments, Date.now()) };
   };
   const owned = async (req: Request, res: Response): Promise<Invoice> => {
-    const id = parseInvoiceId(req.params.id);
+    const id = parseId("invoice", req.params.id);
     const invoice = await deps.invoices.get(merchant(res).id, id);
     if (!invoice) throw new ApiError(404, "invoice_not_found", `no invoice ${id}`);
     return invoice;
@@ -188,7 +177,7 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
             return status === undefined || v.status === status;
           },
         });
-        res.json({ items: page.items.map((i) => views.get(i.id)), nextCursor: page.next === null ? null : encodeListCursor(page.next) });
+        res.json({ items: page.items.map((i) => views.get(i.id)), nextCursor: page.next === null ? null : invoiceCursor.encode(page.next) });
       },
     ],
   });
@@ -198,8 +187,7 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const reference = req.params.reference;
-        if (typeof reference !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(reference)) throw new ApiError(400, "invalid_reference", "the reference is 0x followed by 64 hex digits");
+        const reference = parseReference(req.params.reference);
         const invoice = await deps.invoices.byReference(reference);
         const m = invoice && (await deps.merchants.get(invoice.merchantId));
         if (!invoice || !m) throw new ApiError(404, "payment_request_not_found", "no invoice of this node has this reference");

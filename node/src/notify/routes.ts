@@ -4,7 +4,7 @@ import { z } from "zod";
 import { requireMerchant } from "../api/auth.ts";
 import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseAddress, parseBody, parseLimit } from "../api/params.ts";
+import { invalidCursor, parseAddress, parseBody, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { concernsAccount, concernsMerchant } from "./events.ts";
 import { parseLastEventId, type SseHub } from "./sse.ts";
@@ -42,9 +42,7 @@ const webhookSchema = z.strictObject({
 /** A deliveries cursor: the seq of the last delivery served, as decimal. */
 function parseSeqCursor(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  }
+  if (typeof value !== "string" || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw invalidCursor();
   return Number(value);
 }
 

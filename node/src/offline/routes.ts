@@ -2,8 +2,8 @@ import type express from "express";
 import type { Request } from "express";
 import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseAddress } from "../api/params.ts";
-import { parseCallId, sendRecord } from "../api/relayedCalls.ts";
+import { parseAddress, parseId } from "../api/params.ts";
+import { sendRecord } from "../api/relayedCalls.ts";
 import type { OfflineService } from "./offlineService.ts";
 
 export interface OfflineRouteDeps {
@@ -35,7 +35,7 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseCallId(req.params.id);
+        const id = parseId("call", req.params.id);
         const record = await offline.record(id, ["offline_reserve"]);
         if (!record) throw new ApiError(404, "reservation_not_found", `no relayed offline reserve ${id}`);
         res.json(record);
@@ -53,7 +53,7 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseCallId(req.params.id);
+        const id = parseId("call", req.params.id);
         const record = await offline.record(id, ["offline_withdrawal_request", "offline_withdrawal"]);
         if (!record) throw new ApiError(404, "withdrawal_not_found", `no relayed offline withdrawal ${id}`);
         res.json(record);

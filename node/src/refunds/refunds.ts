@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseBody } from "../api/params.ts";
+import { ListCursor, parseBody } from "../api/params.ts";
 import type { Merchant } from "../merchants/merchantStore.ts";
 import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
 import { MAX_BLOCK } from "../store/keys.ts";
@@ -83,25 +83,8 @@ export function parseIdempotencyKey(value: string | undefined): string {
   return value;
 }
 
-export function parseRefundId(value: unknown): string {
-  if (typeof value !== "string" || !/^rfd_[0-9a-f]{16}$/.test(value)) {
-    throw new ApiError(400, "invalid_refund_id", `"${String(value).slice(0, 80)}" is not a refund id: rfd_ followed by 16 hex digits`);
-  }
-  return value;
-}
-
-export function encodeRefundCursor(listKey: string): string {
-  return Buffer.from(`r1:${listKey}`, "utf8").toString("base64url");
-}
-
-export function parseRefundCursor(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,80}$/.test(value)) throw bad;
-  const m = /^r1:(\d{15}!rfd_[0-9a-f]{16})$/.exec(Buffer.from(value, "base64url").toString("utf8"));
-  if (!m?.[1] || encodeRefundCursor(m[1]) !== value) throw bad;
-  return m[1];
-}
+/** The refunds list: "<created ms:15>!<refund id>" of the last refund served. */
+export const refundCursor = new ListCursor("r1", /^\d{15}!rfd_[0-9a-f]{16}$/);
 
 /** The refund's payments and status, from the payments indexed under its reference. */
 async function settlement(r: StoreReader, refund: RefundRecord): Promise<Pick<RefundView, "status" | "paid" | "payments">> {

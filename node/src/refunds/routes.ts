@@ -2,9 +2,9 @@ import type express from "express";
 import type { Request } from "express";
 import { requireMerchant } from "../api/auth.ts";
 import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
-import { parseLimit } from "../api/params.ts";
+import { parseId, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
-import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService, type RefundView } from "./refunds.ts";
+import { parseIdempotencyKey, parseNewRefund, refundCursor, type RefundService, type RefundView } from "./refunds.ts";
 
 export interface RefundRouteDeps {
   refunds: RefundService;
@@ -33,9 +33,9 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
       auth,
       async (req, res) => {
         const limit = parseLimit(req.query.limit);
-        const before = parseRefundCursor(req.query.cursor);
+        const before = refundCursor.parse(req.query.cursor);
         const page = await deps.refunds.list(res.locals.merchant as Merchant, { limit, before });
-        res.json({ items: page.items, nextCursor: page.next === null ? null : encodeRefundCursor(page.next) });
+        res.json({ items: page.items, nextCursor: page.next === null ? null : refundCursor.encode(page.next) });
       },
     ],
   });
@@ -44,7 +44,7 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
     onlyQuery([]),
     auth,
     async (req, res) => {
-      const id = parseRefundId(req.params.id);
+      const id = parseId("refund", req.params.id);
       res.json(await act(res.locals.merchant as Merchant, id));
     },
   ];
