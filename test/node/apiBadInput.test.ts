@@ -344,6 +344,7 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     const ok = { amount: "100", currency: "USD", description: "x", expiresInSec: 60 };
     const cases: [string, unknown, string | null, string][] = [
       ["no idempotency key", ok, null, "idempotency_key_required"],
+      ["an empty idempotency key", ok, "", "idempotency_key_required"],
       ["a key with spaces", ok, "a b", "invalid_idempotency_key"],
       ["a huge key", ok, "k".repeat(256), "invalid_idempotency_key"],
       ...["1.5", "-1", "0", "1e6", "", " 1", "0x10", "01", "9".repeat(60)].map((amount): [string, unknown, string | null, string] => [`amount ${amount}`, { ...ok, amount }, "k-1", "invalid_amount"]),

@@ -159,6 +159,25 @@ function clip(s: string, max = 80): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
+/**
+ * The Idempotency-Key header of a POST that creates a `thing` ("invoice",
+ * "refund"): required (400 idempotency_key_required, also when empty), 1 to
+ * 255 printable ASCII characters (400 invalid_idempotency_key). The same key
+ * with the same body answers what the first request made (200); with another
+ * body, {@link idempotencyConflict}.
+ */
+export function parseIdempotencyKey(req: Pick<Request, "get">, thing: string): string {
+  const key = req.get("idempotency-key");
+  if (key === undefined || key === "") throw new ApiError(400, "idempotency_key_required", `creating a ${thing} needs an Idempotency-Key header (e.g. a UUID, one per ${thing}): a retry with the same key answers the same ${thing}`);
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
+  return key;
+}
+
+/** 409 idempotency_conflict: the Idempotency-Key made `thing` `id` with another body. */
+export function idempotencyConflict(thing: string, id: string): ApiError {
+  return new ApiError(409, "idempotency_conflict", `this Idempotency-Key was used for ${thing} ${id} with another body; use a new key for each new ${thing}`);
+}
+
 /** Refuses a request body that is not JSON by its content type: 400 invalid_request (the body is read and parsed later). */
 export function checkJsonContentType(req: Pick<Request, "is">): void {
   if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");

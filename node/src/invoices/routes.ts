@@ -7,7 +7,7 @@ import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { requireMerchant } from "../api/auth.ts";
 import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { invalidCursor, ListCursor, parseBody, parseId, parseLimit, parseReference } from "../api/params.ts";
+import { idempotencyConflict, invalidCursor, ListCursor, parseBody, parseId, parseIdempotencyKey, parseLimit, parseReference } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import type { NodeStore } from "../store/store.ts";
 import { INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
@@ -95,13 +95,6 @@ export function parseNewInvoice(body: unknown, nowMs: number): { input: NewInvoi
   return { input: { amount, currency, description: d.description, orderId: d.orderId ?? null, expiresAtMs }, canonical };
 }
 
-function parseIdempotencyKey(req: Request): string {
-  const key = req.get("idempotency-key");
-  if (key === undefined || key === "") throw new ApiError(400, "idempotency_key_required", "POST /v1/invoices needs an Idempotency-Key header (e.g. a UUID): a retry with the same key returns the same invoice");
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
-  return key;
-}
-
 function parseStatusFilter(value: unknown): InvoiceState | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !(INVOICE_STATES as readonly string[]).includes(value)) {
@@ -151,11 +144,11 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
       auth,
       jsonBody,
       async (req, res) => {
-        const key = parseIdempotencyKey(req);
+        const key = parseIdempotencyKey(req, "invoice");
         const { input, canonical } = parseNewInvoice(await deps.readJson(req), Date.now());
         const m = merchant(res);
         const result = await deps.invoices.create({ merchantId: m.id, payout: m.payout, chainId: deps.chainId, token: deps.tokens[input.currency] }, input, key, canonical);
-        if (result.kind === "conflict") throw new ApiError(409, "idempotency_conflict", `this Idempotency-Key was used for invoice ${result.id} with another body; use a new key for a new invoice`);
+        if (result.kind === "conflict") throw idempotencyConflict("invoice", result.id);
         res.status(result.kind === "created" ? 201 : 200).json(await view(result.invoice));
       },
     ],

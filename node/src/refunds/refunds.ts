@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
 import { ApiError } from "../api/errors.ts";
-import { ListCursor, parseBody } from "../api/params.ts";
+import { idempotencyConflict, ListCursor, parseBody } from "../api/params.ts";
 import type { Merchant } from "../merchants/merchantStore.ts";
 import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
 import { MAX_BLOCK } from "../store/keys.ts";
@@ -76,13 +76,6 @@ export function parseNewRefund(body: unknown): NewRefund {
   return parseBody(newRefundSchema, body, "{payment, amount, reason?}", "payment, amount, reason");
 }
 
-/** An Idempotency-Key header: 1 to 255 printable ASCII characters. Required: a retried POST must not refund twice. */
-export function parseIdempotencyKey(value: string | undefined): string {
-  if (value === undefined) throw new ApiError(400, "idempotency_key_required", "POST /v1/refunds needs an Idempotency-Key header (a unique value per refund; a retry sends the same one)");
-  if (!/^[\x21-\x7e]{1,255}$/.test(value)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
-  return value;
-}
-
 /** The refunds list: "<created ms:15>!<refund id>" of the last refund served. */
 export const refundCursor = new ListCursor("r1", /^\d{15}!rfd_[0-9a-f]{16}$/);
 
@@ -152,7 +145,7 @@ export class RefundService {
   /**
    * Creates a refund of `input.payment` for `merchant`. The same idempotency
    * key with the same body answers the first refund again (created: false);
-   * with another body, 409 idempotency_key_reused.
+   * with another body, 409 idempotency_conflict.
    */
   create(merchant: Merchant, input: NewRefund, idempotencyKey: string): Promise<{ refund: RefundView; created: boolean }> {
     return this.#serially(() => this.#create(merchant, input, idempotencyKey));
@@ -189,7 +182,7 @@ export class RefundService {
     const request = JSON.stringify({ payment: input.payment.toLowerCase(), amount: input.amount, reason: input.reason ?? null });
     const earlier = await this.refunds.idempotent(merchant.id, keyHash);
     if (earlier) {
-      if (earlier.request !== request) throw new ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another refund request: use a new key per refund");
+      if (earlier.request !== request) throw idempotencyConflict("refund", earlier.id);
       const refund = await this.refunds.get(earlier.id);
       if (!refund) throw new Error(`refund ${earlier.id} of an idempotency key is missing`);
       return { refund: await this.#deps.store.read((r) => this.view(r, refund)), created: false };

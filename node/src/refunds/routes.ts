@@ -2,9 +2,9 @@ import type express from "express";
 import type { Request } from "express";
 import { requireMerchant } from "../api/auth.ts";
 import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
-import { parseId, parseLimit } from "../api/params.ts";
+import { parseId, parseIdempotencyKey, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
-import { parseIdempotencyKey, parseNewRefund, refundCursor, type RefundService, type RefundView } from "./refunds.ts";
+import { parseNewRefund, refundCursor, type RefundService, type RefundView } from "./refunds.ts";
 
 export interface RefundRouteDeps {
   refunds: RefundService;
@@ -22,7 +22,7 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
       auth,
       jsonBody,
       async (req, res) => {
-        const key = parseIdempotencyKey(req.get("idempotency-key"));
+        const key = parseIdempotencyKey(req, "refund");
         const input = parseNewRefund(await deps.readJson(req));
         const { refund, created } = await deps.refunds.create(res.locals.merchant as Merchant, input, key);
         res.status(created ? 201 : 200).json(refund);
