@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type { NodeEvent, NodeStore, PaymentItem, StoreReader, StoreSublevel } from "../store/store.ts";
 import type { LogPosition } from "../store/keys.ts";
-import { WakeableLoop } from "../notify/wakeableLoop.ts";
+import { OutboxFollower } from "../notify/outboxFollower.ts";
 import { invoiceStatus, type Invoice, type InvoiceStatus, type InvoiceStore } from "./invoiceStore.ts";
 
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -50,7 +50,7 @@ export async function allPaymentsByReference(reader: StoreReader, reference: str
  * are one batch (NodeStore.appendEvents): a crash never loses or repeats a
  * push. Expiry has no payment event: a timer on the expiry queue does it.
  */
-export class InvoiceWatcher {
+export class InvoiceWatcher extends OutboxFollower {
   readonly #store: NodeStore;
   readonly #invoices: InvoiceStore;
   readonly #root: StoreSublevel;
@@ -59,47 +59,33 @@ export class InvoiceWatcher {
   readonly #onAppended: () => void;
   readonly #pageSize: number;
   readonly #now: () => number;
-  readonly #loop: WakeableLoop;
 
   constructor(opts: InvoiceWatcherOptions) {
+    const log = opts.log.child({ component: "invoices" });
+    super({ source: opts.store, cursor: { sub: opts.invoices.root, key: "w!cur" }, log, errorMessage: "invoice round failed" });
     this.#store = opts.store;
     this.#invoices = opts.invoices;
     this.#root = opts.invoices.root;
     this.#chainId = opts.chainId;
-    this.#log = opts.log.child({ component: "invoices" });
+    this.#log = log;
     this.#onAppended = opts.onAppended;
     this.#pageSize = opts.pageSize ?? 500;
     this.#now = opts.now ?? Date.now;
-    this.#loop = new WakeableLoop({ round: () => this.#rounds(), log: this.#log, errorMessage: "invoice round failed" });
   }
 
-  async start(): Promise<void> {
-    const head = await this.#store.lastEventSeq();
-    const cur = await this.#root.get("w!cur");
-    // Past the head: the outbox was wiped (chain reset); statuses are recomputed from the new one.
-    if (cur === undefined || Number(cur) > head) await this.#root.put("w!cur", String(head));
+  protected override started(): void {
     this.#invoices.onCreated = () => {
       this.notify();
     };
-    this.#loop.start();
   }
 
-  get running(): boolean {
-    return this.#loop.running;
-  }
-
-  notify(): void {
-    this.#loop.notify();
-  }
-
-  async stop(): Promise<void> {
-    if (!this.#loop.running) return;
+  protected override async stopping(roundOver: Promise<void>): Promise<void> {
     this.#invoices.onCreated = undefined;
-    await this.#loop.stop();
+    await roundOver;
   }
 
   /** Rounds until there is nothing left to do; returns how long to sleep. */
-  async #rounds(): Promise<number> {
+  protected override async round(): Promise<number> {
     while (this.running && (await this.#round()));
     return this.#untilNextExpiry();
   }
