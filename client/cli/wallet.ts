@@ -26,10 +26,15 @@ export interface PasskeyWallet {
   account: string;
 }
 
+/** A passkey keystore's account key: its device's public key and its salt (also the account's deployment {qx, qy, salt} a relayed call sends). */
+export function passkeyAccountKey(keystore: P256Keystore): AccountKey {
+  return { qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) };
+}
+
 /** A passkey keystore placed on the node's network: its account key and address. */
 export async function passkeyWallet(ctx: CliContext, keystore: P256Keystore): Promise<PasskeyWallet> {
   const net = passkeyNetwork(await (await ctx.api()).getNetwork());
-  const key: AccountKey = { qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) };
+  const key = passkeyAccountKey(keystore);
   return { net, key, account: passkeyAccountAddress(net, key) };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { jsonAddress, jsonBytes32, jsonUint256 } from "./account/intent.ts";
+import { deploymentParamsJsonSchema } from "./account/relayerApi.ts";
 import { checkedAddress, requestJson } from "./apiClient.ts";
 import { CURRENCIES, type Currency } from "./currencies.ts";
 import { OrioleError } from "./errors.ts";
@@ -11,6 +12,11 @@ import { OrioleError } from "./errors.ts";
  * the completion of a withdrawal. Shared by the node (parsing requests,
  * writing records) and the clients (writing requests, parsing records).
  * JSON numbers of the chain are decimal strings.
+ *
+ * A passkey account may not be deployed yet (its first action): the bodies
+ * signed by the account take its `deployment` {qx, qy, salt}, and the node
+ * deploys it in the same transaction (PaymentRelay.deployAndCall). As with a
+ * payment intent, a wallet may always send it: a deployed account ignores it.
  */
 
 /** What a relayed call is. */
@@ -24,6 +30,18 @@ export type RelayedCallStatus = (typeof RELAYED_CALL_STATUSES)[number];
 const signature = z.string().regex(/^0x([0-9a-fA-F]{2}){1,2048}$/, "must be 0x-hex bytes (at most 2048)");
 const seconds = z.number().int().nonnegative().max(0xffffffff);
 
+/** A passkey account's counterfactual deployment: its first device's key and the factory salt. */
+export interface AccountDeploymentParams {
+  qx: string;
+  qy: string;
+  salt: bigint;
+}
+
+/** The `deployment` field of a relayed call's body. */
+export function deploymentJson(d: AccountDeploymentParams): { qx: string; qy: string; salt: string } {
+  return { qx: d.qx.toLowerCase(), qy: d.qy.toLowerCase(), salt: d.salt.toString() };
+}
+
 /** Body of POST /v1/escrows/fundings: `fundWithAuthorization(terms, buyer, validAfter, validBefore, signature)`. */
 export const escrowFundingSchema = z.strictObject({
   buyer: jsonAddress,
@@ -31,6 +49,7 @@ export const escrowFundingSchema = z.strictObject({
   validAfter: jsonUint256,
   validBefore: jsonUint256,
   signature,
+  deployment: deploymentParamsJsonSchema.optional(),
 });
 export type EscrowFundingSubmission = z.output<typeof escrowFundingSchema>;
 export type EscrowFundingJson = z.input<typeof escrowFundingSchema>;
@@ -44,6 +63,7 @@ export const offlineReserveSchema = z.strictObject({
   validBefore: jsonUint256,
   nonce: jsonBytes32,
   signature,
+  deployment: deploymentParamsJsonSchema.optional(),
 });
 export type OfflineReserveSubmission = z.output<typeof offlineReserveSchema>;
 export type OfflineReserveJson = z.input<typeof offlineReserveSchema>;
@@ -56,6 +76,7 @@ export const offlineWithdrawalRequestSchema = z.strictObject({
   nonce: jsonUint256,
   deadline: jsonUint256,
   signature,
+  deployment: deploymentParamsJsonSchema.optional(),
 });
 export type OfflineWithdrawalRequestSubmission = z.output<typeof offlineWithdrawalRequestSchema>;
 export type OfflineWithdrawalRequestJson = z.input<typeof offlineWithdrawalRequestSchema>;

@@ -9,8 +9,13 @@ import {PasskeyAccountFactory} from "./PasskeyAccountFactory.sol";
  * @notice A stateless batcher for Oriole's relayer: deploys counterfactual accounts and
  * executes many passkey payment intents in one transaction. A failing payment is
  * reported by an event and the others go on, so one bad intent cannot block a batch.
+ * It also deploys an account and makes one call in the same transaction
+ * ({deployAndCall}), for a signed operation that another contract checks through the
+ * account's ERC-1271 `isValidSignature` (an escrow funding, an offline reserve).
  * @dev Holds no funds and no roles: every payment is authorized by its account's device
  * signature; `feeRecipient` is the relayer's choice, as when it calls an account directly.
+ * No contract trusts PaymentRelay as `msg.sender`, so the call {deployAndCall} makes for
+ * anyone is worth no more than the same call from any address.
  */
 contract PaymentRelay {
     /// @notice An account to deploy (if it is not yet) before the payments.
@@ -39,6 +44,9 @@ contract PaymentRelay {
 
     /// @notice The payment's account has no code (not deployed and not in the batch's deployments).
     error PaymentRelayNoAccount(address account);
+
+    /// @notice The call of {deployAndCall} targets an address without code.
+    error PaymentRelayNoTarget(address target);
 
     /// @param factory_ the factory that deploys accounts
     constructor(PasskeyAccountFactory factory_) {
@@ -78,6 +86,35 @@ contract PaymentRelay {
             catch (bytes memory reason) {
                 ++failures;
                 emit RelayedPaymentFailed(i, p.account, p.intent.nonce, reason);
+            }
+        }
+    }
+
+    /**
+     * @notice Deploys `deployment`'s account (idempotent: an existing account is kept), then
+     * calls `target` with `data`. Atomic: if the call reverts, this reverts with the call's
+     * revert data and the account is not deployed either, so a refused operation deploys nothing.
+     * @dev The account's signature is checked by `target` (ERC-1271 on the fresh account); the
+     * call is made with this contract as `msg.sender` and no value.
+     * @param deployment the account to deploy first
+     * @param target the contract to call (it must have code)
+     * @param data the calldata
+     * @return account the deployed account
+     * @return result the call's return data
+     */
+    function deployAndCall(Deployment calldata deployment, address target, bytes calldata data)
+        external
+        returns (address account, bytes memory result)
+    {
+        if (target.code.length == 0) revert PaymentRelayNoTarget(target);
+        account = factory.createAccount(deployment.qx, deployment.qy, deployment.salt);
+        bool ok;
+        // solhint-disable-next-line avoid-low-level-calls
+        (ok, result) = target.call(data);
+        if (!ok) {
+            // solhint-disable-next-line no-inline-assembly
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
             }
         }
     }

@@ -14,6 +14,7 @@ import { chainIdentity, bindStore } from "./indexer/identity.ts";
 import { Indexer, type IndexerStatus } from "./indexer/indexer.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { redactUrl } from "../../client/sdk/jsonRpc.ts";
+import { deriveWsUrl } from "./chain/headSubscription.ts";
 import { NodeStore } from "./store/store.ts";
 import { IntentStore } from "./relayer/intentStore.ts";
 import { MerchantStore } from "./merchants/merchantStore.ts";
@@ -23,6 +24,7 @@ import { WebhookService, type RetryPolicy } from "./notify/webhooks.ts";
 import { InvoiceStore } from "./invoices/invoiceStore.ts";
 import { InvoiceWatcher } from "./invoices/invoiceWatcher.ts";
 import { RefundService } from "./refunds/refunds.ts";
+import { RefundWatcher } from "./refunds/refundWatcher.ts";
 import { EscrowService, escrowRelayerKey } from "./escrow/escrowService.ts";
 import { OfflineService } from "./offline/offlineService.ts";
 import { CallSender } from "./relayer/callSender.ts";
@@ -100,37 +102,45 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     cleanup.push(() => store.close());
     await bindStore(store, identity, { reindexOnReset: config.reindexOnReset, dataDir: config.dataDir, log });
 
-    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal });
+    const wsUrl = config.rpcWs === "off" ? undefined : config.rpcWs === "auto" ? deriveWsUrl(config.rpcUrl) : config.rpcWs;
+    const heads = wsUrl === undefined ? undefined : { url: wsUrl, derived: config.rpcWs === "auto", redacted: redactUrl(wsUrl) };
+    const indexer = new Indexer({ client, store, identity, log, pollMs: config.pollMs, maxBlockRange: config.maxBlockRange, confirmations: config.confirmations, reorgDepth: config.reorgDepth, onFatal: opts.onFatal, heads });
+    const tokens = Object.fromEntries(CURRENCIES.map((c) => [c, getAddress(identity.tokens[c])])) as Record<Currency, string>;
+    const invoices = new InvoiceStore(store.invoiceSublevel());
+    const refunds = new RefundService({
+      store,
+      chainId: client.chainId,
+      tokens,
+      blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
+      invoices,
+    });
     // Notifications follow the outbox from its current head; each commit wakes them.
     const merchants = new MerchantStore(store.merchantSublevel());
-    const hub = new SseHub({ source: store, log });
+    // Streams show a refund payment's link to its refund, as histories do (read time: the outbox has none).
+    const hub = new SseHub({ source: store, log, decorate: (events) => refunds.linkEvents(events) });
     await hub.start();
     cleanup.push(() => hub.close());
     const webhooks = new WebhookService({ sub: store.webhookSublevel(), source: store, merchant: (id) => merchants.get(id), log, allowPrivateTargets: config.allowPrivateWebhooks, ...opts.webhooks });
     await webhooks.start();
     cleanup.push(() => webhooks.stop());
-    const invoices = new InvoiceStore(store.invoiceSublevel());
-    const invoiceWatcher = new InvoiceWatcher({
-      store,
-      invoices,
-      chainId: client.chainId,
-      log,
-      onAppended: () => {
-        hub.notify();
-        webhooks.notify();
-      },
-    });
-    await invoiceWatcher.start();
-    cleanup.push(() => invoiceWatcher.stop());
+    const onAppended = (): void => {
+      hub.notify();
+      webhooks.notify();
+    };
+    // Invoice and refund status changes: each its own StatusWatcher over the outbox.
+    const watchers = [new InvoiceWatcher({ store, invoices, chainId: client.chainId, log, onAppended }), new RefundWatcher({ store, refunds, chainId: client.chainId, log, onAppended })];
+    for (const watcher of watchers) {
+      await watcher.start();
+      cleanup.push(() => watcher.stop());
+    }
     indexer.events.on("committed", () => {
       hub.notify();
       webhooks.notify();
-      invoiceWatcher.notify();
+      for (const watcher of watchers) watcher.notify();
     });
     await indexer.start();
     cleanup.push(() => indexer.stop());
 
-    const tokens = Object.fromEntries(CURRENCIES.map((c) => [c, getAddress(identity.tokens[c])])) as Record<Currency, string>;
     const accounts = deployment.contracts.accounts;
     let relayer: Relayer | null = null;
     if (config.relayerKey !== undefined) {
@@ -154,13 +164,6 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
     } else {
       log.info("relayer off: no relayer key (ORIOLE_RELAYER_KEY or --relayer-key-file)");
     }
-    const refunds = new RefundService({
-      store,
-      chainId: client.chainId,
-      tokens,
-      blockOfTx: async (txHash) => (await client.provider.getTransactionReceipt(txHash))?.blockNumber,
-      invoices,
-    });
     // Its own provider without ethers' 250 ms request cache: a relayed action must see the nonce and state it just changed.
     const escrowProvider = paymentProvider(config.rpcUrl, client.chainId);
     cleanup.push(() => {
@@ -178,9 +181,10 @@ export async function startNode(config: NodeConfig, opts: StartOptions = {}): Pr
       reorgDepth: config.reorgDepth,
       maxBlockRange: config.maxBlockRange,
       sender: callSender,
+      accounts,
       log,
     });
-    const offline = new OfflineService({ provider: escrowProvider, chainId: client.chainId, vault: getAddress(deployment.contracts.offlineVault), tokens, sender: callSender });
+    const offline = new OfflineService({ provider: escrowProvider, chainId: client.chainId, vault: getAddress(deployment.contracts.offlineVault), tokens, sender: callSender, accounts });
     const app = createApi({
       chainId: client.chainId,
       tokens,

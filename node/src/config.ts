@@ -23,6 +23,12 @@ export interface NodeConfig {
   host: string;
   /** How often the follower asks for a new head once caught up. */
   pollMs: number;
+  /**
+   * New heads over WebSocket, waking the follower between polls: "auto" (the
+   * RPC URL's host and port over ws(s); quietly off if it serves none), "off",
+   * or a ws(s):// URL. May carry an API key: never log it as is.
+   */
+  rpcWs: string;
   /** Wipe and re-index when the data dir belongs to another chain (a restarted dev chain). */
   reindexOnReset: boolean;
   /** Let merchants' webhook URLs reach loopback, private and link-local addresses (tests, local development). */
@@ -67,6 +73,7 @@ export const DEFAULTS = {
   port: 8787,
   host: "127.0.0.1",
   pollMs: 100,
+  rpcWs: "auto",
   maxBlockRange: 2000,
   confirmations: 1,
   reorgDepth: 64,
@@ -89,6 +96,8 @@ Options (environment variable in brackets):
   --port N                API port, 0 for any free one [ORIOLE_PORT] (default ${DEFAULTS.port})
   --host HOST             API host [ORIOLE_HOST] (default ${DEFAULTS.host})
   --poll-ms N             head polling interval in ms [ORIOLE_POLL_MS] (default ${DEFAULTS.pollMs})
+  --rpc-ws URL|auto|off   WebSocket endpoint whose new-head notifications wake the follower between polls;
+                          auto: the --rpc host and port over ws(s), off if it has none [ORIOLE_RPC_WS] (default ${DEFAULTS.rpcWs})
   --max-block-range N     largest eth_getLogs block range [ORIOLE_MAX_BLOCK_RANGE] (default ${DEFAULTS.maxBlockRange})
   --confirmations N       depth at which a payment is confirmed [ORIOLE_CONFIRMATIONS] (default ${DEFAULTS.confirmations})
   --reorg-depth N         deepest reorganisation rolled back; deeper stops the node [ORIOLE_REORG_DEPTH] (default ${DEFAULTS.reorgDepth})
@@ -131,6 +140,10 @@ const rawSchema = z.object({
   port: intString(0, 65535).default(DEFAULTS.port),
   host: z.string().min(1).default(DEFAULTS.host),
   pollMs: intString(10, 60_000).default(DEFAULTS.pollMs),
+  rpcWs: z
+    .string()
+    .refine((s) => s === "auto" || s === "off" || (URL.canParse(s) && /^wss?:$/.test(new URL(s).protocol)), "must be auto, off or a ws(s):// URL")
+    .default(DEFAULTS.rpcWs),
   maxBlockRange: intString(1, 1_000_000).default(DEFAULTS.maxBlockRange),
   confirmations: intString(1, 1_000).default(DEFAULTS.confirmations),
   reorgDepth: intString(1, 10_000).default(DEFAULTS.reorgDepth),
@@ -214,6 +227,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         port: { type: "string" },
         host: { type: "string" },
         "poll-ms": { type: "string" },
+        "rpc-ws": { type: "string" },
         "max-block-range": { type: "string" },
         "reindex-on-reset": { type: "boolean" },
         "allow-private-webhooks": { type: "boolean" },
@@ -244,6 +258,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     port: values.port ?? nonEmpty(env.ORIOLE_PORT),
     host: values.host ?? nonEmpty(env.ORIOLE_HOST),
     pollMs: values["poll-ms"] ?? nonEmpty(env.ORIOLE_POLL_MS),
+    rpcWs: values["rpc-ws"] ?? nonEmpty(env.ORIOLE_RPC_WS),
     maxBlockRange: values["max-block-range"] ?? nonEmpty(env.ORIOLE_MAX_BLOCK_RANGE),
     reindexOnReset: values["reindex-on-reset"] ?? nonEmpty(env.ORIOLE_REINDEX_ON_RESET?.toLowerCase()),
     allowPrivateWebhooks: values["allow-private-webhooks"] ?? nonEmpty(env.ORIOLE_ALLOW_PRIVATE_WEBHOOKS?.toLowerCase()),
@@ -276,6 +291,7 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   port: "--port / ORIOLE_PORT",
   host: "--host / ORIOLE_HOST",
   pollMs: "--poll-ms / ORIOLE_POLL_MS",
+  rpcWs: "--rpc-ws / ORIOLE_RPC_WS",
   maxBlockRange: "--max-block-range / ORIOLE_MAX_BLOCK_RANGE",
   reindexOnReset: "--reindex-on-reset / ORIOLE_REINDEX_ON_RESET",
   allowPrivateWebhooks: "--allow-private-webhooks / ORIOLE_ALLOW_PRIVATE_WEBHOOKS",
@@ -305,6 +321,7 @@ export function configWith(fields: Partial<NodeConfig> & Pick<NodeConfig, "rpcUr
     port: 0,
     host: DEFAULTS.host,
     pollMs: DEFAULTS.pollMs,
+    rpcWs: DEFAULTS.rpcWs,
     maxBlockRange: DEFAULTS.maxBlockRange,
     confirmations: DEFAULTS.confirmations,
     reorgDepth: DEFAULTS.reorgDepth,

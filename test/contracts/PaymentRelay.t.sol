@@ -5,6 +5,20 @@ import {PasskeyTestBase} from "./PasskeyTestBase.sol";
 import {PasskeyAccount} from "../../contracts/account/PasskeyAccount.sol";
 import {PaymentRelay} from "../../contracts/account/PaymentRelay.sol";
 
+/// @dev A contract that accepts a call only with the account's valid ERC-1271 signature (as a token's ERC-3009 does).
+contract SignatureGate {
+    error SignatureGateRefused(address account);
+
+    uint256 public calls;
+
+    function enter(address account, bytes32 hash, bytes calldata signature) external returns (uint256) {
+        if (PasskeyAccount(payable(account)).isValidSignature(hash, signature) != 0x1626ba7e) {
+            revert SignatureGateRefused(account);
+        }
+        return ++calls;
+    }
+}
+
 /// @dev PaymentRelay: batches that go on past a failing item, deploy + pay in one call.
 contract PaymentRelayTest is PasskeyTestBase {
     bytes32 internal constant REF = keccak256("batch");
@@ -116,5 +130,42 @@ contract PaymentRelayTest is PasskeyTestBase {
         assertEq(paymentRelay.relay(new PaymentRelay.Deployment[](0), ps, relayer), 1);
         assertEq(token.balanceOf(merchant), 1 + 3e6);
         assertFalse(phoneAcct.isNonceUsed(2));
+    }
+
+    function test_DeployAndCall_DeploysAndCallsAtomically() public {
+        SignatureGate gate = new SignatureGate();
+        uint256 newKey = newKeyFor("deploy-and-call");
+        (bytes32 qx, bytes32 qy) = pubKey(newKey);
+        address predicted = factory.accountAddress(qx, qy, 5);
+        PaymentRelay.Deployment memory d = PaymentRelay.Deployment({qx: qx, qy: qy, salt: 5});
+        bytes32 hash = keccak256("an escrow funding");
+        bytes memory good = assertion(newKey, messageDigest(predicted, hash), FLAGS_UP_UV);
+
+        // A refused call (another device signed) reverts with the target's error and deploys nothing.
+        bytes memory bad = assertion(strangerKey, messageDigest(predicted, hash), FLAGS_UP_UV);
+        vm.expectRevert(abi.encodeWithSelector(SignatureGate.SignatureGateRefused.selector, predicted));
+        paymentRelay.deployAndCall(d, address(gate), abi.encodeCall(SignatureGate.enter, (predicted, hash, bad)));
+        assertEq(predicted.code.length, 0);
+        // Without user verification: refused too.
+        bytes memory noUv = assertion(newKey, messageDigest(predicted, hash), FLAG_UP);
+        vm.expectRevert(abi.encodeWithSelector(SignatureGate.SignatureGateRefused.selector, predicted));
+        paymentRelay.deployAndCall(d, address(gate), abi.encodeCall(SignatureGate.enter, (predicted, hash, noUv)));
+        assertEq(predicted.code.length, 0);
+
+        (address acct, bytes memory result) =
+            paymentRelay.deployAndCall(d, address(gate), abi.encodeCall(SignatureGate.enter, (predicted, hash, good)));
+        assertEq(acct, predicted);
+        assertGt(predicted.code.length, 0);
+        assertEq(abi.decode(result, (uint256)), 1);
+        // Idempotent: the account exists, the call is made again.
+        paymentRelay.deployAndCall(d, address(gate), abi.encodeCall(SignatureGate.enter, (predicted, hash, good)));
+        assertEq(gate.calls(), 2);
+    }
+
+    function test_DeployAndCall_TargetWithoutCode() public {
+        (bytes32 qx, bytes32 qy) = pubKey(newKeyFor("no-target"));
+        PaymentRelay.Deployment memory d = PaymentRelay.Deployment({qx: qx, qy: qy, salt: 0});
+        vm.expectRevert(abi.encodeWithSelector(PaymentRelay.PaymentRelayNoTarget.selector, address(0xbeef)));
+        paymentRelay.deployAndCall(d, address(0xbeef), "");
     }
 }

@@ -5,7 +5,10 @@
  * merchant (an EOA) ships, offers or disputes on-chain, and the buyer acts
  * in the page: each action is an EscrowAction signed with the passkey and
  * relayed by the node. A stale button (the state changed meanwhile) shows
- * the contract's reason, in English and Chinese.
+ * the contract's reason, in English and Chinese. A fresh wallet's first
+ * action is paying into escrow from the page: the node deploys its account
+ * with the funding (PaymentRelay.deployAndCall); a failed biometric check
+ * changes nothing.
  */
 import { expect } from "chai";
 import { id, toQuantity, Wallet, type ContractTransactionResponse } from "ethers";
@@ -15,6 +18,7 @@ import { replaySafeHash } from "../../client/sdk/account/intent.ts";
 import { encodeFundWithAuthorization, escrowId, fundingAuthorization, type EscrowTerms } from "../../client/sdk/escrow/actions.ts";
 import { readEscrow, readTokenDomainName } from "../../client/sdk/escrow/state.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
+import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
 import { shortAddress } from "../../client/web/wallet/dom.ts";
 import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
 import { sendAndMine } from "../helpers/anvil.ts";
@@ -142,5 +146,96 @@ describe("web wallet: the buyer's escrows (headless Chromium, passkey, ERC-1271,
     await item.and(page.locator('[data-status="settled"]')).waitFor({ timeout: 60_000 });
     expect((await h!.usd.balanceOf(wallet.address)) - buyerBefore).to.equal(3_000_000n);
     expect((await readEscrow(h!.devnet.connection.ethers.provider, escrowAddress, idB))?.status).to.equal("settled");
+  });
+
+  it("a fresh wallet's first action is paying into escrow from the page (the node deploys the account with it); a failed biometric check changes nothing; the merchant ships and the buyer releases", async function () {
+    const { devnet, usd, cdp, authenticatorId } = h!;
+    const provider = devnet.connection.ethers.provider;
+    const escrowRelayer = new Wallet(escrowRelayerKey(RELAYER_KEY)).address;
+    // A second wallet on this phone, never deployed: it only receives 40 USD.
+    await page.evaluate(() => {
+      localStorage.removeItem("oriole.wallet.v1");
+    });
+    const fresh = await h!.createWalletInUi();
+    expect(fresh.address).to.not.equal(wallet.address);
+    await (await usd.connect(h!.funder).transfer(fresh.address, 40_000_000n)).wait();
+    expect(await provider.getCode(fresh.address)).to.equal("0x");
+    await home();
+
+    // The form, filled from the merchant's payment request (EIP-681 with its reference as the order); periods by hand.
+    const order = id("order-fresh-1");
+    await page.locator("#escrow-fund-button").click();
+    await page.locator("#screen-escrow").waitFor({ state: "visible" });
+    await page.locator("#escrow-from-request summary").click();
+    await page.locator("#escrow-request").fill(formatPaymentUri({ chainId: h!.net.chainId, token: usdAddress, to: merchant.address, amount: 12_500_000n, reference: order }));
+    await page.locator("#escrow-request-fill").click();
+    expect(await page.locator("#escrow-fill-note").textContent()).to.equal("Filled in from the request. Check the details.");
+    expect(await page.locator("#escrow-merchant").inputValue()).to.equal(merchant.address);
+    expect(await page.locator("#escrow-amount").inputValue()).to.equal("12.5");
+    expect(await page.locator("#escrow-currency").inputValue()).to.equal("USD");
+    expect(await page.locator("#escrow-order").inputValue()).to.equal(order);
+    // Bad input is explained and goes nowhere.
+    await page.locator("#escrow-dispute-days").fill("10");
+    await page.locator("#escrow-fund-continue").click();
+    expect(await page.locator("#escrow-fund-error").textContent()).to.match(/dispute window no longer than the release period/);
+    await page.locator("#escrow-dispute-days").fill("2");
+    await page.locator("#escrow-release-days").fill("5");
+    await h!.shot("escrow-4-fund-form");
+    await page.locator("#escrow-fund-continue").click();
+    await page.locator("#screen-escrow-confirm").waitFor({ state: "visible" });
+    expect(await page.locator("#escrow-confirm-amount").textContent()).to.equal("12.50 USD");
+    expect(await page.locator("#escrow-confirm-merchant").textContent()).to.equal(merchant.address);
+    expect(await page.locator("#escrow-confirm-terms").textContent()).to.equal("After shipping: 2 days to open a dispute, released to the merchant after 5 days");
+    await page.locator("#escrow-confirm-balance", { hasText: "40.00 USD" }).waitFor();
+    await h!.shot("escrow-5-fund-confirm");
+
+    // The biometric check fails: nothing is signed, sent, deployed or paid.
+    const gasBefore = await provider.getBalance(escrowRelayer);
+    await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: false });
+    try {
+      await page.locator("#escrow-confirm-button").click();
+      await page.locator('#screen-status[data-status="failed"]').waitFor({ timeout: 60_000 });
+    } finally {
+      await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified: true });
+    }
+    expect(await page.locator("#status-title").textContent()).to.equal("Escrow payment not made");
+    expect(await page.locator("#status-detail").textContent()).to.match(/passkey check was cancelled or failed/);
+    expect(await provider.getCode(fresh.address)).to.equal("0x");
+    expect(await usd.balanceOf(fresh.address)).to.equal(40_000_000n);
+    expect(await provider.getBalance(escrowRelayer)).to.equal(gasBefore);
+    const escrowIdHex = escrowId(fresh.address, merchant.address, usdAddress, order).toLowerCase();
+    expect(await readEscrow(provider, escrowAddress, escrowIdHex)).to.equal(undefined);
+
+    // "Try again" returns to the confirmation; now the passkey confirms and the node deploys and funds in one transaction.
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.locator("#screen-escrow-confirm").waitFor({ state: "visible" });
+    const merchantBefore = await usd.balanceOf(merchant.address);
+    await page.locator("#escrow-confirm-button").click();
+    await page.locator('#screen-status[data-status="ok"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator("#status-title").textContent()).to.equal("Paid into escrow");
+    expect(await page.locator("#status-detail").textContent()).to.equal(`12.50 USD held for ${shortAddress(merchant.address)} until you release it`);
+    expect(await page.locator("#screen-status").getAttribute("data-escrow-id")).to.equal(escrowIdHex);
+    const txHash = (await page.locator("#status-tx").textContent()) ?? "";
+    expect((await provider.getTransaction(txHash))?.to).to.equal(h!.net.contracts.accounts.relay);
+    expect(await provider.getCode(fresh.address)).to.not.equal("0x");
+    expect(await usd.balanceOf(fresh.address)).to.equal(27_500_000n);
+    const funded = await readEscrow(provider, escrowAddress, escrowIdHex);
+    expect(funded).to.deep.include({ status: "funded", buyer: fresh.address, merchant: merchant.address, amount: 12_500_000n });
+    const escrowHeld = await usd.balanceOf(escrowAddress);
+    await h!.shot("escrow-6-funded");
+
+    // Home lists it; the merchant ships; the buyer releases from the card.
+    await page.getByRole("button", { name: "Done" }).click();
+    const item = card(escrowIdHex);
+    await item.and(page.locator('[data-status="funded"]')).waitFor();
+    expect(await item.textContent()).to.include("12.50 USD").and.include("After shipping: 2 days to open a dispute, released to the merchant after 5 days");
+    await asMerchant((e) => e.markShipped(escrowIdHex));
+    await page.locator("#refresh").click();
+    await item.and(page.locator('[data-status="shipped"]')).waitFor();
+    await item.locator('button[data-action="release"]').click();
+    await item.and(page.locator('[data-status="released"]')).waitFor({ timeout: 60_000 });
+    expect((await usd.balanceOf(merchant.address)) - merchantBefore).to.equal(12_500_000n);
+    expect(await usd.balanceOf(fresh.address)).to.equal(27_500_000n);
+    expect(await usd.balanceOf(escrowAddress)).to.equal(escrowHeld - 12_500_000n);
   });
 });

@@ -55,7 +55,9 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
   const relayerBalance = async (): Promise<bigint> => BigInt((await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getBalance", [relayerAddress, "latest"])) as string);
   const usdBalance = async (who: string): Promise<bigint> => (await (await devnet.connection.ethers.getContractAt("StableToken", usd)).getFunction("balanceOf")(who));
   const fundedLogs = async (): Promise<number> => ((await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getLogs", [{ fromBlock: "0x0", toBlock: "latest", address: escrowAddress, topics: [FUNDED_TOPIC] }])) as unknown[]).length;
-  const signed = async (order: string, opts: { by?: PasskeyWallet; device?: SoftwareDevice; now?: bigint; validFor?: bigint; amount?: bigint; userVerified?: boolean; signCount?: number } = {}) => {
+  const code = async (who: string): Promise<string> => (await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getCode", [who, "latest"])) as string;
+  const deploymentOf = (w: PasskeyWallet) => ({ qx: w.device.publicKey.qx, qy: w.device.publicKey.qy, salt: w.salt });
+  const signed = async (order: string, opts: { by?: PasskeyWallet; device?: SoftwareDevice; now?: bigint; validFor?: bigint; amount?: bigint; userVerified?: boolean; signCount?: number; deploy?: boolean } = {}) => {
     const w = opts.by ?? buyer;
     return signEscrowFunding({
       chainId: 31337,
@@ -66,6 +68,7 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
       now: opts.now ?? (await chainTime()),
       ...(opts.validFor === undefined ? {} : { validFor: opts.validFor }),
       sign: deviceSigner(opts.device ?? w.device, { userVerified: opts.userVerified ?? true, signCount: opts.signCount ?? 0 }),
+      ...(opts.deploy === true ? { deployment: deploymentOf(w) } : {}),
     });
   };
 
@@ -152,8 +155,10 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     // A token that is not this network's; the escrow refuses more than the buyer holds (simulation names the error).
     await expect4xx({ ...good.body, terms: { ...good.body.terms, token: escrowAddress } }, 400, "unsupported_token", "foreign token");
     await expect4xx((await signed("order-4", { amount: 50_000_000n })).body, 422, "simulation_failed", "over balance", "ERC20InsufficientBalance");
-    // An account with no code cannot be checked (ERC-1271): a passkey wallet's first payment deploys it.
-    await expect4xx((await signed("order-5", { by: passkeyWallet(devnet.deployment) })).body, 422, "account_not_deployed", "undeployed");
+    // An account with no code that does not send its deployment cannot be checked (ERC-1271).
+    await expect4xx((await signed("order-5", { by: passkeyWallet(devnet.deployment) })).body, 422, "account_not_deployed", "undeployed", "deployment");
+    // A deployment that does not give the buyer's address.
+    await expect4xx({ ...good.body, deployment: { qx: buyer.device.publicKey.qx, qy: buyer.device.publicKey.qy, salt: "1" } }, 422, "deployment_mismatch", "deployment of another account");
     const malformed: [unknown, string][] = [
       [{}, "invalid_request"],
       [[], "invalid_request"],
@@ -169,6 +174,8 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
       [{ ...good.body, validBefore: "1e9" }, "invalid_request"],
       [{ ...good.body, signature: "0x1" }, "invalid_request"],
       [{ ...good.body, signature: undefined }, "invalid_request"],
+      [{ ...good.body, deployment: { qx: "0x12", qy: buyer.device.publicKey.qy, salt: "0" } }, "invalid_request"],
+      [{ ...good.body, deployment: { ...deploymentOf(buyer), salt: "0", extra: 1 } }, "unknown_field"],
     ];
     for (const [body, code] of malformed) await expect4xx(body, 400, code, JSON.stringify(body).slice(0, 100));
     const text = await call("/v1/escrows/fundings", { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify(good.body) });
@@ -182,6 +189,59 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     // The good one still goes through afterwards: nothing above burnt its nonce.
     const ok = await post(good.body);
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+  });
+
+  it("a passkey account never deployed funds an escrow as its first action: the relayer deploys it in the same transaction (PaymentRelay.deployAndCall)", async function () {
+    const fresh = passkeyWallet(devnet.deployment);
+    const { ethers } = devnet.connection;
+    const token = await ethers.getContractAt("StableToken", usd, await ethers.getSigner(FUNDER));
+    await (await token.getFunction("transfer")(fresh.account, 5_000_000n)).wait();
+    expect(await code(fresh.account)).to.equal("0x");
+    const relay = devnet.deployment.contracts.accounts.relay;
+
+    // Refusals first: each is a 4xx that sends nothing and deploys nothing.
+    const gas = await relayerBalance();
+    const escrows = await fundedLogs();
+    const refuse = async (body: unknown, status: number, errorCode: string, what: string, message?: string) => {
+      const r = await post(body);
+      expect([r.status, codeOf(r.body)], `${what}: ${JSON.stringify(r.body).slice(0, 300)}`).to.deep.equal([status, errorCode]);
+      if (message !== undefined) expect((r.body as ErrorBody).error.message).to.include(message);
+      expect(await code(fresh.account), what).to.equal("0x");
+    };
+    const good = await signed("first-1", { by: fresh, deploy: true });
+    // another device's key, and its deployment claiming the account: refused before any chain call
+    await refuse((await signed("first-1", { by: fresh, device: SoftwareDevice.generate(), deploy: true })).body, 422, "invalid_signature", "other device", "first device");
+    await refuse((await signed("first-1", { by: fresh, userVerified: false, deploy: true })).body, 422, "invalid_signature", "no UV", "user verification");
+    await refuse({ ...good.body, terms: { ...good.body.terms, amount: "2000001" } }, 422, "invalid_signature", "tampered amount", "does not verify");
+    await refuse({ ...good.body, signature: Wallet.createRandom().signingKey.sign(good.id).serialized }, 422, "invalid_signature", "ECDSA for a passkey account", "not a passkey assertion");
+    await refuse({ ...good.body, deployment: { ...deploymentOf(fresh), salt: "7" } }, 422, "deployment_mismatch", "another salt");
+    // signed well, but more than the account holds: the whole deploy-and-fund is simulated, so nothing is deployed
+    await refuse((await signed("first-big", { by: fresh, amount: 6_000_000n, deploy: true })).body, 422, "simulation_failed", "over balance", "ERC20InsufficientBalance");
+    expect(await relayerBalance()).to.equal(gas);
+    expect(await fundedLogs()).to.equal(escrows);
+    expect(await usdBalance(fresh.account)).to.equal(5_000_000n);
+
+    // Two fundings of the undeployed account at once, and a duplicate of the first: the relayer sends them
+    // one at a time; the first deploys the account, the second finds it deployed (or deploys nothing again).
+    const second = await signed("first-2", { by: fresh, amount: 1_000_000n, deploy: true });
+    const [r1, r2, r3] = await Promise.all([post(good.body), post(second.body), post(good.body)]);
+    for (const r of [r1, r2, r3]) expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    expect(r3.body).to.deep.equal(r1.body);
+    const rec1 = r1.body as RelayedCallRecordJson;
+    const rec2 = r2.body as RelayedCallRecordJson;
+    expect(rec1).to.include({ kind: "escrow_funding", status: "mined", account: fresh.account });
+    expect(await code(fresh.account)).to.not.equal("0x");
+    expect(await fundedLogs()).to.equal(escrows + 2);
+    expect(await usdBalance(fresh.account)).to.equal(2_000_000n);
+    for (const r of [rec1, rec2]) expect(((await call(`/v1/escrows/${r.escrowId ?? ""}`)).body as EscrowView).status).to.equal("funded");
+    // The first went through PaymentRelay (it deployed the account); the second went to the escrow directly.
+    const txTo = async (hash: string | null): Promise<string> => ((await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getTransactionByHash", [hash])) as { to: string }).to.toLowerCase();
+    expect(await txTo(rec1.txHash)).to.equal(relay.toLowerCase());
+    expect(await txTo(rec2.txHash)).to.equal(escrowAddress.toLowerCase());
+    // Deployed, the account keeps its first device: its later fundings (deployment sent or not) are checked by ERC-1271.
+    const later = await fundEscrowViaNode(node.url, { chainId: 31337, escrow: escrowAddress, tokenName, buyer: fresh.account, terms: terms("first-3", 500_000n), now: await chainTime(), sign: deviceSigner(fresh.device), deployment: deploymentOf(fresh) });
+    expect(later.status).to.equal("mined");
+    expect(await usdBalance(fresh.account)).to.equal(1_500_000n);
   });
 
   it("keeps its records across a restart: the same authorization after it still sends nothing", async function () {

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { Level } from "level";
 import { NodeStore, type StoreSublevel } from "../../node/src/store/store.ts";
-import type { EventSource, NodeEvent, NodeEventType } from "../../node/src/notify/events.ts";
+import { concernsMerchant, type EventSource, type NodeEvent, type NodeEventType } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import type { WebhookConfig } from "../../node/src/notify/webhooks.ts";
 
@@ -130,7 +130,8 @@ export async function startReceiver(respond: (hook: ReceivedHook, n: number) => 
 
 /**
  * The events a merchant's webhook must have received, read from a stopped
- * node's data dir: the outbox events paid to `payout` after the webhook was set.
+ * node's data dir: the outbox events after the webhook was set that are the
+ * merchant's (paid to `payout`, or its invoice and refund events).
  */
 export async function expectedWebhookEvents(dataDir: string, merchantId: string, payout: string): Promise<NodeEvent[]> {
   const store = await NodeStore.open(dataDir);
@@ -139,7 +140,7 @@ export async function expectedWebhookEvents(dataDir: string, merchantId: string,
     if (raw === undefined) throw new Error(`merchant ${merchantId} has no webhook`);
     const config = JSON.parse(raw) as WebhookConfig;
     const all = await store.eventsAfter(0, Number.MAX_SAFE_INTEGER);
-    return all.filter((e) => e.seq > config.fromSeq && e.payment?.to.toLowerCase() === payout.toLowerCase());
+    return all.filter((e) => e.seq > config.fromSeq && concernsMerchant(e, { id: merchantId, payout }));
   } finally {
     await store.close();
   }
@@ -161,7 +162,9 @@ export function expectWebhooksExactlyOnce(received: readonly ReceivedHook[], exp
   const idsPerFact = new Map<string, Set<string>>();
   const bodiesPerId = new Map<string, Set<string>>();
   for (const h of hooks) {
-    const fact = `${h.event.type}:${h.event.txHash}:${h.event.logIndex.toString()}`;
+    // An invoice or refund event: its record and amount too (a created refund has no transaction yet).
+    const record = h.event.invoice ? `${h.event.invoice.id}:${h.event.invoice.amountReceived}` : h.event.refund ? `${h.event.refund.id}:${h.event.refund.paid}` : "";
+    const fact = `${h.event.type}:${h.event.txHash}:${h.event.logIndex.toString()}:${record}`;
     idsPerFact.set(fact, (idsPerFact.get(fact) ?? new Set()).add(h.event.id));
     bodiesPerId.set(h.event.id, (bodiesPerId.get(h.event.id) ?? new Set()).add(h.body));
   }

@@ -11,7 +11,8 @@ import { silentLogger } from "../../node/src/log.ts";
 import { sendAndMine } from "../helpers/anvil.ts";
 import { startDevnet } from "../helpers/devnet.ts";
 import { ACCOUNTS } from "./fixtures.ts";
-import { NodeStore, type CommitOptions, type Cursor, type SeenPayment, type StateChanges } from "../../node/src/store/store.ts";
+import { Level } from "level";
+import { eventId, NodeStore, type CommitOptions, type Cursor, type SeenPayment, type StateChanges } from "../../node/src/store/store.ts";
 import { balanceKey } from "../../node/src/store/keys.ts";
 
 /**
@@ -124,6 +125,29 @@ describe("node: the store's staged commits (write of one range overlapping the n
     await store.rollback(undo2!, [], 31337);
     expect((await store.dump()).balances).to.deep.equal({ [balanceKey(A, "USD")]: "90", [balanceKey(B, "USD")]: "10" });
     expect(Object.values((await store.dump()).unconfirmed).map((p) => p.payment.blockNumber)).to.deep.equal([1]);
+  });
+
+  it("reads the outbox's compact payment lines and the JSON lines of older stores as the same NodeEvents", async function () {
+    // An entry as a store before the compact layout wrote it: one JSON NodeEvent per line.
+    const old = { ...seen(1, 7n), status: "confirmed" as const };
+    const oldEvent = { seq: 1, id: eventId("payment.confirmed", 31337, old.blockHash, old.payment.txHash, 0), type: "payment.confirmed", chainId: 31337, blockNumber: 1, blockHash: old.blockHash, txHash: old.payment.txHash, logIndex: 0, accounts: old.accounts, payment: { ...old.payment, status: "confirmed" } };
+    await store.close();
+    const raw = new Level(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await raw.sublevel("evt").put("1".padStart(16, "0"), JSON.stringify(oldEvent));
+    await raw.close();
+    store = await NodeStore.open(dir, { confirmations: 2 });
+
+    // Block 2 (depth 2) reports its own payment pending and confirms nothing staged: one compact line.
+    await store.commit(...block(2, { a: 90n, b: 10n }, 10n, 2));
+    const p2 = seen(2, 10n);
+    const events = await store.eventsAfter(0, 10);
+    expect(events).to.deep.equal([
+      oldEvent,
+      { seq: 2, id: eventId("payment.pending", 31337, p2.blockHash, p2.payment.txHash, 0), type: "payment.pending", chainId: 31337, blockNumber: 2, blockHash: p2.blockHash, txHash: p2.payment.txHash, logIndex: 0, accounts: [A, B], payment: { ...p2.payment, status: "pending" } },
+    ]);
+    // Key order equals the JSON a NodeEvent always had (SSE and webhook bodies are this object serialised).
+    expect(Object.keys(events[1] ?? {})).to.deep.equal(Object.keys(oldEvent));
+    expect((await store.eventsAfter(1, 10)).map((e) => e.seq)).to.deep.equal([2]);
   });
 
   it("fails every batch staged after a failed write, so the disk keeps a prefix; settle() forgets the failure", async function () {

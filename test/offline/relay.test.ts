@@ -207,6 +207,41 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
     expect((await reserveOf(payer.account)).pendingWithdrawal).to.equal(USD);
   });
 
+  it("a passkey payer never deployed reserves as its first action: the node deploys it in the same transaction; refusals deploy nothing", async function () {
+    const fresh = passkeyWallet(devnet.deployment);
+    const deployment = { qx: fresh.device.publicKey.qx, qy: fresh.device.publicKey.qy, salt: fresh.salt };
+    const code = async (): Promise<string> => (await jsonRpcRequest(devnet.chain.rpcUrl, "eth_getCode", [fresh.account, "latest"])) as string;
+    const { ethers } = devnet.connection;
+    const token = await ethers.getContractAt("StableToken", usd, await ethers.getSigner(FUNDER));
+    await (await token.getFunction("transfer")(fresh.account, 20n * USD)).wait();
+    const body = async (p: { amount: bigint; device?: SoftwareDevice; userVerified?: boolean }) => {
+      const auth = reserveAuthorization({ chainId: 31337, account: fresh.account, vault, token: usd, tokenName, amount: p.amount, validAfter: 0n, validBefore: (await chainTime()) + 3600n, nonce: hexlify(randomBytes(32)) });
+      const signature = await signForAccount(deviceSigner(p.device ?? fresh.device, { userVerified: p.userVerified ?? true }), 31337, fresh.account, auth.digest);
+      const m = auth.message;
+      return { from: m.from, token: usd, amount: m.value.toString(), validAfter: m.validAfter.toString(), validBefore: m.validBefore.toString(), nonce: m.nonce, signature, deployment: { qx: deployment.qx, qy: deployment.qy, salt: "0" } };
+    };
+    const gas = await relayerBalance();
+    const ok = await body({ amount: 5n * USD });
+    await expect4xx("/v1/offline/reservations", { ...ok, deployment: undefined }, 422, "account_not_deployed", "no deployment");
+    await expect4xx("/v1/offline/reservations", await body({ amount: 5n * USD, device: SoftwareDevice.generate() }), 422, "invalid_signature", "other device");
+    await expect4xx("/v1/offline/reservations", await body({ amount: 5n * USD, userVerified: false }), 422, "invalid_signature", "no UV");
+    await expect4xx("/v1/offline/reservations", { ...ok, deployment: { ...ok.deployment, salt: "1" } }, 422, "deployment_mismatch", "other salt");
+    await expect4xx("/v1/offline/reservations", await body({ amount: 30n * USD }), 422, "simulation_failed", "over balance");
+    expect(await code()).to.equal("0x");
+    expect(await relayerBalance()).to.equal(gas);
+
+    // The SDK's reserve with the deployment: deployed and reserved in one transaction.
+    const record = await reserveViaNode(node.url, { chainId: 31337, vault, account: fresh.account, token: usd, tokenName, amount: 5n * USD, sign: deviceSigner(fresh.device), now: await chainTime(), deployment });
+    expect(record).to.include({ kind: "offline_reserve", status: "mined", account: fresh.account });
+    expect(await code()).to.not.equal("0x");
+    expect((await readReserve(provider, vault, fresh.account, usd)).balance).to.equal(5n * USD);
+    expect(await usdBalance(fresh.account)).to.equal(15n * USD);
+    // The earlier body (signed before the deployment) now goes straight to the vault.
+    const again = await post("/v1/offline/reservations", ok);
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect((await readReserve(provider, vault, fresh.account, usd)).balance).to.equal(10n * USD);
+  });
+
   it("the SDK refuses a withdrawal beyond the reserve before signing, and throws the node's codes", async function () {
     let signed = false;
     const sign = (c: string) => {

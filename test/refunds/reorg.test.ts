@@ -11,8 +11,10 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import type { DailyReport } from "../../node/src/reports/daily.ts";
+import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { sendAndMine } from "../helpers/anvil.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { openSse, type SseClient } from "../helpers/notify.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 
 const ADMIN = "refunds-reorg-admin-token-0123456789";
@@ -32,6 +34,7 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
   let dataDir: string;
   let node: RunningNode;
   let key: string;
+  let stream: SseClient;
   const rpc = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(devnet.chain.rpcUrl, method, params);
   const head = async (): Promise<{ number: number; hash: string; timestamp: number }> => {
     const b = (await rpc("eth_getBlockByNumber", ["latest", false])) as { number: string; hash: string; timestamp: string };
@@ -58,9 +61,11 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, confirmations: 2, adminToken: ADMIN }), { log: silentLogger });
     const m = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
     key = (m.body as { apiKey: string }).apiKey;
+    stream = await openSse(`${node.url}/v1/merchants/me/events`, { authorization: `Bearer ${key}` });
   });
 
   after(async function () {
+    stream.close();
     await node.stop();
     await devnet.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -102,5 +107,18 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
     expect(history.items.some((p) => p.txHash === refundTx.hash)).to.equal(false);
     expect(history.items.find((p) => p.txHash === paid.hash)?.refunds).to.deep.equal([{ id: refund.id, amount: "400", status: "open" }]);
     expect(((await get(`/v1/merchants/me/reports/daily?date=${date}`)).body as DailyReport).totals[0]).to.include({ refunds: "0", refundPayments: 0 });
+
+    // Pushed as it went: created, completed, reopened by the reorg. The reopening is
+    // another fact than the creation (it comes from completed): its own id, so webhooks deliver it too.
+    const pushed = (): NodeEvent[] => stream.messages.map((x) => JSON.parse(x.data) as NodeEvent).filter((e) => e.refund?.id === refund.id);
+    for (let i = 0; i < 200 && pushed().length < 3; i++) await new Promise((res) => setTimeout(res, 25));
+    const events = pushed();
+    expect(events.map((e) => [e.type, e.refund?.paid])).to.deep.equal([
+      ["refund.open", "0"],
+      ["refund.completed", "400"],
+      ["refund.open", "0"],
+    ]);
+    expect(events[1]?.txHash).to.equal(refundTx.hash);
+    expect(new Set(events.map((e) => e.id)).size).to.equal(3);
   });
 });

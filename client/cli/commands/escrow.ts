@@ -161,7 +161,8 @@ const ACTION_OF: Readonly<Record<Exclude<EscrowVerb, "fund">, EscrowActionName>>
 
 /**
  * A passkey wallet's fund: its device signs the ERC-3009 authorization
- * (ERC-1271) and the node relays `fundWithAuthorization` (POST /v1/escrows/fundings).
+ * (ERC-1271) and the node relays `fundWithAuthorization` (POST /v1/escrows/fundings),
+ * deploying the account in the same transaction if this is its first action.
  */
 async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args: EscrowArgs): Promise<CommandResult> {
   const { info, escrow, chainId } = await network(ctx);
@@ -169,7 +170,7 @@ async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args
   const wallet = await passkeyWallet(ctx, keystore);
   const now = await chainNow(ctx, chainId);
   const sign = await unlockPasskeySigner(ctx, keystore);
-  const signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign });
+  const signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign, deployment: wallet.key });
   const record = await submitEscrowFunding(ctx.apiUrl, signed.body);
   const provider = paymentProvider(ctx.rpcUrl, chainId);
   try {

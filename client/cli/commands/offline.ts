@@ -26,7 +26,7 @@ import { completeWithdrawalViaNode } from "../../sdk/relayedCalls.ts";
 import { chainNow } from "../chainTime.ts";
 import type { CliContext, CommandResult } from "../context.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
-import { CLI_ASSERT, unlockEoaWallet, unlockPasskeyDevice, unlockPasskeySigner, withEoaWallet } from "../wallet.ts";
+import { CLI_ASSERT, passkeyAccountKey, unlockEoaWallet, unlockPasskeyDevice, unlockPasskeySigner, withEoaWallet } from "../wallet.ts";
 
 /**
  * `oriole offline …`: the payer reserves an allowance and makes codes with no
@@ -90,7 +90,7 @@ async function loadSettings(ctx: CliContext): Promise<OfflineSettings> {
 
 function accountOf(keystore: Keystore, s: OfflineSettings): string {
   if (keystore.keyType === "secp256k1") return keystore.address;
-  return predictAccountAddress({ factory: s.accounts.factory, implementation: s.accounts.implementation, qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) });
+  return predictAccountAddress({ factory: s.accounts.factory, implementation: s.accounts.implementation, ...passkeyAccountKey(keystore) });
 }
 
 function eoaOnly(keystore: Keystore): Secp256k1Keystore {
@@ -106,10 +106,11 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
   const s = await saveSettings(ctx, args.deployment);
   const token = s.tokens[currency];
   if (keystore.keyType === "p256") {
-    // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization.
+    // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization
+    // (deploying the account in the same transaction if this is its first action).
     const sign = await unlockPasskeySigner(ctx, keystore);
     const account = accountOf(keystore, s);
-    const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId) });
+    const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId), deployment: passkeyAccountKey(keystore) });
     const txHash = record.txHash ?? "";
     return { json: { account, vault: s.vault, currency, amount: formatAmount(amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
   }

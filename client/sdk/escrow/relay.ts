@@ -1,12 +1,14 @@
 import { getAddress } from "ethers";
 import { type PasskeySign, signForAccount } from "../account/erc1271.ts";
-import { type EscrowFundingJson, type RelayedCallRecord, submitEscrowFunding } from "../relayedCalls.ts";
+import { type AccountDeploymentParams, deploymentJson, type EscrowFundingJson, type RelayedCallRecord, submitEscrowFunding } from "../relayedCalls.ts";
 import { escrowId, fundingAuthorization, type EscrowTerms } from "./actions.ts";
 
 /**
  * Funding an escrow from an account that signs but does not send (a passkey
  * account): its device signs the ERC-3009 authorization through ERC-1271 and
- * the node relays `fundWithAuthorization` (POST /v1/escrows/fundings).
+ * the node relays `fundWithAuthorization` (POST /v1/escrows/fundings). With
+ * the account's `deployment`, a buyer whose account is not deployed yet (a
+ * wallet's first action) is deployed by the same transaction.
  */
 
 /** How long a funding authorization stays valid by default: long enough for a slow relay, short enough to die unused. */
@@ -25,6 +27,8 @@ export interface EscrowFundingParams {
   /** Seconds the authorization stays valid (default FUNDING_TTL_SECONDS). */
   validFor?: bigint;
   sign: PasskeySign;
+  /** The buyer account's deployment (first device key and salt): the node deploys it if it has no code yet, and ignores it otherwise. */
+  deployment?: AccountDeploymentParams;
 }
 
 /** The signed body of POST /v1/escrows/fundings, its record id (the authorization's digest) and the escrow id it opens. */
@@ -45,6 +49,7 @@ export async function signEscrowFunding(p: EscrowFundingParams): Promise<{ id: s
       validAfter: validAfter.toString(),
       validBefore: validBefore.toString(),
       signature,
+      ...(p.deployment === undefined ? {} : { deployment: deploymentJson(p.deployment) }),
     },
   };
 }

@@ -6,7 +6,7 @@ import type { AssertOptions, SoftwareDevice } from "../account/softwareDevice.ts
 import { RECEIVE_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_ABI, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
 import type { Currency } from "../currencies.ts";
-import { getOfflineReserves, type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
+import { type AccountDeploymentParams, deploymentJson, getOfflineReserves, type RelayedCallRecord, submitOfflineReserve, submitOfflineWithdrawalRequest } from "../relayedCalls.ts";
 import { type OfflineCode, type OfflinePayment, offlineVaultDomain, signOfflineCodeWithEoa, signOfflineCodeWithPasskey } from "./code.ts";
 import { OFFLINE_VAULT_ABI } from "./vault.ts";
 
@@ -86,14 +86,14 @@ export function submitReserveAuthorization(p: { submitter: Signer; vault: string
  */
 export async function reserveViaNode(
   apiUrl: string,
-  p: { chainId: bigint | number; vault: string; account: string; token: string; tokenName: string; amount: bigint; sign: PasskeySign; now?: bigint; validFor?: bigint },
+  p: { chainId: bigint | number; vault: string; account: string; token: string; tokenName: string; amount: bigint; sign: PasskeySign; now?: bigint; validFor?: bigint; deployment?: AccountDeploymentParams },
 ): Promise<RelayedCallRecord> {
   if (p.amount <= 0n) throw new OrioleError("invalid_amount", "the amount must be positive");
   const now = p.now ?? BigInt(Math.floor(Date.now() / 1000));
   const auth = reserveAuthorization({ ...p, validBefore: now + (p.validFor ?? 3600n) });
   const signature = await signForAccount(p.sign, p.chainId, p.account, auth.digest);
   const m = auth.message;
-  return submitOfflineReserve(apiUrl, { from: m.from, token: getAddress(p.token), amount: m.value.toString(), validAfter: m.validAfter.toString(), validBefore: m.validBefore.toString(), nonce: m.nonce, signature });
+  return submitOfflineReserve(apiUrl, { from: m.from, token: getAddress(p.token), amount: m.value.toString(), validAfter: m.validAfter.toString(), validBefore: m.validBefore.toString(), nonce: m.nonce, signature, ...(p.deployment === undefined ? {} : { deployment: deploymentJson(p.deployment) }) });
 }
 
 /** A payer's reserve of one token in the vault, as the chain has it now. */

@@ -23,7 +23,7 @@ export function showMessage(node: HTMLElement, text: string): void {
   node.hidden = text === "";
 }
 
-const SCREENS = ["welcome", "home", "pay", "confirm", "status"] as const;
+const SCREENS = ["welcome", "home", "pay", "confirm", "escrow", "escrow-confirm", "status"] as const;
 export type Screen = (typeof SCREENS)[number];
 
 /** Shows one screen, hides the others, and moves focus to its heading for screen readers. */

@@ -39,6 +39,8 @@ const CONTRACT_ERRORS: Readonly<Record<string, WalletMessageId>> = {
   EscrowOfferMismatch: "escrow.error.offerChanged",
   EscrowInvalidSignature: "escrow.error.signature",
   EscrowUnauthorized: "escrow.error.unauthorized",
+  EscrowExists: "escrow.error.exists",
+  EscrowInvalidMerchant: "escrow.error.merchant",
 };
 
 /** An escrow action's error in the page's language: the contract's reason when the node names it, else the code's message. */
@@ -52,7 +54,7 @@ export function escrowErrorMessage(e: unknown): string {
 }
 
 /** Days (or hours, under two days) for the escrow's timeouts. */
-function duration(sec: number): string {
+export function duration(sec: number): string {
   return sec >= 2 * 86_400 ? t("escrow.days", { n: Math.floor(sec / 86_400) }) : t("escrow.hours", { n: Math.floor(sec / 3_600) });
 }
 

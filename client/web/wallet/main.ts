@@ -2,11 +2,12 @@ import { createApiClient, type Payment } from "../../sdk/apiClient.ts";
 import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
 import { CURRENCIES, currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
-import { byId, el, shortAddress, showMessage, showScreen } from "./dom.ts";
+import { byId, el, shortAddress, showMessage, showScreen, type Screen } from "./dom.ts";
 import { lookupPaymentRequest, type PaymentRequestInfo } from "../../sdk/invoiceClient.ts";
 import { dateTime, groupedReference, money, moneyWithCurrency, shortHash } from "./format.ts";
 import { errorMessage, lang, setLang, t, translatePage } from "./i18n.ts";
-import { escrowSection, type EscrowSection } from "./escrow.ts";
+import { duration, escrowErrorMessage, escrowSection, type EscrowSection } from "./escrow.ts";
+import { DEFAULT_DISPUTE_DAYS, DEFAULT_RELEASE_DAYS, formFromRequest, fundEscrow, prepareFunding, type PreparedFunding } from "./escrowFunding.ts";
 import { createPasskey, passkeysSupported } from "./passkey.ts";
 import { pay, preparePayment, type PreparedPayment } from "./payment.ts";
 import { hasCamera, startScan, type Scan } from "./scanner.ts";
@@ -15,7 +16,8 @@ import { loadNetwork, type WalletNetwork } from "./network.ts";
 
 /**
  * The wallet page: welcome (create a passkey) → home (address, balances,
- * escrow purchases, history) → pay (paste or scan a request) → confirm → status.
+ * escrow purchases, history) → pay (paste or scan a request) → confirm → status;
+ * or home → pay into escrow (the order's form) → confirm → status.
  */
 
 const api = createApiClient({ url: location.origin });
@@ -29,6 +31,10 @@ let invoice: PaymentRequestInfo | undefined;
 let mismatched: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
 let escrows: EscrowSection | undefined;
+/** The escrow funding on its confirmation screen. */
+let funding: PreparedFunding | undefined;
+/** Where "Try again" on a failed status goes back to (the confirmation that failed). */
+let retryScreen: Screen | undefined;
 
 function accountAddress(w: Pick<StoredWallet, "qx" | "qy" | "salt">): string {
   return predictAccountAddress({ factory: net.factory, implementation: net.implementation, qx: w.qx, qy: w.qy, salt: BigInt(w.salt) });
@@ -53,6 +59,7 @@ async function boot(): Promise<void> {
   const badge = byId("network-badge");
   badge.textContent = `chain ${net.chainId}`;
   badge.hidden = false;
+  byId("escrow-currency").replaceChildren(...CURRENCIES.map((c) => Object.assign(el("option", { text: c }), { value: c })));
   escrows = escrowSection({ section: byId("escrow-section"), list: byId("escrows"), empty: byId("escrows-empty"), error: byId("escrows-error") }, net, () => wallet);
   wireActions();
   void hasCamera().then((yes) => {
@@ -110,8 +117,17 @@ function wireActions(): void {
   byId("status-done").addEventListener("click", showHome);
   // After a failure the request is still on the confirmation screen: the same checks run again.
   byId("status-retry").addEventListener("click", () => {
-    showScreen("confirm");
+    if (retryScreen !== undefined) showScreen(retryScreen);
   });
+  byId("escrow-fund-button").addEventListener("click", openEscrowFunding);
+  byId("escrow-fund-cancel").addEventListener("click", showHome);
+  byId("escrow-request-fill").addEventListener("click", fillFromRequest);
+  byId("escrow-fund-continue").addEventListener("click", reviewFunding);
+  byId("escrow-confirm-cancel").addEventListener("click", () => {
+    funding = undefined;
+    showScreen("escrow");
+  });
+  byId("escrow-confirm-button").addEventListener("click", () => void confirmFunding());
 }
 
 async function createWallet(): Promise<void> {
@@ -362,6 +378,7 @@ async function confirmPayment(): Promise<void> {
     return;
   }
   button.disabled = true;
+  retryScreen = "confirm";
   setStatus("pending", t("status.signing"), t("status.signingDetail"));
   try {
     const result = await pay(p, wallet, net, {
@@ -371,10 +388,124 @@ async function confirmPayment(): Promise<void> {
       },
     });
     prepared = undefined;
+    retryScreen = undefined;
     setStatus("ok", t("status.paid"), t("status.paidDetail", { amount: moneyWithCurrency(p.amount, p.currency), to: shortAddress(p.to) }), result.txHash);
   } catch (e) {
     const message = e instanceof OrioleError && e.code === "intent_timeout" ? t("error.timeout") : errorMessage(e);
     setStatus("failed", t("status.failed"), message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+const input = (id: string): HTMLInputElement => byId<HTMLInputElement>(id, HTMLInputElement);
+
+/** The escrow form, empty but for the default protection periods. */
+function openEscrowFunding(): void {
+  funding = undefined;
+  for (const id of ["escrow-merchant", "escrow-amount", "escrow-order"]) input(id).value = "";
+  input("escrow-release-days").value = String(DEFAULT_RELEASE_DAYS);
+  input("escrow-dispute-days").value = String(DEFAULT_DISPUTE_DAYS);
+  byId<HTMLTextAreaElement>("escrow-request", HTMLTextAreaElement).value = "";
+  byId<HTMLDetailsElement>("escrow-from-request", HTMLDetailsElement).open = false;
+  showMessage(byId("escrow-fund-error"), "");
+  showMessage(byId("escrow-fill-note"), "");
+  showScreen("escrow");
+}
+
+/** Fills merchant, amount, currency and order from a pasted EIP-681 payment request. */
+function fillFromRequest(): void {
+  const error = byId("escrow-fund-error");
+  try {
+    const f = formFromRequest(byId<HTMLTextAreaElement>("escrow-request", HTMLTextAreaElement).value, net);
+    input("escrow-merchant").value = f.merchant;
+    input("escrow-amount").value = f.amount;
+    byId<HTMLSelectElement>("escrow-currency", HTMLSelectElement).value = f.currency;
+    if (f.order !== undefined) input("escrow-order").value = f.order;
+    showMessage(error, "");
+    byId<HTMLDetailsElement>("escrow-from-request", HTMLDetailsElement).open = false;
+    showMessage(byId("escrow-fill-note"), t("escrowFund.filled"));
+  } catch (e) {
+    showMessage(byId("escrow-fill-note"), "");
+    showMessage(error, errorMessage(e));
+  }
+}
+
+/** Checks the form and shows the escrow confirmation, or says what is wrong. */
+function reviewFunding(): void {
+  if (!wallet) return;
+  const error = byId("escrow-fund-error");
+  let p: PreparedFunding;
+  try {
+    p = prepareFunding(
+      {
+        merchant: input("escrow-merchant").value,
+        amount: input("escrow-amount").value,
+        currency: byId<HTMLSelectElement>("escrow-currency", HTMLSelectElement).value,
+        order: input("escrow-order").value,
+        releaseDays: input("escrow-release-days").value,
+        disputeDays: input("escrow-dispute-days").value,
+      },
+      net,
+      wallet.address,
+    );
+  } catch (e) {
+    showMessage(error, errorMessage(e));
+    return;
+  }
+  showMessage(error, "");
+  funding = p;
+  byId("escrow-confirm-amount").textContent = moneyWithCurrency(p.terms.amount, p.currency);
+  byId("escrow-confirm-merchant").textContent = p.terms.merchant;
+  byId("escrow-confirm-order").textContent = p.order;
+  byId("escrow-confirm-terms").textContent = t("escrow.terms", { dispute: duration(p.terms.disputeWindow), release: duration(p.terms.releaseTimeout) });
+  byId("escrow-confirm-fee").textContent = t("escrowFund.noFee");
+  byId("escrow-confirm-balance").textContent = "…";
+  showMessage(byId("escrow-confirm-error"), "");
+  const button = byId<HTMLButtonElement>("escrow-confirm-button", HTMLButtonElement);
+  button.disabled = false;
+  showScreen("escrow-confirm");
+  void checkEscrowFunds(p, button);
+}
+
+async function checkEscrowFunds(p: PreparedFunding, button: HTMLButtonElement): Promise<void> {
+  if (!wallet) return;
+  try {
+    balances = (await api.getBalances({ address: wallet.address })).balances;
+  } catch {
+    // The node simulates the funding again; a failed read only hides the hint.
+    return;
+  }
+  if (funding !== p) return;
+  const have = balances[p.currency] ?? 0n;
+  byId("escrow-confirm-balance").textContent = moneyWithCurrency(have, p.currency);
+  if (have < p.terms.amount) {
+    showMessage(byId("escrow-confirm-error"), t("escrowFund.insufficient", { currency: p.currency, balance: money(have), amount: money(p.terms.amount) }));
+    button.disabled = true;
+  }
+}
+
+/** Signs the funding with the passkey (user verification required) and has the node relay it. */
+async function confirmFunding(): Promise<void> {
+  const p = funding;
+  if (!wallet || !p) return;
+  const button = byId<HTMLButtonElement>("escrow-confirm-button", HTMLButtonElement);
+  button.disabled = true;
+  retryScreen = "escrow-confirm";
+  setStatus("pending", t("status.signing"), t("status.signingDetail"));
+  try {
+    const record = await fundEscrow(p, wallet, net, {
+      onSending: () => {
+        setStatus("pending", t("status.sending"), t("escrowFund.sendingDetail"));
+      },
+    });
+    funding = undefined;
+    retryScreen = undefined;
+    const screen = byId("screen-status");
+    screen.dataset.escrowId = record.escrowId ?? "";
+    setStatus("ok", t("escrowFund.paid"), t("escrowFund.paidDetail", { amount: moneyWithCurrency(p.terms.amount, p.currency), merchant: shortAddress(p.terms.merchant) }), record.txHash ?? undefined);
+  } catch (e) {
+    setStatus("failed", t("escrowFund.failed"), escrowErrorMessage(e));
   } finally {
     button.disabled = false;
   }
@@ -394,7 +525,7 @@ function setStatus(kind: "pending" | "ok" | "failed", title: string, detail: str
   byId("status-tx-row").hidden = txHash === undefined;
   byId("status-tx").textContent = txHash ?? "";
   byId("status-done").hidden = kind === "pending";
-  byId("status-retry").hidden = kind !== "failed" || prepared === undefined;
+  byId("status-retry").hidden = kind !== "failed" || retryScreen === undefined;
 }
 
 void boot();

@@ -215,13 +215,13 @@ export function createApi(ctx: ApiContext): express.Express {
   route("/metrics", [], async (_req, res) => {
     const s = ctx.status();
     const webhooks = ctx.notify ? await ctx.notify.webhooks.metrics() : { outcomes: { delivered: 0, retry: 0, failed: 0, cancelled: 0 }, queueDepth: 0 };
-    const reorgs = (s as { reorgs?: unknown }).reorgs;
     const text = [
       scalar("oriole_indexed_block", "gauge", "Last block whose effects are committed.", s.indexedBlock),
       scalar("oriole_head_block", "gauge", "Chain head as last seen (0 before the first poll).", s.headBlock ?? 0),
       scalar("oriole_indexer_lag_blocks", "gauge", "Head minus indexed block.", s.headBlock === null ? 0 : Math.max(0, s.headBlock - s.indexedBlock)),
-      scalar("oriole_reorgs_total", "counter", "Chain reorganisations the indexer rolled back.", typeof reorgs === "number" ? reorgs : 0),
+      scalar("oriole_reorgs_total", "counter", "Chain reorganisations the indexer rolled back.", s.reorgs),
       scalar("oriole_indexer_failed", "gauge", "1 when the indexer stopped on an error it cannot retry.", s.failure ? 1 : 0),
+      scalar("oriole_head_subscription_up", "gauge", "1 while a WebSocket new-heads subscription wakes the indexer between polls.", s.headSubscription ? 1 : 0),
       scalar("oriole_relayer_queue_length", "gauge", "Payment intents queued by the relayer, not yet sent.", ctx.relayer?.queued ?? 0),
       scalar("oriole_sse_clients", "gauge", "Server-Sent Events streams open.", ctx.notify?.hub.subscribers ?? 0),
       labelled(

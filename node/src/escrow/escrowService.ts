@@ -22,7 +22,8 @@ import { ApiError } from "../api/errors.ts";
 import { parseBody } from "../api/params.ts";
 import type { Logger } from "../log.ts";
 import { callView, type CallSender } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, ESCROW_ERRORS, revertName, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, ESCROW_ERRORS, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
+import type { AccountContracts } from "../relayer/validate.ts";
 import type { LogPosition } from "../store/keys.ts";
 
 /**
@@ -39,7 +40,9 @@ import type { LogPosition } from "../store/keys.ts";
  * ERC-3009 fundings (`fundWithAuthorization`, how a passkey buyer funds) are
  * validated likewise (token, authorization unused, validity, the buyer's
  * signature: ECDSA or ERC-1271 by eth_call, simulation), recorded under the
- * authorization's digest (a retry returns the first record) and sent.
+ * authorization's digest (a retry returns the first record) and sent; a
+ * buyer's passkey account not deployed yet is deployed by the same
+ * transaction (see signedCall).
  * That is not the payment relayer's Sender: the Sender owns its EOA's nonce
  * and only sends PaymentRelay batches of intents, so sharing its EOA would
  * race its nonces. The escrow relayer is a second EOA derived from the
@@ -105,6 +108,8 @@ export interface EscrowDeps {
   maxBlockRange: number;
   /** The escrow relayer (its EOA from escrowRelayerKey); absent: the POSTs answer 403 relayer_disabled. */
   sender?: CallSender | undefined;
+  /** The passkey account contracts: a funding from an account not deployed yet deploys it (PaymentRelay.deployAndCall). */
+  accounts?: AccountContracts | undefined;
   log: Logger;
 }
 
@@ -292,7 +297,7 @@ export class EscrowService {
   }
 
   async #fund(sender: CallSender, body: unknown): Promise<{ record: RelayedCallRecordJson; created: boolean }> {
-    const f = parseBody(escrowFundingSchema, body, "{buyer, terms: {token, merchant, amount, orderId, releaseTimeout, disputeWindow}, validAfter, validBefore, signature}");
+    const f = parseBody(escrowFundingSchema, body, "{buyer, terms: {token, merchant, amount, orderId, releaseTimeout, disputeWindow}, validAfter, validBefore, signature, deployment?}");
     const { provider, escrow, chainId } = this.#d;
     const terms = f.terms;
     if (!Object.values(this.#d.tokens).includes(terms.token)) throw new ApiError(400, "unsupported_token", `${terms.token} is not a token of this network`);
@@ -301,17 +306,19 @@ export class EscrowService {
     const earlier = await sender.get(id);
     if (earlier && earlier.status !== "failed") return { record: callView(await sender.refresh(earlier)), created: false };
     await checkAuthorization(provider, { token: terms.token, from: f.buyer, nonce: auth.message.nonce, validAfter: f.validAfter, validBefore: f.validBefore });
-    await checkSignature(provider, f.buyer, auth.digest, f.signature);
-    const data = encodeFundWithAuthorization(terms, f.buyer, f.validAfter, f.validBefore, f.signature);
-    const gas = await sender.simulate(escrow, data, revertName);
+    const call = await signedCall(
+      { provider, chainId, accounts: this.#d.accounts },
+      { signer: f.buyer, digest: auth.digest, signature: f.signature, deployment: f.deployment, target: escrow, data: encodeFundWithAuthorization(terms, f.buyer, f.validAfter, f.validBefore, f.signature) },
+    );
+    const gas = await sender.simulate(call.to, call.data, revertName);
     const record = await sender.send({
       id,
       kind: "escrow_funding",
       account: f.buyer,
       token: terms.token,
       amount: terms.amount.toString(),
-      to: escrow,
-      data,
+      to: call.to,
+      data: call.data,
       gas,
       extra: { escrowId: escrowId(f.buyer, terms.merchant, terms.token, terms.orderId).toLowerCase() },
     });

@@ -7,6 +7,16 @@ const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base
 const bytes32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 const idParam = { name: "id", in: "path", required: true, description: "The escrow id: keccak256(buyer, merchant, token, orderId)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
 
+/** The optional `deployment` of a relayed call signed by a passkey account (shared with the offline vault's bodies). */
+export const accountDeployment = {
+  type: "object",
+  additionalProperties: false,
+  required: ["qx", "qy", "salt"],
+  properties: { qx: bytes32, qy: bytes32, salt: units },
+  description:
+    "The signing passkey account's counterfactual deployment (first device key, factory salt). An account without code needs it: the node checks that it gives the account's address and that the signature is a user-verified assertion of that first device, then sends the call through PaymentRelay.deployAndCall, which deploys the account and makes the call in one transaction (a call that would revert deploys nothing). Ignored, but checked against the address, once the account is deployed.",
+};
+
 const callIdParam = { name: "id", in: "path", required: true, description: "The record's id (see RelayedCall.id)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
 
 /** The answers every relayed-call POST shares (escrow fundings, offline reserves and withdrawals); `extra` adds its own. */
@@ -18,7 +28,7 @@ export function relayedCallResponses(extra: { "400": string; "409": string; "422
     "403": error("relayer_disabled: the node has no relayer key"),
     "409": error(extra["409"]),
     "413": error("invalid_request: body over 16 kB"),
-    "422": error(`invalid_signature (ECDSA off-chain, or the account's ERC-1271 isValidSignature by eth_call), account_not_deployed (a contract signature from an address without code), ${extra["422"]}, simulation_failed (the contract would revert; the message names its custom error), or transaction_reverted / dropped (the record failed on-chain; submitting again retries)`),
+    "422": error(`invalid_signature (ECDSA off-chain, or the account's ERC-1271 isValidSignature by eth_call), account_not_deployed (a contract signature from an address without code, sent without its deployment), deployment_mismatch (the deployment gives another address), ${extra["422"]}, simulation_failed (the contract would revert; the message names its custom error), or transaction_reverted / dropped (the record failed on-chain; submitting again retries)`),
     "503": error("chain_unavailable: the chain could not be asked (retry)"),
   };
 }
@@ -33,7 +43,7 @@ export const escrowPaths: Record<string, unknown> = {
     post: {
       operationId: "relayEscrowFunding",
       summary:
-        "Relay a buyer's ERC-3009 ReceiveWithAuthorization that funds an escrow (fundWithAuthorization): the way a passkey account funds. The authorization is to the escrow contract, value terms.amount, nonce fundingNonce(buyer, terms), under the token's EIP-712 domain; a passkey account signs it through ERC-1271 (its device asserts over the account's replaySafeHash of the digest). The node checks the body, the token, the nonce unused, validAfter < now < validBefore, the signature, and simulates; the escrow relayer sends it. The record's id is the authorization's digest: the same authorization again returns the first record.",
+        "Relay a buyer's ERC-3009 ReceiveWithAuthorization that funds an escrow (fundWithAuthorization): the way a passkey account funds. The authorization is to the escrow contract, value terms.amount, nonce fundingNonce(buyer, terms), under the token's EIP-712 domain; a passkey account signs it through ERC-1271 (its device asserts over the account's replaySafeHash of the digest). The node checks the body, the token, the nonce unused, validAfter < now < validBefore, the signature, and simulates; the escrow relayer sends it. A buyer account not deployed yet (a wallet's first action) sends its deployment and is deployed by the same transaction. The record's id is the authorization's digest: the same authorization again returns the first record.",
       requestBody: { required: true, content: { "application/json": { schema: ref("EscrowFunding") } } },
       responses: relayedCallResponses({ "400": "", "409": "nonce_used: the authorization's nonce was used or canceled (the escrow was funded by another authorization of the same terms)", "422": "authorization_expired, authorization_not_yet_valid" }),
     },
@@ -116,6 +126,7 @@ export const escrowSchemas: Record<string, unknown> = {
       validAfter: { ...units, description: "Unix seconds" },
       validBefore: { ...units, description: "Unix seconds" },
       signature: { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the buyer account's ERC-1271 signature" },
+      deployment: accountDeployment,
     },
   },
   Escrow: {

@@ -3,6 +3,7 @@ import type { Currency } from "../../../client/sdk/currencies.ts";
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
 import { isOrioleError, OrioleError } from "../../../client/sdk/errors.ts";
 import type { BlockHeader, ChainClient } from "../chain/rpc.ts";
+import { HeadSubscription, type HeadSubscriptionOptions } from "../chain/headSubscription.ts";
 import { fetchNextRange, RangeSizer, type FetchedRange } from "../chain/transfers.ts";
 import type { Logger } from "../log.ts";
 import type { AdminRecord, ChainIdentity, Cursor, NodeStore, PaymentStatus, SeenPayment, UndoRecord } from "../store/store.ts";
@@ -20,6 +21,8 @@ export interface IndexerStatus {
   failure: OrioleError | null;
   /** Reorganisations rolled back since start. */
   reorgs: number;
+  /** True while a WebSocket new-heads subscription wakes the indexer (else it only polls). */
+  headSubscription: boolean;
 }
 
 /** What a rollback did: emitted as "reorg" on Indexer.events. */
@@ -49,6 +52,8 @@ export interface IndexerOptions {
   onCommit?: (lastSeq: number) => void;
   /** Called once if the indexer stops on an error it cannot retry (reorg, broken invariant). */
   onFatal?: (error: OrioleError) => void;
+  /** A WebSocket endpoint announcing new heads: each one wakes the follower before its next poll. */
+  heads?: Omit<HeadSubscriptionOptions, "onHead" | "log"> | undefined;
 }
 
 /** Errors that retrying cannot fix: the indexer stops and reports them. */
@@ -101,6 +106,10 @@ export class Indexer {
   #loop: Promise<void> | undefined;
   #committing: Promise<boolean> | undefined;
   #wake: (() => void) | undefined;
+  #pollWake: (() => void) | undefined;
+  /** A head was announced since the current round began: the round after it starts at once. */
+  #poked = false;
+  readonly #heads: HeadSubscription | undefined;
   #waiters: Waiter[] = [];
   #caughtUpOnce = false;
   #started = { at: 0, block: 0, transfers: 0 };
@@ -114,6 +123,10 @@ export class Indexer {
     this.#sizer = new RangeSizer(opts.maxBlockRange);
     this.#confirmations = opts.confirmations ?? 1;
     this.#reorgDepth = opts.reorgDepth ?? DEFAULT_REORG_DEPTH;
+    const onHead = (): void => {
+      this.poke();
+    };
+    this.#heads = opts.heads ? new HeadSubscription({ ...opts.heads, onHead, log: this.#log }) : undefined;
   }
 
   /** Loads the cursor (or starts just before the deployment block) and starts following. */
@@ -126,6 +139,13 @@ export class Indexer {
     this.#progress = { at: Date.now(), transfers: 0 };
     this.#log.info("indexer starting", { fromBlock: cursor.blockNumber + 1, resumed: cursor.blockNumber >= identity.deployedAt.blockNumber });
     this.#loop = this.#run();
+    this.#heads?.start();
+  }
+
+  /** A new head exists (announced by the subscription): look at the chain now rather than at the next poll. */
+  poke(): void {
+    this.#poked = true;
+    this.#pollWake?.();
   }
 
   status(): IndexerStatus {
@@ -136,6 +156,7 @@ export class Indexer {
       caughtUp: this.#head !== null && indexedBlock >= this.#head,
       failure: this.#failure,
       reorgs: this.#reorgs,
+      headSubscription: this.#heads?.subscribed ?? false,
     };
   }
 
@@ -167,6 +188,7 @@ export class Indexer {
   /** Stops after the write in progress, if any; never leaves half a range. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#heads?.stop();
     this.#wake?.();
     // A fetch in flight may hang on a dead RPC: abandoning it is safe (the
     // loop checks the flag before writing); a write in progress is awaited.
@@ -181,6 +203,7 @@ export class Indexer {
   async #run(): Promise<void> {
     let failures = 0;
     while (!this.#stopped) {
+      this.#poked = false;
       try {
         await this.#catchUp();
         failures = 0;
@@ -202,7 +225,9 @@ export class Indexer {
         await this.#sleep(delay);
         continue;
       }
-      await this.#sleep(this.#opts.pollMs);
+      // A head announced during the round: it may not have been seen yet.
+      if (this.#wasPoked()) continue;
+      await this.#sleep(this.#opts.pollMs, true);
     }
   }
 
@@ -274,6 +299,11 @@ export class Indexer {
   /** A method, not the field: the flag changes across awaits. */
   #isStopped(): boolean {
     return this.#stopped;
+  }
+
+  /** A method, not the field: poke() sets it across awaits. */
+  #wasPoked(): boolean {
+    return this.#poked;
   }
 
   /**
@@ -514,15 +544,18 @@ export class Indexer {
     this.#opts.onFatal?.(error);
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** Sleeps `ms`; stop() wakes it, and poke() too when `poll` (an error's backoff is not cut short by new heads). */
+  #sleep(ms: number, poll = false): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.#wake = this.#pollWake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.#wake = done;
+      if (poll) this.#pollWake = done;
     });
   }
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { AbstractBatchOptions, AbstractSublevel } from "abstract-level";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
+import { dueKey, type QueueingStore } from "../notify/statusWatcher.ts";
 import type { PaymentItem, StoreSublevel } from "../store/store.ts";
 
 /**
@@ -14,11 +15,11 @@ import type { PaymentItem, StoreSublevel } from "../store/store.ts";
  *   inv!r <reference>                        -> id
  *   inv!l <merchantId>!<seq:16>              -> id          (the merchant's list, newest last)
  *   inv!k <merchantId>!<sha256(idemKey)>     -> JSON {id, bodyHash}
- *   inv e!<expiresAtMs:15>!<id>             -> ""          (expiry queue, read by the watcher)
+ *   inv e!<expiresAtMs:15>!<id>              -> ""          (expiry queue, read by the watcher)
  *   inv w!cur | w!s!<id>                     -> the watcher's outbox cursor and last pushed status
  *
- * The watcher's keys live directly in `inv` (not in a child sublevel) so that
- * NodeStore.appendEvents can write them in its batch.
+ * The watcher's keys (notify/statusWatcher.ts) live directly in `inv` (not
+ * in a child sublevel) so that NodeStore.appendEvents can write them in its batch.
  */
 
 export interface Invoice {
@@ -138,12 +139,10 @@ export type CreateResult = { kind: "created" | "replayed"; invoice: Invoice } | 
 type Child = AbstractSublevel<StoreSublevel, string | Buffer | Uint8Array, string, string>;
 const SYNC: AbstractBatchOptions<string, string> & { sync: boolean } = { sync: true };
 const SEQ_WIDTH = 16;
-const MS_WIDTH = 15;
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
-export const expiryKey = (expiresAtMs: number, id: string): string => `e!${String(expiresAtMs).padStart(MS_WIDTH, "0")}!${id}`;
 export const INVOICE_ID_RE = /^inv_[0-9a-f]{16}$/;
 
-export class InvoiceStore {
+export class InvoiceStore implements QueueingStore {
   readonly #root: StoreSublevel;
   readonly #invoices: Child;
   readonly #refs: Child;
@@ -152,8 +151,8 @@ export class InvoiceStore {
   /** Creations run one at a time: an idempotency key is checked and taken atomically. */
   #queue: Promise<unknown> = Promise.resolve();
   #seq = Date.now() * 1000;
-  /** Called after each new invoice (the watcher schedules its expiry). */
-  onCreated: ((invoice: Invoice) => void) | undefined;
+  /** Called after each new invoice, whose expiry is queued (wakes the watcher: QueueingStore). */
+  onQueued: (() => void) | undefined;
 
   constructor(root: StoreSublevel) {
     this.#root = root;
@@ -209,11 +208,11 @@ export class InvoiceStore {
         { type: "put", key: reference, value: invoice.id, sublevel: this.#refs },
         { type: "put", key: `${ctx.merchantId}!${String(this.#seq).padStart(SEQ_WIDTH, "0")}`, value: invoice.id, sublevel: this.#lists },
         { type: "put", key: idemKey, value: JSON.stringify({ id: invoice.id, bodyHash }), sublevel: this.#idem },
-        { type: "put", key: expiryKey(input.expiresAtMs, invoice.id), value: "" },
+        { type: "put", key: dueKey(input.expiresAtMs, invoice.id), value: "" },
       ],
       SYNC,
     );
-    this.onCreated?.(invoice);
+    this.onQueued?.();
     return { kind: "created", invoice };
   }
 

@@ -24,12 +24,33 @@ export const notifySchemas: Record<string, unknown> = {
     required: ["seq", "id", "type", "chainId", "blockNumber", "blockHash", "txHash", "logIndex", "accounts"],
     properties: {
       seq: { type: "integer", description: "Outbox sequence number: increasing, never reused (also across a re-index or a chain reset); the SSE id" },
-      id: { type: "string", pattern: "^0x[0-9a-f]{64}$", description: "sha256 of type:chainId:blockHash:txHash:logIndex: the same fact always has the same id (Oriole-Event-Id)" },
+      id: {
+        type: "string",
+        pattern: "^0x[0-9a-f]{64}$",
+        description: "payment.* and admin.*: sha256 of type:chainId:blockHash:txHash:logIndex; invoice.* and refund.*: sha256 of the change. The same fact always has the same id (Oriole-Event-Id)",
+      },
       type: {
         type: "string",
-        enum: ["payment.pending", "payment.confirmed", "payment.dropped", "admin.mint", "admin.burn", "admin.freeze", "admin.unfreeze", "admin.pause", "admin.unpause"],
+        enum: [
+          "payment.pending",
+          "payment.confirmed",
+          "payment.dropped",
+          "admin.mint",
+          "admin.burn",
+          "admin.freeze",
+          "admin.unfreeze",
+          "admin.pause",
+          "admin.unpause",
+          "invoice.open",
+          "invoice.partially_paid",
+          "invoice.paid",
+          "invoice.expired",
+          "refund.open",
+          "refund.completed",
+          "refund.cancelled",
+        ],
         description:
-          "payment.pending: first seen, not yet --confirmations deep; payment.confirmed: at depth (with --confirmations 1, the default, a payment is seen and confirmed in the same block: only payment.confirmed is emitted); payment.dropped: its block left the chain in a reorganisation",
+          "payment.pending: first seen, not yet --confirmations deep; payment.confirmed: at depth (with --confirmations 1, the default, a payment is seen and confirmed in the same block: only payment.confirmed is emitted); payment.dropped: its block left the chain in a reorganisation; invoice.*: see InvoiceEvent; refund.*: see RefundEvent (merchant streams and webhooks only)",
       },
       chainId: { type: "integer" },
       blockNumber: { type: "integer" },
@@ -37,8 +58,11 @@ export const notifySchemas: Record<string, unknown> = {
       txHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
       logIndex: { type: "integer" },
       accounts: { type: "array", items: { type: "string", pattern: "^0x[0-9a-f]{40}$" }, description: "Lowercase addresses concerned" },
-      payment: { ...ref("Payment"), description: "payment.* events: the payment, with its status at the event" },
+      payment: { ...ref("Payment"), description: "payment.* events: the payment, with its status at the event; on SSE streams a refund payment also carries `refund` (RefundLink)" },
       admin: ref("AdminRecord"),
+      merchantId: { type: "string", description: "invoice.* and refund.* events: the merchant they belong to" },
+      invoice: { ...ref("Invoice"), description: "invoice.* events (see InvoiceEvent)" },
+      refund: { ...ref("Refund"), description: "refund.* events (see RefundEvent)" },
     },
   },
   AdminRecord: {
@@ -60,7 +84,7 @@ export const notifyPaths: Record<string, unknown> = {
   "/v1/accounts/{address}/events": {
     get: {
       operationId: "streamAccountEvents",
-      summary: "Server-Sent Events: payments (pending, confirmed, dropped) and admin events concerning one account",
+      summary: "Server-Sent Events: payments (pending, confirmed, dropped) and admin events concerning one account. A payment that pays a refund carries `refund` (RefundLink: the refund, the refunded payment, its invoice), as in the account's history; the merchant's refund.* events are not sent here.",
       parameters: [{ name: "address", in: "path", required: true, schema: ref("Address") }, lastEventId],
       responses: { "200": stream("Event stream"), "400": error("invalid_address, invalid_last_event_id or unknown_parameter") },
     },
@@ -68,7 +92,8 @@ export const notifyPaths: Record<string, unknown> = {
   "/v1/merchants/me/events": {
     get: {
       operationId: "streamMerchantEvents",
-      summary: "Server-Sent Events: payments whose payee is the merchant's payout address, and the merchant's invoice status changes (invoice.open, invoice.partially_paid, invoice.paid, invoice.expired: see InvoiceEvent)",
+      summary:
+        "Server-Sent Events: payments whose payee is the merchant's payout address, the merchant's invoice status changes (invoice.open, invoice.partially_paid, invoice.paid, invoice.expired: see InvoiceEvent) and refund status changes (refund.open, refund.completed, refund.cancelled: see RefundEvent). The webhook gets the same events.",
       security: [{ merchantKey: [] }],
       parameters: [lastEventId],
       responses: { "200": stream("Event stream"), "400": error("invalid_last_event_id or unknown_parameter"), "401": error("unauthorized") },

@@ -13,7 +13,7 @@ export interface OutboxFollowerOptions {
 }
 
 /**
- * A background follower of the events outbox (webhooks, invoice watcher):
+ * A background follower of the events outbox (webhooks, the status watchers):
  * its cursor in the store, and a {@link WakeableLoop} running its rounds.
  * Subclasses do the work in `round()`, and may hook `started()` and
  * `stopping()`.

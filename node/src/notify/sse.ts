@@ -15,6 +15,12 @@ export interface SseHubOptions {
   stallTimeoutMs?: number;
   /** Reconnect delay suggested to clients (`retry:`). Default 2 s. */
   retryMs?: number;
+  /**
+   * Adds read-time joins to events as they are read from the outbox, for
+   * every stream (RefundService.linkEvents: a refund payment's link). What
+   * it adds must not change once an event exists: a replay shows the same.
+   */
+  decorate?: (events: NodeEvent[]) => Promise<NodeEvent[]>;
 }
 
 export interface SubscribeOptions {
@@ -52,6 +58,7 @@ export class SseHub {
   readonly #cacheSize: number;
   readonly #stallTimeoutMs: number;
   readonly #retryMs: number;
+  readonly #decorate: (events: NodeEvent[]) => Promise<NodeEvent[]>;
   readonly #subs = new Set<Subscriber>();
   /** Recent events, ascending: every event with floor < seq <= head. */
   #cache: NodeEvent[] = [];
@@ -70,6 +77,7 @@ export class SseHub {
     this.#cacheSize = opts.cacheSize ?? 2000;
     this.#stallTimeoutMs = opts.stallTimeoutMs ?? 30_000;
     this.#retryMs = opts.retryMs ?? 2000;
+    this.#decorate = opts.decorate ?? ((events) => Promise.resolve(events));
   }
 
   async start(): Promise<void> {
@@ -128,7 +136,7 @@ export class SseHub {
       for (const sub of this.#subs) this.#kick(sub);
     }
     for (;;) {
-      const events = await this.#source.eventsAfter(this.#head, this.#pageSize);
+      const events = await this.#decorate(await this.#source.eventsAfter(this.#head, this.#pageSize));
       if (events.length === 0) break;
       this.#cache.push(...events);
       this.#head = events[events.length - 1]?.seq ?? this.#head;
@@ -202,7 +210,7 @@ export class SseHub {
 
   async #pump(sub: Subscriber): Promise<void> {
     while (!sub.closed && sub.blockedSince === 0 && sub.seq < this.#head) {
-      const events = sub.seq >= this.#floor ? this.#cachedAfter(sub.seq) : await this.#source.eventsAfter(sub.seq, this.#pageSize);
+      const events = sub.seq >= this.#floor ? this.#cachedAfter(sub.seq) : await this.#decorate(await this.#source.eventsAfter(sub.seq, this.#pageSize));
       if (events.length === 0) return;
       for (const event of events) {
         // The client may have gone while the page was read.

@@ -7,7 +7,8 @@ import { ApiError } from "../api/errors.ts";
 import { parseBody } from "../api/params.ts";
 import { checkAuthorization } from "../escrow/escrowService.ts";
 import { callView, type CallSender, type StoredCall } from "../relayer/callSender.ts";
-import { chainTime, checkSignature, revertName, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
+import type { AccountContracts } from "../relayer/validate.ts";
 
 /**
  * The node's relay of OfflineVault calls for payers that sign but do not
@@ -16,7 +17,8 @@ import { chainTime, checkSignature, revertName, tokenNames } from "../relayer/si
  * (`requestWithdrawalWithSig`), and the completion of an unlocked withdrawal
  * (`withdraw`, which anyone may call: the tokens only go to the payer). Each
  * is checked (schema, token, nonce, validity, signature by ECDSA or ERC-1271,
- * an eth_call simulation) and sent by the escrow relayer's CallSender, which
+ * an eth_call simulation; a passkey payer not deployed yet is deployed by the
+ * same transaction, see signedCall) and sent by the escrow relayer's CallSender, which
  * records it under an id so that a retry returns the first record:
  * - reserve: the authorization's EIP-712 digest;
  * - withdrawal request: the request's EIP-712 digest;
@@ -31,6 +33,8 @@ export interface OfflineDeps {
   tokens: Record<Currency, string>;
   /** The escrow relayer; absent: the POSTs answer 403 relayer_disabled. */
   sender?: CallSender | undefined;
+  /** The passkey account contracts: a reserve or request from an account not deployed yet deploys it (PaymentRelay.deployAndCall). */
+  accounts?: AccountContracts | undefined;
 }
 
 const vaultInterface = new Interface(OFFLINE_VAULT_ABI);
@@ -66,7 +70,7 @@ export class OfflineService {
   reserve(body: unknown): Promise<RelayedCallRecordJson> {
     const sender = this.#sender();
     return sender.run(async () => {
-      const b = parseBody(offlineReserveSchema, body, "{from, token, amount, validAfter, validBefore, nonce, signature}");
+      const b = parseBody(offlineReserveSchema, body, "{from, token, amount, validAfter, validBefore, nonce, signature, deployment?}");
       const token = this.#token(b.token);
       const { provider, chainId, vault } = this.#d;
       const auth = reserveAuthorization({ chainId, account: b.from, vault, token, tokenName: await this.#tokenName(token), amount: b.amount, validAfter: b.validAfter, validBefore: b.validBefore, nonce: b.nonce });
@@ -75,10 +79,10 @@ export class OfflineService {
       if (earlier) return callView(earlier);
       if (b.amount === 0n) throw new ApiError(400, "invalid_amount", "the amount must be positive");
       await checkAuthorization(provider, { token, from: b.from, nonce: b.nonce, validAfter: b.validAfter, validBefore: b.validBefore });
-      await checkSignature(provider, b.from, auth.digest, b.signature);
       const data = vaultInterface.encodeFunctionData("reserveWithAuthorization", [token, b.from, b.amount, b.validAfter, b.validBefore, b.nonce, b.signature]);
-      const gas = await sender.simulate(vault, data, revertName);
-      return callView(await sender.send({ id, kind: "offline_reserve", account: b.from, token, amount: b.amount.toString(), to: vault, data, gas }));
+      const call = await signedCall({ provider, chainId, accounts: this.#d.accounts }, { signer: b.from, digest: auth.digest, signature: b.signature, deployment: b.deployment, target: vault, data });
+      const gas = await sender.simulate(call.to, call.data, revertName);
+      return callView(await sender.send({ id, kind: "offline_reserve", account: b.from, token, amount: b.amount.toString(), to: call.to, data: call.data, gas }));
     });
   }
 
@@ -86,7 +90,7 @@ export class OfflineService {
   requestWithdrawal(body: unknown): Promise<RelayedCallRecordJson> {
     const sender = this.#sender();
     return sender.run(async () => {
-      const b = parseBody(offlineWithdrawalRequestSchema, body, "{payer, token, amount, nonce, deadline, signature}");
+      const b = parseBody(offlineWithdrawalRequestSchema, body, "{payer, token, amount, nonce, deadline, signature, deployment?}");
       const token = this.#token(b.token);
       const { provider, chainId, vault } = this.#d;
       const request = { payer: b.payer, token, amount: b.amount, nonce: b.nonce, deadline: b.deadline };
@@ -98,10 +102,10 @@ export class OfflineService {
       if (b.nonce < current) throw new ApiError(409, "nonce_used", `withdrawal nonce ${b.nonce.toString()} of ${b.payer} was used: a signed request is relayed once`);
       if (b.nonce > current) throw new ApiError(422, "invalid_nonce", `the vault expects withdrawal nonce ${current.toString()} from ${b.payer}, not ${b.nonce.toString()}`);
       if (now + 1n > b.deadline) throw new ApiError(422, "request_expired", `the request's deadline ${b.deadline.toString()} has passed (chain time ${now.toString()})`);
-      await checkSignature(provider, b.payer, digest, b.signature);
       const data = vaultInterface.encodeFunctionData("requestWithdrawalWithSig", [b.payer, token, b.amount, b.deadline, b.signature]);
-      const gas = await sender.simulate(vault, data, revertName);
-      return callView(await sender.send({ id, kind: "offline_withdrawal_request", account: b.payer, token, amount: b.amount.toString(), to: vault, data, gas }));
+      const call = await signedCall({ provider, chainId, accounts: this.#d.accounts }, { signer: b.payer, digest, signature: b.signature, deployment: b.deployment, target: vault, data });
+      const gas = await sender.simulate(call.to, call.data, revertName);
+      return callView(await sender.send({ id, kind: "offline_withdrawal_request", account: b.payer, token, amount: b.amount.toString(), to: call.to, data: call.data, gas }));
     });
   }
 

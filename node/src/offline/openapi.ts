@@ -1,4 +1,4 @@
-import { relayedCallGet, relayedCallResponses } from "../escrow/openapi.ts";
+import { accountDeployment, relayedCallGet, relayedCallResponses } from "../escrow/openapi.ts";
 
 /** OpenAPI 3.1 paths and schemas of the offline vault's relayed calls (merged into /openapi.json). */
 
@@ -26,7 +26,7 @@ export const offlinePaths: Record<string, unknown> = {
     post: {
       operationId: "relayOfflineReserve",
       summary:
-        "Relay a payer's ERC-3009 ReceiveWithAuthorization to the offline vault (reserveWithAuthorization): how a passkey account reserves an offline allowance. The node checks the body, the token, the nonce unused, validAfter < now < validBefore, the signature (ERC-1271 for an account), and simulates; the escrow relayer sends it. Id: the authorization's digest under the token's domain.",
+        "Relay a payer's ERC-3009 ReceiveWithAuthorization to the offline vault (reserveWithAuthorization): how a passkey account reserves an offline allowance. The node checks the body, the token, the nonce unused, validAfter < now < validBefore, the signature (ERC-1271 for an account), and simulates; the escrow relayer sends it (a payer account not deployed yet sends its deployment and is deployed by the same transaction). Id: the authorization's digest under the token's domain.",
       requestBody: body("OfflineReserve"),
       responses: relayedCallResponses({ "400": "invalid_amount", "409": "nonce_used: the authorization's nonce was used or canceled", "422": "authorization_expired, authorization_not_yet_valid" }),
     },
@@ -77,13 +77,13 @@ export const offlineSchemas: Record<string, unknown> = {
     type: "object",
     additionalProperties: false,
     required: ["from", "token", "amount", "validAfter", "validBefore", "nonce", "signature"],
-    properties: { from: ref("Address"), token: ref("Address"), amount: units, validAfter: { ...units, description: "Unix seconds" }, validBefore: { ...units, description: "Unix seconds" }, nonce: bytes32, signature },
+    properties: { from: ref("Address"), token: ref("Address"), amount: units, validAfter: { ...units, description: "Unix seconds" }, validBefore: { ...units, description: "Unix seconds" }, nonce: bytes32, signature, deployment: accountDeployment },
   },
   OfflineWithdrawalRequest: {
     type: "object",
     additionalProperties: false,
     required: ["payer", "token", "amount", "nonce", "deadline", "signature"],
-    properties: { payer: ref("Address"), token: ref("Address"), amount: units, nonce: { ...units, description: "The vault's withdrawalNonce(payer)" }, deadline: { ...units, description: "Unix seconds" }, signature },
+    properties: { payer: ref("Address"), token: ref("Address"), amount: units, nonce: { ...units, description: "The vault's withdrawalNonce(payer)" }, deadline: { ...units, description: "Unix seconds" }, signature, deployment: accountDeployment },
   },
   OfflineWithdrawalCompletion: {
     type: "object",

@@ -1,5 +1,6 @@
 import type { AbstractBatchOptions, AbstractSublevel } from "abstract-level";
 import type { Currency } from "../../../client/sdk/currencies.ts";
+import { dueKey, type QueueingStore } from "../notify/statusWatcher.ts";
 import type { StoreSublevel } from "../store/store.ts";
 
 /**
@@ -13,6 +14,13 @@ import type { StoreSublevel } from "../store/store.ts";
  *   x <refund reference>                     -> id   (a refund payment -> its refund)
  *   o <txHash>:<logIndex:8>!<id>             -> id   (an original payment -> its refunds)
  *   i <merchantId>!<sha256(idempotency key)> -> JSON {id, request}
+ *   e!<ms:15>!<id> | w!cur | w!s!<id>        -> the status watcher's queue, outbox cursor and
+ *                                               last pushed state (notify/statusWatcher.ts;
+ *                                               directly in `mer!rfd`, so appendEvents writes them)
+ *
+ * A creation or a cancellation queues the refund (`e!`, due at once) in the
+ * same batch as the record: its refund.* event is pushed even if the node
+ * stops right after.
  */
 
 export interface RefundRecord {
@@ -45,7 +53,7 @@ export const REFUND_ID_RE = /^rfd_[0-9a-f]{16}$/;
 
 const originKey = (txHash: string, logIndex: number): string => `${txHash.toLowerCase()}:${String(logIndex).padStart(8, "0")}`;
 
-export class RefundStore {
+export class RefundStore implements QueueingStore {
   readonly #root: StoreSublevel;
   readonly #records: Child;
   readonly #list: Child;
@@ -59,6 +67,8 @@ export class RefundStore {
    * writer (one node per data dir).
    */
   #origins: Promise<Set<string>> | undefined;
+  /** Called after a refund was queued for the status watcher (QueueingStore). */
+  onQueued: (() => void) | undefined;
 
   /** `merchantRoot`: the merchants' sublevel (NodeStore.merchantSublevel()). */
   constructor(merchantRoot: StoreSublevel) {
@@ -71,9 +81,15 @@ export class RefundStore {
     this.#idempotency = root.sublevel("i");
   }
 
-  /** Stores a new refund, its index entries and (with `idempotency`) the key that created it, in one batch. */
+  /** The sublevel `mer!rfd` itself: the status watcher's keys live in it. */
+  get root(): StoreSublevel {
+    return this.#root;
+  }
+
+  /** Stores a new refund, its index entries, its status watcher entry and (with `idempotency`) the key that created it, in one batch. */
   async add(r: RefundRecord, idempotency?: { keyHash: string; request: string }): Promise<void> {
-    const ops = [
+    const ops: { type: "put"; key: string; value: string; sublevel?: Child }[] = [
+      { type: "put" as const, key: dueKey(Date.now(), r.id), value: "" },
       { type: "put" as const, key: r.id, value: JSON.stringify(r), sublevel: this.#records },
       { type: "put" as const, key: `${r.merchantId}!${String(Date.parse(r.createdAt)).padStart(15, "0")}!${r.id}`, value: r.id, sublevel: this.#list },
       { type: "put" as const, key: r.reference, value: r.id, sublevel: this.#byReference },
@@ -82,6 +98,7 @@ export class RefundStore {
     if (idempotency) ops.push({ type: "put" as const, key: `${r.merchantId}!${idempotency.keyHash}`, value: JSON.stringify({ id: r.id, request: idempotency.request }), sublevel: this.#idempotency });
     await this.#root.batch(ops, SYNC);
     (await this.#originSet()).add(originKey(r.payment.txHash, r.payment.logIndex));
+    this.onQueued?.();
   }
 
   #originSet(): Promise<Set<string>> {
@@ -96,9 +113,16 @@ export class RefundStore {
     return this.#origins;
   }
 
-  /** Rewrites a refund's record (its indexes do not change: only cancelledAt does). */
+  /** Rewrites a refund's record (its indexes do not change: only cancelledAt does) and queues it for the status watcher. */
   async update(r: RefundRecord): Promise<void> {
-    await this.#records.put(r.id, JSON.stringify(r), SYNC);
+    await this.#root.batch(
+      [
+        { type: "put", key: r.id, value: JSON.stringify(r), sublevel: this.#records },
+        { type: "put", key: dueKey(Date.now(), r.id), value: "" },
+      ],
+      SYNC,
+    );
+    this.onQueued?.();
   }
 
   async get(id: string): Promise<RefundRecord | undefined> {
@@ -116,6 +140,12 @@ export class RefundStore {
   async idempotent(merchantId: string, keyHash: string): Promise<{ id: string; request: string } | undefined> {
     const v = await this.#idempotency.get(`${merchantId}!${keyHash}`);
     return v === undefined ? undefined : (JSON.parse(v) as { id: string; request: string });
+  }
+
+  /** The refund whose payments carry `reference`, if any. */
+  async byReference(reference: string): Promise<RefundRecord | undefined> {
+    const [id] = await this.idsByReference([reference]);
+    return id === undefined ? undefined : this.get(id);
   }
 
   /** The refund ids whose reference is each of `references` (undefined where none). */

@@ -6,7 +6,7 @@ import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
 import { ApiError } from "../api/errors.ts";
 import { idempotencyConflict, ListCursor, parseBody } from "../api/params.ts";
 import type { Merchant } from "../merchants/merchantStore.ts";
-import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
+import type { NodeEvent, NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
 import { MAX_BLOCK } from "../store/keys.ts";
 import { RefundStore, type RefundRecord } from "./refundStore.ts";
 
@@ -27,6 +27,14 @@ export interface InvoiceLookup {
 
 /** cancelled: the merchant cancelled it before any payment of it was seen (final). */
 export type RefundStatus = "open" | "completed" | "cancelled";
+
+/** On a refund payment (account histories, SSE payment events): the refund it pays. */
+export interface RefundLink {
+  id: string;
+  /** The refunded payment. */
+  of: { txHash: string; logIndex: number };
+  invoiceId: string | null;
+}
 
 /** A refund as the API serves it. */
 export interface RefundView {
@@ -233,23 +241,37 @@ export class RefundService {
   }
 
   /**
-   * Joins refunds into a page of account payments (read time, off the
-   * indexer's path): a refund payment gets `refund`, a refunded payment its `refunds`.
+   * The refund each payment pays, if it is one: a payment carrying a
+   * refund's reference from the refund's payout to its payer, in its
+   * currency (anyone can copy a reference). What it links never changes.
    */
-  async annotate<T extends PaymentItem>(r: StoreReader, items: readonly T[]): Promise<(T & { refund?: { id: string; of: { txHash: string; logIndex: number }; invoiceId: string | null }; refunds?: { id: string; amount: string; status: RefundStatus }[] })[]> {
+  async refundLinks(items: readonly PaymentItem[]): Promise<(RefundLink | undefined)[]> {
     const withRef = items.filter((p) => p.kind === "payment" && p.reference !== null);
     const ids = await this.refunds.idsByReference(withRef.map((p) => p.reference ?? ""));
     const refundIdOf = new Map(withRef.map((p, i) => [p, ids[i]]));
-    const byId = new Map((await this.refunds.getMany([...new Set(ids.filter((x): x is string => x !== undefined))])).map((x) => [x.id, x]));
+    const found = ids.filter((x): x is string => x !== undefined);
+    const byId = new Map((found.length === 0 ? [] : await this.refunds.getMany([...new Set(found)])).map((x) => [x.id, x]));
     return Promise.all(
       items.map(async (p) => {
-        const out: T & { refund?: { id: string; of: { txHash: string; logIndex: number }; invoiceId: string | null }; refunds?: { id: string; amount: string; status: RefundStatus }[] } = { ...p };
         const id = refundIdOf.get(p);
         const refund = id === undefined ? undefined : byId.get(id);
-        // Only the payout's payment to the payer is the refund; anyone can copy a reference.
-        if (refund && p.from === refund.from && p.to === refund.to && p.currency === refund.currency) {
-          out.refund = { id: refund.id, of: { txHash: refund.payment.txHash, logIndex: refund.payment.logIndex }, invoiceId: await this.#invoiceId(refund.payment.reference) };
-        }
+        if (!refund || p.from !== refund.from || p.to !== refund.to || p.currency !== refund.currency) return undefined;
+        return { id: refund.id, of: { txHash: refund.payment.txHash, logIndex: refund.payment.logIndex }, invoiceId: await this.#invoiceId(refund.payment.reference) };
+      }),
+    );
+  }
+
+  /**
+   * Joins refunds into a page of account payments (read time, off the
+   * indexer's path): a refund payment gets `refund`, a refunded payment its `refunds`.
+   */
+  async annotate<T extends PaymentItem>(r: StoreReader, items: readonly T[]): Promise<(T & { refund?: RefundLink; refunds?: { id: string; amount: string; status: RefundStatus }[] })[]> {
+    const links = await this.refundLinks(items);
+    return Promise.all(
+      items.map(async (p, i) => {
+        const out: T & { refund?: RefundLink; refunds?: { id: string; amount: string; status: RefundStatus }[] } = { ...p };
+        const link = links[i];
+        if (link) out.refund = link;
         if (p.kind !== "fee") {
           const refunds = await this.refunds.ofPayment(p.txHash, p.logIndex);
           if (refunds.length > 0) out.refunds = await Promise.all(refunds.map(async (x) => ({ id: x.id, amount: x.amount, status: (await settlement(r, x)).status })));
@@ -257,5 +279,21 @@ export class RefundService {
         return out;
       }),
     );
+  }
+
+  /**
+   * Adds the refund link to the payment of each event that pays a refund
+   * (SseHubOptions.decorate): the payer's account stream shows which refund
+   * its incoming payment is, as its history does.
+   */
+  async linkEvents(events: NodeEvent[]): Promise<NodeEvent[]> {
+    const paying = events.filter((e): e is NodeEvent & { payment: PaymentItem } => e.payment !== undefined && e.payment.reference !== null && e.payment.kind === "payment");
+    if (paying.length === 0) return events;
+    const links = await this.refundLinks(paying.map((e) => e.payment));
+    const linkOf = new Map(paying.map((e, i) => [e, links[i]]));
+    return events.map((e) => {
+      const link = linkOf.get(e as NodeEvent & { payment: PaymentItem });
+      return link && e.payment ? { ...e, payment: { ...e.payment, refund: link } } : e;
+    });
   }
 }

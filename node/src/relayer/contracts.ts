@@ -35,6 +35,7 @@ export const ACCOUNT_FACTORY_ABI = [
 export const PAYMENT_RELAY_ABI = [
   `function relay((bytes32 qx, bytes32 qy, uint256 salt)[] deployments, (address account, ${INTENT_TUPLE} intent, uint256 relayerFee, bytes signature)[] payments, address feeRecipient) returns (uint256 failures)`,
   "event RelayedPaymentFailed(uint256 indexed index, address indexed account, uint256 nonce, bytes reason)",
+  "function deployAndCall((bytes32 qx, bytes32 qy, uint256 salt) deployment, address target, bytes data) returns (address account, bytes result)",
 ] as const;
 
 export const accountInterface = new Interface(PASSKEY_ACCOUNT_RELAYER_ABI);

@@ -1,13 +1,27 @@
 import { dataLength, getAddress, Interface, recoverAddress, type JsonRpcProvider } from "ethers";
+import { predictAccountAddress } from "../../../client/sdk/account/accountAddress.ts";
+import { replaySafeHash } from "../../../client/sdk/account/intent.ts";
+import { decodePasskeySignature, verifyPasskeySignature } from "../../../client/sdk/account/webauthn.ts";
 import { readTokenDomainName } from "../../../client/sdk/escrow/state.ts";
 import { ApiError } from "../api/errors.ts";
+import { relayInterface } from "./contracts.ts";
+import type { AccountContracts } from "./validate.ts";
 
 /**
  * Checks shared by the node's relayed calls for signing accounts (escrow
  * actions and fundings, offline reserves and withdrawals; their bodies go
  * through the API's parseBody): the signature (ECDSA off-chain for an EOA,
- * the account's ERC-1271 `isValidSignature` by eth_call for a contract), the
+ * the account's ERC-1271 `isValidSignature` by eth_call for a contract, the
+ * passkey assertion off-chain for a passkey account not deployed yet), the
  * chain's time, and the contracts' custom errors named in a refusal.
+ *
+ * A passkey account that was never deployed (a wallet whose first action is
+ * an escrow funding or an offline reserve) sends its deployment {qx, qy, salt}
+ * with the call, as with a payment intent: the relayer then sends the call
+ * through PaymentRelay.deployAndCall, which deploys the account and makes the
+ * call in ONE transaction. It is atomic (a call that reverts deploys nothing),
+ * idempotent (the factory keeps an existing account, so two such calls racing
+ * are both fine) and simulated as a whole before anything is sent.
  */
 
 /** The latest block's timestamp (provider.send: ethers caches identical getBlock calls for 250 ms). */
@@ -22,13 +36,14 @@ const ERC1271_MAGIC = "0x1626ba7e";
 
 /**
  * Checks `signature` is `signer`'s over `digest`, as OpenZeppelin's SignatureChecker does on-chain.
+ * `code` is the signer's code when already read.
  * @throws ApiError 422 `invalid_signature`; 422 `account_not_deployed` for a contract signature from an address without code
  */
-export async function checkSignature(provider: JsonRpcProvider, signer: string, digest: string, signature: string): Promise<void> {
-  const code = await provider.getCode(signer);
+export async function checkSignature(provider: JsonRpcProvider, signer: string, digest: string, signature: string, code?: string): Promise<void> {
+  code ??= await provider.getCode(signer);
   if (code === "0x") {
     if (dataLength(signature) !== 65) {
-      throw new ApiError(422, "account_not_deployed", `${signer} has no code, and the signature is not an EOA's: a passkey account is deployed by its first payment`);
+      throw new ApiError(422, "account_not_deployed", `${signer} has no code, and the signature is not an EOA's: send the passkey account's deployment {qx, qy, salt} with the call and the relayer deploys it`);
     }
     let recovered: string;
     try {
@@ -47,6 +62,68 @@ export async function checkSignature(provider: JsonRpcProvider, signer: string, 
     magic = "0x";
   }
   if (magic !== ERC1271_MAGIC) throw new ApiError(422, "invalid_signature", `the account ${signer} does not accept the signature (ERC-1271)`);
+}
+
+/** Counterfactual deployment parameters of a passkey account (the body's `deployment`). */
+export interface AccountDeployment {
+  qx: string;
+  qy: string;
+  salt: bigint;
+}
+
+/** What {@link signedCall} needs: the chain, and the account contracts (absent: undeployed accounts are refused). */
+export interface SignedCallContext {
+  provider: JsonRpcProvider;
+  chainId: number;
+  accounts?: AccountContracts | undefined;
+}
+
+/** A checked call as the relayer sends it: to `target` itself, or through PaymentRelay.deployAndCall. */
+export interface SignedCall {
+  to: string;
+  data: string;
+  /** Whether the transaction deploys the signer's account. */
+  deploys: boolean;
+}
+
+/**
+ * Checks `signature` is `signer`'s over `digest` and returns how to send the
+ * call `data` to `target`. A signer with code (or an EOA) is checked by
+ * {@link checkSignature} and called directly. A signer without code that sent
+ * its `deployment`: the deployment must give its address, and the signature
+ * must be a user-verified passkey assertion of the account's first device over
+ * the account's ERC-1271 replay-safe hash of `digest` (what `isValidSignature`
+ * will check once deployed); the call then goes through PaymentRelay.deployAndCall.
+ * Nothing is deployed here: the caller simulates the returned call, and a
+ * refused one sends nothing.
+ * @throws ApiError 422 `deployment_mismatch`, `account_not_deployed`, `invalid_signature`
+ */
+export async function signedCall(ctx: SignedCallContext, p: { signer: string; digest: string; signature: string; deployment?: AccountDeployment | undefined; target: string; data: string }): Promise<SignedCall> {
+  const { provider, chainId, accounts } = ctx;
+  const d = p.deployment;
+  if (d !== undefined && accounts !== undefined) {
+    const predicted = predictAccountAddress({ factory: accounts.factory, implementation: accounts.implementation, qx: d.qx, qy: d.qy, salt: d.salt });
+    if (predicted !== getAddress(p.signer)) throw new ApiError(422, "deployment_mismatch", `the deployment (qx, qy, salt) gives account ${predicted}, not ${p.signer}`);
+  }
+  const code = await provider.getCode(p.signer);
+  if (code !== "0x" || d === undefined || accounts === undefined) {
+    await checkSignature(provider, p.signer, p.digest, p.signature, code);
+    return { to: p.target, data: p.data, deploys: false };
+  }
+  let key: { qx: string; qy: string; userVerified: boolean };
+  try {
+    const decoded = decodePasskeySignature(p.signature);
+    key = { qx: decoded.qx.toLowerCase(), qy: decoded.qy.toLowerCase(), userVerified: decoded.flags.userVerified };
+  } catch (e) {
+    throw new ApiError(422, "invalid_signature", `the signature is not a passkey assertion: ${(e as Error).message}`);
+  }
+  if (!key.userVerified) throw new ApiError(422, "invalid_signature", "the passkey assertion has no user verification (UV flag): confirm with biometrics or the device PIN");
+  if (key.qx !== d.qx.toLowerCase() || key.qy !== d.qy.toLowerCase()) throw new ApiError(422, "invalid_signature", `the signing key is not the first device of the account ${p.signer} (not deployed yet)`);
+  if (!verifyPasskeySignature(replaySafeHash(chainId, p.signer, p.digest), p.signature)) {
+    throw new ApiError(422, "invalid_signature", `the passkey signature does not verify for the account ${p.signer} on this chain`);
+  }
+  const data = relayInterface.encodeFunctionData("deployAndCall", [{ qx: d.qx, qy: d.qy, salt: d.salt }, p.target, p.data]);
+  return { to: accounts.relay, data, deploys: true };
 }
 
 /** Each token's EIP-712 name (ERC-5267), read once per token: an authorization's domain needs it. */
@@ -112,6 +189,9 @@ const callErrors = new Interface([
   "error ECDSAInvalidSignatureS(bytes32 s)",
   "error SafeERC20FailedOperation(address token)",
   "error ReentrancyGuardReentrantCall()",
+  "error PaymentRelayNoTarget(address target)",
+  "error PasskeyAccountInvalidPublicKey(bytes32 qx, bytes32 qy)",
+  "error FailedDeployment()",
 ]);
 
 /** Revert data as `Name(arg, …)` (a known custom error, Error(string) or Panic), else its selector. */

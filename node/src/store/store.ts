@@ -4,6 +4,7 @@ import { Level } from "level";
 import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import type { Invoice, InvoiceStatus } from "../invoices/invoiceStore.ts";
+import type { RefundLink, RefundView } from "../refunds/refunds.ts";
 import { BLOCK_WIDTH, balanceKey, paymentKey, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
@@ -64,7 +65,10 @@ export type NodeEventType =
   | "invoice.open"
   | "invoice.partially_paid"
   | "invoice.paid"
-  | "invoice.expired";
+  | "invoice.expired"
+  | "refund.open"
+  | "refund.completed"
+  | "refund.cancelled";
 
 /** One event of the events outbox (sublevel `evt`, written in the same batch as the state it reports). */
 export interface NodeEvent {
@@ -80,11 +84,14 @@ export interface NodeEvent {
   logIndex: number;
   /** Lowercase addresses concerned (payer and payee; the admin event's account). */
   accounts: string[];
-  payment?: PaymentItem;
+  /** On SSE streams, a payment that pays a refund also carries its `refund` link (RefundService.linkEvents; not in the outbox). */
+  payment?: PaymentItem & { refund?: RefundLink };
   admin?: AdminRecord;
-  /** Invoice events: the merchant they belong to (they reach only its stream and webhook; `accounts` is empty). */
+  /** Invoice and refund events: the merchant they belong to (they reach only its stream and webhook; `accounts` is empty). */
   merchantId?: string;
   invoice?: Invoice & InvoiceStatus;
+  /** Refund events: the refund as GET /v1/refunds/{id} shows it at the change. */
+  refund?: RefundView;
 }
 
 /** A payment seen in a block and not confirmed yet (sublevel `pcf`), or one being reported. */
@@ -485,20 +492,18 @@ export class NodeStore {
     }
     for (const a of changes.admin ?? []) writes.push(["adm", positionKey(a), JSON.stringify(a)]);
 
-    /** Serialised events: the same JSON as JSON.stringify(NodeEvent), with the payment's JSON spliced in. */
+    /** Serialised events: payment events as compact lines (see encodePaymentEvent), the others as JSON.stringify(NodeEvent). */
     const events: { seq: number; json: string }[] = [];
     let seq = this.#stagedSeq;
     const batch = this.#db.batch();
     if (opts) {
-      const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string }, blockHash: string, accounts: string[], extra: { payment?: Payment; status?: PaymentStatus; admin?: AdminRecord }): void => {
-        const head: Omit<NodeEvent, "payment"> = { seq: ++seq, id: eventId(type, opts.chainId, blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts };
-        if (extra.admin) head.admin = extra.admin;
-        let json = JSON.stringify(head);
-        if (extra.payment && extra.status) json = `${json.slice(0, -1)},"payment":${pj(extra.payment).slice(0, -1)},"status":"${extra.status}"}}`;
-        events.push({ seq, json });
+      const emit = (type: NodeEventType, f: { blockNumber: number; logIndex: number; txHash: string }, blockHash: string, accounts: string[], admin: AdminRecord): void => {
+        const e: NodeEvent = { seq: ++seq, id: eventId(type, opts.chainId, blockHash, f.txHash, f.logIndex), type, chainId: opts.chainId, blockNumber: f.blockNumber, blockHash, txHash: f.txHash, logIndex: f.logIndex, accounts, admin };
+        events.push({ seq, json: JSON.stringify(e) });
       };
-      const report = (type: NodeEventType, p: SeenPayment, status: PaymentStatus): void => {
-        emit(type, p.payment, p.blockHash, p.accounts, { payment: p.payment, status });
+      const report = (type: "payment.pending" | "payment.confirmed", p: SeenPayment, status: PaymentStatus): void => {
+        const pay = p.payment;
+        events.push({ seq: ++seq, json: encodePaymentEvent(opts.chainId, status, eventId(type, opts.chainId, p.blockHash, pay.txHash, pay.logIndex), p.blockHash, p.accounts, pj(pay)) });
       };
       // The deepest block counted as confirmed once the cursor is at `cursor`.
       const confirmedThrough = cursor.blockNumber - opts.confirmations + 1;
@@ -525,7 +530,7 @@ export class NodeStore {
           }
         } else {
           const r = a.record;
-          emit(`admin.${r.kind}`, r, a.blockHash, [r.account.toLowerCase()], { admin: r });
+          emit(`admin.${r.kind}`, r, a.blockHash, [r.account.toLowerCase()], r);
         }
       }
       if (opts.undo) {
@@ -687,7 +692,7 @@ export class NodeStore {
     for await (const [key, value] of this.#events.iterator({ gt: seqKey(seq), limit })) {
       const lines = value.split("\n");
       const first = Number(key) - lines.length + 1;
-      for (let i = Math.max(0, seq + 1 - first); i < lines.length && out.length < limit; i++) out.push(JSON.parse(lines[i] ?? "") as NodeEvent);
+      for (let i = Math.max(0, seq + 1 - first); i < lines.length && out.length < limit; i++) out.push(decodeEvent(first + i, lines[i] ?? ""));
       if (out.length >= limit) break;
     }
     return out;
@@ -770,6 +775,27 @@ export class NodeStore {
 /** The first key after every key that starts with `prefix` (for an exact key: the key itself is the prefix, and the next key ends the range). */
 function prefixEnd(prefix: string): string {
   return prefix.endsWith("!") ? `${prefix.slice(0, -1)}"` : `${prefix}\u0000`;
+}
+
+/**
+ * A payment event as stored: `[1, chainId, status, id, blockHash, accounts,
+ * payment]`, its seq given by its place in the entry. The backfill writes
+ * one per transfer: the payment's JSON is the one already made for its
+ * history entries, and the fields the payment repeats (block, tx, log
+ * index) are not stored twice. decodeEvent rebuilds the NodeEvent.
+ */
+function encodePaymentEvent(chainId: number, status: PaymentStatus, id: string, blockHash: string, accounts: readonly string[], paymentJson: string): string {
+  return `[1,${chainId.toString()},"${status}",${JSON.stringify(id)},${JSON.stringify(blockHash)},${JSON.stringify(accounts)},${paymentJson}]`;
+}
+
+type PaymentEventLine = [number, number, PaymentStatus, string, string, string[], Payment];
+
+/** One outbox line: a compact payment event (encodePaymentEvent) or a NodeEvent as JSON (every other event, and all lines of older stores). */
+function decodeEvent(seq: number, line: string): NodeEvent {
+  if (!line.startsWith("[")) return JSON.parse(line) as NodeEvent;
+  const [version, chainId, status, id, blockHash, accounts, payment] = JSON.parse(line) as PaymentEventLine;
+  if (version !== 1) throw new Error(`outbox event ${seq.toString()} has an unknown layout ${String(version)}`);
+  return { seq, id, type: `payment.${status}`, chainId, blockNumber: payment.blockNumber, blockHash, txHash: payment.txHash, logIndex: payment.logIndex, accounts, payment: { ...payment, status } };
 }
 
 function byPosition(a: LogPosition, b: LogPosition): number {
