@@ -9,7 +9,8 @@ import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
-import { encodeCursor, encodeMerchantCursor } from "../../node/src/api/params.ts";
+import { encodeCursor, ListCursor, merchantCursor } from "../../node/src/api/params.ts";
+import { refundCursor } from "../../node/src/refunds/refunds.ts";
 import { ACCOUNTS } from "./fixtures.ts";
 
 /**
@@ -149,9 +150,60 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
       expectRefused(await send(`/v1/payments?reference=0x${"11".repeat(32)}&cursor=${encodeURIComponent(c)}`), `ref cursor ${c}`, "invalid_cursor", 400);
       expectRefused(await send(`/v1/merchants?cursor=${encodeURIComponent(c)}`, { headers: { authorization: `Bearer ${ADMIN}` } }), `merchant cursor ${c}`, "invalid_cursor", 400);
     }
-    expectRefused(await send(`/v1/accounts/${ACCOUNTS[1]}/payments?cursor=${encodeMerchantCursor(idA)}`), "merchant cursor on payments", "invalid_cursor", 400);
+    expectRefused(await send(`/v1/accounts/${ACCOUNTS[1]}/payments?cursor=${merchantCursor.encode(idA)}`), "merchant cursor on payments", "invalid_cursor", 400);
     expectRefused(await send(`/v1/merchants?cursor=${encodeCursor({ blockNumber: 5, logIndex: 1 })}`, { headers: { authorization: `Bearer ${ADMIN}` } }), "payments cursor on merchants", "invalid_cursor", 400);
     expectRefused(await send(`/v1/payments?reference=0x${"11".repeat(31)}`), "short reference", "invalid_reference", 400);
+    expect(await stateDigest()).to.equal(before);
+  });
+
+  it("ids and cursors of every resource: the resource's invalid_* code, and a list takes only its own cursors", async function () {
+    const before = await stateDigest();
+    const merchant = { headers: { authorization: `Bearer ${keyA}` } };
+    const ids: [string, string][] = [
+      ["/v1/intents/{id}", "invalid_request"],
+      ["/v1/merchants/{id}", "invalid_merchant_id"],
+      ["/v1/invoices/{id}", "invalid_invoice_id"],
+      ["/v1/invoices/{id}/qr", "invalid_invoice_id"],
+      ["/v1/invoices/{id}/ndef", "invalid_invoice_id"],
+      ["/v1/refunds/{id}", "invalid_refund_id"],
+      ["/v1/escrows/{id}", "invalid_escrow_id"],
+      ["/v1/escrows/fundings/{id}", "invalid_call_id"],
+      ["/v1/offline/reservations/{id}", "invalid_call_id"],
+      ["/v1/offline/withdrawals/{id}", "invalid_call_id"],
+      ["/v1/payment-requests/{id}", "invalid_reference"],
+    ];
+    for (const [tmpl, code] of ids) {
+      for (const bad of ["nope", "0x12", `0x${"g".repeat(64)}`, "mer_0", `inv_${"0".repeat(15)}`, `rfd_${"A".repeat(16)}`]) {
+        const auth = tmpl.startsWith("/v1/merchants/") ? { headers: { authorization: `Bearer ${ADMIN}` } } : merchant;
+        expectRefused(await send(tmpl.replace("{id}", bad), auth), `${tmpl} ${bad}`, code, 400);
+      }
+    }
+    // A cursor of each kind this node issues, and the lists that take it.
+    const position = encodeCursor({ blockNumber: 1, logIndex: 0 });
+    const cursors: Record<string, string> = {
+      position,
+      merchant: merchantCursor.encode(idA),
+      invoice: new ListCursor("v1", /^.*$/).encode(`${idA}!${"0".repeat(16)}`),
+      refund: refundCursor.encode(`${"0".repeat(15)}!rfd_${"0".repeat(16)}`),
+      delivery: "5",
+    };
+    const lists: [string, string, RequestInit][] = [
+      [`/v1/accounts/${ACCOUNTS[1]}/payments`, "position", {}],
+      [`/v1/payments?reference=0x${"11".repeat(32)}&`, "position", {}],
+      [`/v1/accounts/${ACCOUNTS[1]}/escrows`, "position", {}],
+      ["/v1/merchants", "merchant", { headers: { authorization: `Bearer ${ADMIN}` } }],
+      ["/v1/invoices", "invoice", merchant],
+      ["/v1/refunds", "refund", merchant],
+      ["/v1/merchants/me/webhook/deliveries", "delivery", merchant],
+    ];
+    for (const [list, own, init] of lists) {
+      const url = (c: string): string => `${list}${list.endsWith("&") ? "" : "?"}cursor=${encodeURIComponent(c)}`;
+      expect((await send(url(cursors[own] ?? ""), init)).status, `${list} with its own cursor`).to.equal(200);
+      for (const [kind, c] of Object.entries(cursors)) {
+        if (kind !== own) expectRefused(await send(url(c), init), `${list} with a ${kind} cursor`, "invalid_cursor", 400);
+      }
+      expectRefused(await send(`${url(cursors[own] ?? "")}&cursor=${encodeURIComponent(cursors[own] ?? "")}`, init), `${list}: cursor twice`, /^(invalid_cursor|unknown_parameter)$/, 400);
+    }
     expect(await stateDigest()).to.equal(before);
   });
 
@@ -187,6 +239,56 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     }
     expectRefused(await send("/v1/merchants?x=1", { method: "POST", headers: json, body: JSON.stringify({ name: "x", payout: ACCOUNTS[2] }) }), "unknown query parameter", "unknown_parameter", 400);
     expectRefused(await send(`/v1/accounts/${ACCOUNTS[1]}/balances?currency=USD`), "unknown query parameter on a GET", "unknown_parameter", 400);
+    expect(await stateDigest()).to.equal(before);
+  });
+
+  it("every JSON body endpoint: a wrong content type, a body that is not an object, an unknown field: 400 with a stable code", async function () {
+    const before = await stateDigest();
+    const usd = devnet.deployment.contracts.tokens.USD;
+    const b32 = `0x${"11".repeat(32)}`;
+    const sig = `0x${"00".repeat(65)}`;
+    const merchant = { authorization: `Bearer ${keyA}` };
+    // Each body has the endpoint's shape (so that only the extra field is wrong); none is ever sent as is.
+    const endpoints: { method: string; path: string; headers: Record<string, string>; body: Record<string, unknown>; unknownFieldCode?: string }[] = [
+      { method: "POST", path: "/v1/merchants", headers: { authorization: `Bearer ${ADMIN}` }, body: { name: "x", payout: ACCOUNTS[2] } },
+      { method: "POST", path: "/v1/invoices", headers: { ...merchant, "idempotency-key": "k-shape" }, body: { amount: "1", currency: "USD", description: "x" } },
+      { method: "POST", path: "/v1/refunds", headers: { ...merchant, "idempotency-key": "k-shape" }, body: { payment: `${b32}:0`, amount: "1" } },
+      { method: "PUT", path: "/v1/merchants/me/webhook", headers: merchant, body: { url: "https://example.com/hook" } },
+      { method: "POST", path: "/v1/escrows/actions", headers: {}, body: { action: { signer: ACCOUNTS[2], action: "release", escrowId: b32, nonce: "1", deadline: "9999999999" }, signature: sig } },
+      {
+        method: "POST",
+        path: "/v1/escrows/fundings",
+        headers: {},
+        body: { buyer: ACCOUNTS[2], terms: { token: usd, merchant: ACCOUNTS[3], amount: "1", orderId: b32, releaseTimeout: 60, disputeWindow: 60 }, validAfter: "0", validBefore: "9999999999", signature: sig },
+      },
+      { method: "POST", path: "/v1/offline/reservations", headers: {}, body: { from: ACCOUNTS[2], token: usd, amount: "1", validAfter: "0", validBefore: "9999999999", nonce: b32, signature: sig } },
+      { method: "POST", path: "/v1/offline/withdrawals", headers: {}, body: { payer: ACCOUNTS[2], token: usd, amount: "1", nonce: "0", deadline: "9999999999", signature: sig } },
+      { method: "POST", path: "/v1/offline/withdrawals/complete", headers: {}, body: { payer: ACCOUNTS[2], token: usd } },
+      // The relayer names an unknown field in its own invalid_request (node/README.md, "Relayer").
+      {
+        method: "POST",
+        path: "/v1/intents",
+        headers: {},
+        body: { account: ACCOUNTS[2], intent: { token: usd, to: ACCOUNTS[3], amount: "1", reference: b32, nonce: "1", deadline: "9999999999", maxRelayerFee: "10000" }, signature: sig },
+        unknownFieldCode: "invalid_request",
+      },
+    ];
+    // Every body-taking operation of the OpenAPI document is here.
+    const withBodies = Object.entries(paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => (op as { requestBody?: unknown }).requestBody !== undefined).map(([m]) => `${m.toUpperCase()} ${p}`));
+    expect(endpoints.map((e) => `${e.method} ${e.path}`)).to.have.members(withBodies);
+    for (const e of endpoints) {
+      const text = JSON.stringify(e.body);
+      const cases: [string, Record<string, string>, BodyInit, string][] = [
+        ["text/plain", { "content-type": "text/plain" }, text, "invalid_request"],
+        ["a form", { "content-type": "application/x-www-form-urlencoded" }, "a=1", "invalid_request"],
+        ["no content type", {}, new Blob([text]), "invalid_request"],
+        ...["[]", "null", '"x"', "5", "true", "[{}]"].map((body): [string, Record<string, string>, BodyInit, string] => [`JSON ${body}`, { "content-type": "application/json" }, body, "invalid_request"]),
+        ["an unknown field", { "content-type": "application/json" }, JSON.stringify({ ...e.body, extra: 1 }), e.unknownFieldCode ?? "unknown_field"],
+      ];
+      for (const [what, headers, body, code] of cases) {
+        expectRefused(await send(e.path, { method: e.method, headers: { ...e.headers, ...headers }, body }), `${e.method} ${e.path}: ${what}`, code, 400);
+      }
+    }
     expect(await stateDigest()).to.equal(before);
   });
 
@@ -242,6 +344,7 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     const ok = { amount: "100", currency: "USD", description: "x", expiresInSec: 60 };
     const cases: [string, unknown, string | null, string][] = [
       ["no idempotency key", ok, null, "idempotency_key_required"],
+      ["an empty idempotency key", ok, "", "idempotency_key_required"],
       ["a key with spaces", ok, "a b", "invalid_idempotency_key"],
       ["a huge key", ok, "k".repeat(256), "invalid_idempotency_key"],
       ...["1.5", "-1", "0", "1e6", "", " 1", "0x10", "01", "9".repeat(60)].map((amount): [string, unknown, string | null, string] => [`amount ${amount}`, { ...ok, amount }, "k-1", "invalid_amount"]),

@@ -156,11 +156,12 @@ describe("notify: webhook deliveries (real receiver, real LevelDB)", function ()
     await until(() => receiver?.received.length === 2, 10_000, "2 webhooks");
     await new Promise((r) => setTimeout(r, 100));
     expect(receiver.received).to.have.length(2);
-    const expected = [events[0], events[3]] as NodeEvent[];
-    receiver.received.forEach((hook: ReceivedHook, i) => {
-      const event = expected[i];
+    // The two deliveries run in parallel: they may arrive in either order, so each is matched to its event by id.
+    const expected = new Map(([events[0], events[3]] as NodeEvent[]).map((e) => [e.id, e]));
+    expect(receiver.received.map((hook) => hook.headers["oriole-event-id"]).sort()).to.deep.equal([...expected.keys()].sort());
+    receiver.received.forEach((hook: ReceivedHook) => {
+      const event = expected.get(hook.headers["oriole-event-id"] as string);
       expect(hook.headers["content-type"]).to.equal("application/json");
-      expect(hook.headers["oriole-event-id"]).to.equal(event?.id);
       expect(JSON.parse(hook.body)).to.deep.equal(event);
       const v = verifySignature({ secret, body: hook.body, header: hook.headers["oriole-signature"] as string });
       expect(v.ok, JSON.stringify(v)).to.equal(true);

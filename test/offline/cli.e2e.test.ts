@@ -179,6 +179,13 @@ describe("oriole offline (CLI): reserve, code with no network, sync, accept with
       expect(reserved.code, reserved.stdout + reserved.stderr).to.equal(0);
       expect(jsonOf(reserved)).to.include({ account, currency: "USD", amount: "20", relayed: true, status: "mined" });
       expect(await reserveOf()).to.deep.equal([20_000_000n, 0n, 0n, 0n]);
+      // A code signed by the passkey's device with no network; a wrong PIN spends no nonce.
+      const code1 = await runInProcess(["offline", "code", SAVER, "1", "USD", "--json"], { env: { ...env, ORIOLE_RPC_URL: NO_RPC, ORIOLE_API_URL: NO_RPC } });
+      expect(code1.code, code1.stdout + code1.stderr).to.equal(0);
+      expect(jsonOf(code1)).to.include({ payer: account, merchant: SAVER, currency: "USD", amount: "1" });
+      expect(errorCodeOf(await runInProcess(["offline", "code", SAVER, "1", "USD", "--json"], { env: { ...env, ORIOLE_PIN: "not-the-pin" } }))).to.equal("wrong_pin");
+      const code2 = await run(["offline", "code", SAVER, "1", "USD"]);
+      expect(BigInt((jsonOf(code2) as { nonce: string }).nonce)).to.equal(BigInt((jsonOf(code1) as { nonce: string }).nonce) + 1n);
       expect(errorCodeOf(await run(["offline", "withdraw", "--complete", "USD", ...deployment]))).to.equal("no_withdrawal");
       expect(errorCodeOf(await run(["offline", "withdraw", "21", "USD", ...deployment]))).to.equal("withdrawal_exceeds_reserve");
 

@@ -104,7 +104,9 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     expect((again.body as RefundView).id).to.equal(first.id);
     const other = await post(keyA, { payment, amount: "300" }, "refund-1");
     expect(other.status).to.equal(409);
-    expect(codeOf(other.body)).to.equal("idempotency_key_reused");
+    // The same code as POST /v1/invoices: one Idempotency-Key behaviour for every POST that takes one.
+    expect(codeOf(other.body)).to.equal("idempotency_conflict");
+    expect((other.body as { error: { message: string } }).error.message).to.include(first.id);
   });
 
   it("never refunds more than was paid: open and completed refunds count, also under concurrent requests", async function () {
@@ -145,6 +147,8 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
     }
     const noKey = await post(keyA, { payment, amount: "1" }, null);
     expect([noKey.status, codeOf(noKey.body)]).to.deep.equal([400, "idempotency_key_required"]);
+    const emptyKey = await post(keyA, { payment, amount: "1" }, "");
+    expect([emptyKey.status, codeOf(emptyKey.body)]).to.deep.equal([400, "idempotency_key_required"]);
     const badKey = await post(keyA, { payment, amount: "1" }, "has space");
     expect([badKey.status, codeOf(badKey.body)]).to.deep.equal([400, "invalid_idempotency_key"]);
     const noAuth = await call("/v1/refunds", { method: "POST", body: "{}", headers: { "content-type": "application/json" } });

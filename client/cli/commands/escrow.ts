@@ -8,20 +8,16 @@ import { ESCROW_ABI } from "../../sdk/escrow/abi.ts";
 import { encodeFund, escrowId, type EscrowTerms } from "../../sdk/escrow/actions.ts";
 import { readEscrow, type EscrowState } from "../../sdk/escrow/state.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import type { EscrowActionName } from "../../sdk/escrow/actions.ts";
 import { relayPasskeyEscrowAction } from "../../sdk/escrow/escrowApi.ts";
-import { deviceSigner } from "../../sdk/account/erc1271.ts";
 import { signEscrowFunding } from "../../sdk/escrow/relay.ts";
 import { submitEscrowFunding } from "../../sdk/relayedCalls.ts";
-import { readKeystore, unlockKeystore, type P256Keystore } from "../../sdk/keystore.ts";
-import { passkeyWallet, withEoaWallet } from "../wallet.ts";
-import { CLI_ORIGIN, CLI_RP_ID } from "./pay.ts";
+import { readKeystore, type P256Keystore } from "../../sdk/keystore.ts";
+import { passkeyWallet, unlockPasskeySigner, withEoaWallet } from "../wallet.ts";
 import { paymentProvider } from "../../sdk/payments.ts";
 import { usageError } from "../argv.ts";
 import { chainNow } from "../chainTime.ts";
 import type { CliContext, CommandResult } from "../context.ts";
-import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
 
 const escrowIface = new Interface(ESCROW_ABI);
@@ -173,15 +169,8 @@ async function escrowFundByPasskey(ctx: CliContext, keystore: P256Keystore, args
   const { currency, terms } = fundTerms(info, args);
   const wallet = await passkeyWallet(ctx, keystore);
   const now = await chainNow(ctx, chainId);
-  const pin = await readPin(ctx);
-  const privateKey = await unlockKeystore({ keystore, pin });
-  let signed: Awaited<ReturnType<typeof signEscrowFunding>>;
-  try {
-    const sign = deviceSigner(SoftwareDevice.fromPrivateKey(privateKey), { rpId: CLI_RP_ID, origin: CLI_ORIGIN });
-    signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign, deployment: wallet.key });
-  } finally {
-    privateKey.fill(0);
-  }
+  const sign = await unlockPasskeySigner(ctx, keystore);
+  const signed = await signEscrowFunding({ chainId, escrow, tokenName: currencyInfo(currency).name, buyer: wallet.account, terms, now, sign, deployment: wallet.key });
   const record = await submitEscrowFunding(ctx.apiUrl, signed.body);
   const provider = paymentProvider(ctx.rpcUrl, chainId);
   try {
@@ -208,21 +197,14 @@ async function escrowSignedByPasskey(ctx: CliContext, keystore: P256Keystore, ar
   const { escrow, chainId } = await network(ctx);
   const wallet = await passkeyWallet(ctx, keystore);
   const now = await chainNow(ctx, chainId);
-  const pin = await readPin(ctx);
-  const privateKey = await unlockKeystore({ keystore, pin });
-  let device: SoftwareDevice;
-  try {
-    device = SoftwareDevice.fromPrivateKey(privateKey);
-  } finally {
-    privateKey.fill(0);
-  }
+  const sign = await unlockPasskeySigner(ctx, keystore);
   const relayed = await relayPasskeyEscrowAction(ctx.apiUrl, {
     chainId,
     escrow,
     account: wallet.account,
     request: { action: ACTION_OF[verb], escrowId: id, ...amounts },
     now,
-    sign: (challenge) => Promise.resolve(device.sign(challenge, { rpId: CLI_RP_ID, origin: CLI_ORIGIN })),
+    sign,
   });
   const status = relayed.escrow?.status ?? "-";
   return { json: { action: verb, txHash: relayed.txHash, relayed: true, escrow: relayed.escrow }, text: ctx.t("escrow.sent", { id, action: verb, status, txHash: relayed.txHash }) };

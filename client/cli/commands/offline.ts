@@ -1,16 +1,15 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { getAddress, hexlify, Wallet } from "ethers";
+import { getAddress } from "ethers";
 import { z } from "zod";
 import { predictAccountAddress } from "../../sdk/account/accountAddress.ts";
-import { deviceSigner, type PasskeySign } from "../../sdk/account/erc1271.ts";
 import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import { CURRENCIES, type Currency, currencyInfo } from "../../sdk/currencies.ts";
 import { deploymentPath, readDeployment } from "../../sdk/deployment.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { readKeystore, unlockKeystore, type Keystore, type P256Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
+import { readKeystore, type Keystore, type P256Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
 import { encodeOfflineCode, hashOfflineCode } from "../../sdk/offline/code.ts";
 import { type CollectedCode, OfflineCollector } from "../../sdk/offline/collector.ts";
 import {
@@ -24,11 +23,10 @@ import {
   takeOfflineNonce,
 } from "../../sdk/offline/payer.ts";
 import { completeWithdrawalViaNode } from "../../sdk/relayedCalls.ts";
-import { paymentProvider } from "../../sdk/payments.ts";
 import { chainNow } from "../chainTime.ts";
 import type { CliContext, CommandResult } from "../context.ts";
-import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
+import { CLI_ASSERT, passkeyAccountKey, unlockEoaWallet, unlockPasskeyDevice, unlockPasskeySigner, withEoaWallet } from "../wallet.ts";
 
 /**
  * `oriole offline …`: the payer reserves an allowance and makes codes with no
@@ -40,7 +38,6 @@ import { parseAddressArg, parseCurrencyArg } from "../validate.ts";
 
 /** Default validity of a code: 15 minutes. */
 const DEFAULT_VALID_FOR = 900n;
-const CLI_ASSERT = { rpId: "oriole-cli", origin: "oriole-cli://wallet" };
 
 const address = z.string().transform((s) => getAddress(s));
 const settingsSchema = z.strictObject({
@@ -93,16 +90,12 @@ async function loadSettings(ctx: CliContext): Promise<OfflineSettings> {
 
 function accountOf(keystore: Keystore, s: OfflineSettings): string {
   if (keystore.keyType === "secp256k1") return keystore.address;
-  return predictAccountAddress({ factory: s.accounts.factory, implementation: s.accounts.implementation, qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) });
+  return predictAccountAddress({ factory: s.accounts.factory, implementation: s.accounts.implementation, ...passkeyAccountKey(keystore) });
 }
 
 function eoaOnly(keystore: Keystore): Secp256k1Keystore {
   if (keystore.keyType !== "secp256k1") throw new OrioleError("unsupported_key_type", "this command needs an EOA wallet (secp256k1)", { keyType: keystore.keyType });
   return keystore;
-}
-
-async function unlocked(ctx: CliContext, keystore: Keystore): Promise<Uint8Array> {
-  return unlockKeystore({ keystore, pin: await readPin(ctx) });
 }
 
 /** `oriole offline reserve <amount> <currency>`: moves tokens into the offline vault (passkey wallets: a signed authorization the node submits). */
@@ -112,28 +105,19 @@ export async function offlineReserve(ctx: CliContext, args: { amount: string; cu
   const keystore = await readKeystore(ctx.keystorePath);
   const s = await saveSettings(ctx, args.deployment);
   const token = s.tokens[currency];
-  const key = await unlocked(ctx, keystore);
-  try {
-    if (keystore.keyType === "p256") {
-      // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization
-      // (deploying the account in the same transaction if this is its first action).
-      const account = accountOf(keystore, s);
-      const sign = deviceSigner(SoftwareDevice.fromPrivateKey(key), CLI_ASSERT);
-      key.fill(0);
-      const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId), deployment: { qx: keystore.publicKey.qx, qy: keystore.publicKey.qy, salt: BigInt(keystore.accountSalt) } });
-      const txHash = record.txHash ?? "";
-      return { json: { account, vault: s.vault, currency, amount: formatAmount(amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
-    }
-    const provider = paymentProvider(ctx.rpcUrl, s.chainId);
-    try {
-      const txHash = await reserveFromEoa({ signer: new Wallet(hexlify(key), provider), vault: s.vault, token, amount });
-      return { json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(amount), txHash }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
-    } finally {
-      provider.destroy();
-    }
-  } finally {
-    key.fill(0);
+  if (keystore.keyType === "p256") {
+    // A passkey account cannot send transactions: it signs an ERC-3009 authorization and the node submits reserveWithAuthorization
+    // (deploying the account in the same transaction if this is its first action).
+    const sign = await unlockPasskeySigner(ctx, keystore);
+    const account = accountOf(keystore, s);
+    const record = await reserveViaNode(ctx.apiUrl, { chainId: s.chainId, vault: s.vault, account, token, tokenName: currencyInfo(currency).name, amount, sign, now: await chainNow(ctx, s.chainId), deployment: passkeyAccountKey(keystore) });
+    const txHash = record.txHash ?? "";
+    return { json: { account, vault: s.vault, currency, amount: formatAmount(amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
   }
+  return withEoaWallet(ctx, keystore, s.chainId, async (signer) => {
+    const txHash = await reserveFromEoa({ signer, vault: s.vault, token, amount });
+    return { json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(amount), txHash }, text: ctx.t("offline.reserved", { amount: formatAmount(amount), currency, vault: s.vault, txHash }) };
+  });
 }
 
 /** A passkey wallet's withdrawal: the device signs the request (ERC-1271) and the node relays it; the node also completes it. */
@@ -146,13 +130,7 @@ async function passkeyWithdraw(ctx: CliContext, keystore: P256Keystore, s: Offli
     return { json: { account, vault: s.vault, currency: p.currency, amount: formatAmount(record.amount), txHash, relayed: true, record: record.id, status: record.status }, text: ctx.t("offline.withdrawn", { amount: formatAmount(record.amount), currency: p.currency, txHash }) };
   }
   if (p.amount === undefined) throw new OrioleError("invalid_amount", "an amount to withdraw is needed");
-  const key = await unlocked(ctx, keystore);
-  let sign: PasskeySign;
-  try {
-    sign = deviceSigner(SoftwareDevice.fromPrivateKey(key), CLI_ASSERT);
-  } finally {
-    key.fill(0);
-  }
+  const sign = await unlockPasskeySigner(ctx, keystore);
   const { record, reserve } = await requestWithdrawalViaNode(ctx.apiUrl, { chainId: s.chainId, payer: account, currency: p.currency, amount: p.amount, sign });
   const unlockAt = new Date(Number(reserve.unlockAt) * 1000).toISOString();
   const txHash = record.txHash ?? "";
@@ -175,11 +153,7 @@ export async function offlineWithdraw(ctx: CliContext, args: { amount: string | 
   if (stored.keyType === "p256") return passkeyWithdraw(ctx, stored, s, { amount, currency, complete: args.complete });
   const keystore = eoaOnly(stored);
   const token = s.tokens[currency];
-  const key = await unlocked(ctx, keystore);
-  const provider = paymentProvider(ctx.rpcUrl, s.chainId);
-  try {
-    const signer = new Wallet(hexlify(key), provider);
-    key.fill(0);
+  return withEoaWallet(ctx, keystore, s.chainId, async (signer) => {
     if (args.complete) {
       const { txHash, amount: paid } = await completeWithdrawal({ signer, vault: s.vault, payer: keystore.address, token });
       return { json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(paid), txHash }, text: ctx.t("offline.withdrawn", { amount: formatAmount(paid), currency, txHash }) };
@@ -191,10 +165,7 @@ export async function offlineWithdraw(ctx: CliContext, args: { amount: string | 
       json: { account: keystore.address, vault: s.vault, currency, amount: formatAmount(amount), reserved: formatAmount(reserve.balance), unlockAt, txHash },
       text: ctx.t("offline.withdrawalRequested", { amount: formatAmount(amount), currency, unlockAt, txHash }),
     };
-  } finally {
-    key.fill(0);
-    provider.destroy();
-  }
+  });
 }
 
 /** `oriole offline code <merchant> <amount> <currency>`: signs a payment code with no network. */
@@ -206,22 +177,19 @@ export async function offlineCode(ctx: CliContext, args: { merchant: string; amo
   if (validFor <= 0n || validFor > 86_340n) throw new OrioleError("invalid_validity", "--valid-for is a number of seconds from 1 to 86340 (a code lives at most a day)");
   const keystore = await readKeystore(ctx.keystorePath);
   const s = await loadSettings(ctx);
-  const key = await unlocked(ctx, keystore);
-  try {
-    const nonce = await takeOfflineNonce(files(ctx).nonce);
-    const request = { chainId: BigInt(s.chainId), vault: s.vault, payer: accountOf(keystore, s), merchant, token: s.tokens[currency], amount, nonce, now: BigInt(Math.floor(Date.now() / 1000)), validFor };
-    const code = keystore.keyType === "p256" ? createOfflineCodeWithPasskey(SoftwareDevice.fromPrivateKey(key), request, CLI_ASSERT) : await createOfflineCodeWithEoa(new Wallet(hexlify(key)), request);
-    const text = encodeOfflineCode(code);
-    const id = hashOfflineCode(code.chainId, code.vault, code);
-    // The terminal QR code is for people only; --json carries the text.
-    const qr = ctx.json ? "" : await (await import("qrcode")).toString(text, { type: "terminal", small: true, errorCorrectionLevel: "L" });
-    return {
-      json: { code: text, id, payer: code.payer, merchant, currency, amount: formatAmount(amount), nonce: nonce.toString(), validBefore: code.validBefore.toString() },
-      text: `${ctx.t("offline.code", { amount: formatAmount(amount), currency, merchant, code: text })}\n${qr}`,
-    };
-  } finally {
-    key.fill(0);
-  }
+  // Unlocked before a nonce is taken: a wrong PIN spends none.
+  const signer = keystore.keyType === "p256" ? await unlockPasskeyDevice(ctx, keystore) : await unlockEoaWallet(ctx, keystore);
+  const nonce = await takeOfflineNonce(files(ctx).nonce);
+  const request = { chainId: BigInt(s.chainId), vault: s.vault, payer: accountOf(keystore, s), merchant, token: s.tokens[currency], amount, nonce, now: BigInt(Math.floor(Date.now() / 1000)), validFor };
+  const code = signer instanceof SoftwareDevice ? createOfflineCodeWithPasskey(signer, request, CLI_ASSERT) : await createOfflineCodeWithEoa(signer, request);
+  const text = encodeOfflineCode(code);
+  const id = hashOfflineCode(code.chainId, code.vault, code);
+  // The terminal QR code is for people only; --json carries the text.
+  const qr = ctx.json ? "" : await (await import("qrcode")).toString(text, { type: "terminal", small: true, errorCorrectionLevel: "L" });
+  return {
+    json: { code: text, id, payer: code.payer, merchant, currency, amount: formatAmount(amount), nonce: nonce.toString(), validBefore: code.validBefore.toString() },
+    text: `${ctx.t("offline.code", { amount: formatAmount(amount), currency, merchant, code: text })}\n${qr}`,
+  };
 }
 
 async function merchantCollector(ctx: CliContext, online: boolean): Promise<{ collector: OfflineCollector; merchant: string; settings: OfflineSettings }> {
@@ -291,19 +259,12 @@ export async function offlineSettle(ctx: CliContext): Promise<CommandResult> {
   const keystore = eoaOnly(await readKeystore(ctx.keystorePath));
   try {
     await collector.sync();
-    const key = await unlocked(ctx, keystore);
-    const provider = paymentProvider(ctx.rpcUrl, settings.chainId);
-    try {
-      const signer = new Wallet(hexlify(key), provider);
-      key.fill(0);
+    return await withEoaWallet(ctx, keystore, settings.chainId, async (signer) => {
       const { txHashes, outcomes } = await collector.settle(signer);
       const settled = outcomes.filter((o) => o.status === "settled").length;
       const text = [ctx.t("offline.settled", { settled, total: outcomes.length, txs: txHashes.length }), ...outcomes.map((r) => line(settings, r))].join("\n");
       return { json: { txHashes, outcomes }, text };
-    } finally {
-      key.fill(0);
-      provider.destroy();
-    }
+    });
   } finally {
     await collector.close();
   }

@@ -1,22 +1,16 @@
 import { payWithPasskey, preparePayment } from "../../sdk/account/passkeyPayment.ts";
-import { SoftwareDevice } from "../../sdk/account/softwareDevice.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import type { NetworkInfo } from "../../sdk/apiClient.ts";
 import { CURRENCIES, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
-import { readKeystore, unlockKeystore, type P256Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
+import { readKeystore, type P256Keystore, type Secp256k1Keystore } from "../../sdk/keystore.ts";
 import { parsePaymentUri, type PaymentRequest } from "../../sdk/paymentUri.ts";
 import { paymentProvider, sendPayment, tokenBalance } from "../../sdk/payments.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext, CommandResult } from "../context.ts";
-import { readPin } from "../secrets.ts";
 import { parseAddressArg, parseCurrencyArg, parseReferenceArg } from "../validate.ts";
-import { passkeyWallet, withEoaWallet } from "../wallet.ts";
-
-/** The CLI's software device answers as this relying party (the account checks the challenge and flags, not the origin). */
-export const CLI_RP_ID = "oriole-cli";
-export const CLI_ORIGIN = "oriole-cli://wallet";
+import { passkeyWallet, unlockPasskeySigner, withEoaWallet } from "../wallet.ts";
 
 export interface PayArgs {
   /** An address (with amount and currency), or an EIP-681 payment request URI (alone). */
@@ -127,18 +121,9 @@ async function payFromPasskeyAccount(ctx: CliContext, keystore: P256Keystore, re
   const wallet = await passkeyWallet(ctx, keystore);
   const prepared = preparePayment(req, wallet.net);
   await checkBalance(ctx, wallet.net.chainId, prepared.token, wallet.account, prepared.amount + prepared.relayerFee, prepared.currency);
-  const pin = await readPin(ctx);
-  const privateKey = await unlockKeystore({ keystore, pin });
-  let device: SoftwareDevice;
-  try {
-    device = SoftwareDevice.fromPrivateKey(privateKey);
-  } finally {
-    privateKey.fill(0);
-  }
+  const sign = await unlockPasskeySigner(ctx, keystore);
   ctx.progress("pay.sending", { amount: formatAmount(prepared.amount), currency: prepared.currency, to: prepared.to });
-  const paid = await payWithPasskey(ctx.apiUrl, wallet.net, wallet.key, prepared, {
-    sign: (challenge) => Promise.resolve(device.sign(challenge, { rpId: CLI_RP_ID, origin: CLI_ORIGIN })),
-  });
+  const paid = await payWithPasskey(ctx.apiUrl, wallet.net, wallet.key, prepared, { sign });
   return result(ctx, {
     txHash: paid.txHash,
     chainId: wallet.net.chainId,

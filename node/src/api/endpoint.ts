@@ -1,7 +1,7 @@
 import type express from "express";
 import type { NextFunction, Request, Response } from "express";
 import { ApiError } from "./errors.ts";
-import { checkQueryParams } from "./params.ts";
+import { checkJsonContentType, checkQueryParams } from "./params.ts";
 
 export type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 
@@ -26,3 +26,9 @@ export function onlyQuery(allowed: readonly string[]): Handler {
     next();
   };
 }
+
+/** A POST or PUT handler's guard: JSON bodies only (400 invalid_request). */
+export const jsonBody: Handler = (req, _res, next) => {
+  checkJsonContentType(req);
+  next();
+};

@@ -1,11 +1,15 @@
+import type { Request } from "express";
 import { getAddress } from "ethers";
 import { z } from "zod";
+import { INVOICE_ID_RE } from "../invoices/invoiceStore.ts";
+import { MERCHANT_ID_RE } from "../merchants/merchantStore.ts";
+import { REFUND_ID_RE } from "../refunds/refundStore.ts";
 import { MAX_BLOCK, MAX_LOG_INDEX, type LogPosition } from "../store/keys.ts";
 import { ApiError } from "./errors.ts";
 
 /**
- * Input validation for the API: every path and query value goes through a
- * zod schema and fails as a 400 with a stable code.
+ * Input validation for the API: every path, query and body value goes
+ * through a zod schema and fails as a 400 with a stable code.
  */
 
 export const DEFAULT_LIMIT = 20;
@@ -47,11 +51,27 @@ export function parseReference(value: unknown): string {
   return r.data;
 }
 
-/** An intent id: its EIP-712 digest, 0x and 64 hex digits, any case; returned lowercase. */
-export function parseIntentId(value: unknown): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
-    throw new ApiError(400, "invalid_request", `"${clip(String(value))}" is not an intent id: 0x followed by 64 hex digits`);
-  }
+const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
+const HEX32 = "0x followed by 64 hex digits";
+
+/** The ids of the API's resources: their form, and the stable code a malformed one is refused with. */
+const IDS = {
+  /** A payment intent's EIP-712 digest (the relayer's code for any bad input). */
+  intent: { re: HEX32_RE, name: "an intent id", form: HEX32, code: "invalid_request" },
+  /** A relayed call's EIP-712 digest (escrow funding, offline reserve or withdrawal). */
+  call: { re: HEX32_RE, name: "a relayed call id", form: HEX32, code: "invalid_call_id" },
+  escrow: { re: HEX32_RE, name: "an escrow id", form: HEX32, code: "invalid_escrow_id" },
+  merchant: { re: MERCHANT_ID_RE, name: "a merchant id", form: "mer_ followed by 16 hex digits", code: "invalid_merchant_id" },
+  invoice: { re: INVOICE_ID_RE, name: "an invoice id", form: "inv_ followed by 16 hex digits", code: "invalid_invoice_id" },
+  refund: { re: REFUND_ID_RE, name: "a refund id", form: "rfd_ followed by 16 hex digits", code: "invalid_refund_id" },
+} as const;
+
+export type IdKind = keyof typeof IDS;
+
+/** A resource id (a path segment) of the given kind; hex ids in any case, returned lowercase. 400 with the kind's code otherwise. */
+export function parseId(kind: IdKind, value: unknown): string {
+  const id = IDS[kind];
+  if (typeof value !== "string" || !id.re.test(value)) throw new ApiError(400, id.code, `"${clip(String(value))}" is not ${id.name}: ${id.form}`);
   return value.toLowerCase();
 }
 
@@ -69,34 +89,60 @@ export function parseLimit(value: unknown): number {
   return r.data;
 }
 
-const CURSOR_PREFIX = "p1";
-const cursorText = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, "malformed")
-  .transform((s, ctx) => {
-    const text = Buffer.from(s, "base64url").toString("utf8");
-    const m = /^p1:(0|[1-9]\d{0,11}):(0|[1-9]\d{0,7})$/.exec(text);
-    // Only the canonical encoding is accepted, so each position has one cursor.
-    if (!m || Buffer.from(text, "utf8").toString("base64url") !== s) {
-      ctx.addIssue({ code: "custom", message: "malformed" });
-      return z.NEVER;
-    }
-    return { blockNumber: Number(m[1]), logIndex: Number(m[2]) };
-  })
-  .pipe(z.object({ blockNumber: z.number().int().min(0).max(MAX_BLOCK), logIndex: z.number().int().min(0).max(MAX_LOG_INDEX) }));
+/**
+ * A list's page cursor: base64url of "<version>:<key of the last item
+ * served>". Only the canonical encoding of a key of the list's form is
+ * accepted, so each position has one cursor and one list's cursor is never
+ * another's.
+ */
+export class ListCursor {
+  readonly #version: string;
+  readonly #key: RegExp;
+
+  /** `key` matches a whole key of this list (anchored). */
+  constructor(version: string, key: RegExp) {
+    this.#version = version;
+    this.#key = key;
+  }
+
+  encode(key: string): string {
+    return Buffer.from(`${this.#version}:${key}`, "utf8").toString("base64url");
+  }
+
+  /** The key a cursor stands for; undefined without one; 400 invalid_cursor for one this node did not issue for this list. */
+  parse(value: unknown): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== "string") throw new ApiError(400, "invalid_cursor", "cursor must be given once");
+    const text = /^[A-Za-z0-9_-]{1,128}$/.test(value) ? Buffer.from(value, "base64url").toString("utf8") : "";
+    const key = text.startsWith(`${this.#version}:`) ? text.slice(this.#version.length + 1) : "";
+    if (!this.#key.test(key) || this.encode(key) !== value) throw invalidCursor();
+    return key;
+  }
+}
+
+/** 400 invalid_cursor: a cursor this node did not issue (for this list). */
+export function invalidCursor(): ApiError {
+  return new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
+}
+
+/** Lists by log position (payments, escrows): "<block>:<log index>". */
+const positionCursor = new ListCursor("p1", /^(0|[1-9]\d{0,11}):(0|[1-9]\d{0,7})$/);
 
 /** An opaque page cursor: base64url of the position of the last item served. */
 export function encodeCursor(p: LogPosition): string {
-  return Buffer.from(`${CURSOR_PREFIX}:${p.blockNumber}:${p.logIndex}`, "utf8").toString("base64url");
+  return positionCursor.encode(`${p.blockNumber}:${p.logIndex}`);
 }
 
 export function parseCursor(value: unknown): LogPosition | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new ApiError(400, "invalid_cursor", "cursor must be given once");
-  const r = cursorText.safeParse(value);
-  if (!r.success) throw new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  return r.data;
+  const key = positionCursor.parse(value);
+  if (key === undefined) return undefined;
+  const [blockNumber, logIndex] = key.split(":").map(Number) as [number, number];
+  if (blockNumber > MAX_BLOCK || logIndex > MAX_LOG_INDEX) throw invalidCursor();
+  return { blockNumber, logIndex };
 }
+
+/** The merchants list: the id of the last merchant served. */
+export const merchantCursor = new ListCursor("m1", MERCHANT_ID_RE);
 
 /** Rejects query parameters an endpoint does not define. */
 export function checkQueryParams(query: Record<string, unknown>, allowed: readonly string[]): void {
@@ -109,31 +155,49 @@ export function checkQueryParams(query: Record<string, unknown>, allowed: readon
 }
 
 /** Echoes user input in messages without letting it grow unbounded. */
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+function clip(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
-/** A merchant id: "mer_" and 16 hex digits. */
-export function parseMerchantId(value: unknown): string {
-  if (typeof value !== "string" || !/^mer_[0-9a-f]{16}$/.test(value)) {
-    throw new ApiError(400, "invalid_merchant_id", `"${clip(String(value))}" is not a merchant id: mer_ followed by 16 hex digits`);
+/**
+ * The Idempotency-Key header of a POST that creates a `thing` ("invoice",
+ * "refund"): required (400 idempotency_key_required, also when empty), 1 to
+ * 255 printable ASCII characters (400 invalid_idempotency_key). The same key
+ * with the same body answers what the first request made (200); with another
+ * body, {@link idempotencyConflict}.
+ */
+export function parseIdempotencyKey(req: Pick<Request, "get">, thing: string): string {
+  const key = req.get("idempotency-key");
+  if (key === undefined || key === "") throw new ApiError(400, "idempotency_key_required", `creating a ${thing} needs an Idempotency-Key header (e.g. a UUID, one per ${thing}): a retry with the same key answers the same ${thing}`);
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
+  return key;
+}
+
+/** 409 idempotency_conflict: the Idempotency-Key made `thing` `id` with another body. */
+export function idempotencyConflict(thing: string, id: string): ApiError {
+  return new ApiError(409, "idempotency_conflict", `this Idempotency-Key was used for ${thing} ${id} with another body; use a new key for each new ${thing}`);
+}
+
+/** Refuses a request body that is not JSON by its content type: 400 invalid_request (the body is read and parsed later). */
+export function checkJsonContentType(req: Pick<Request, "is">): void {
+  if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
+}
+
+/**
+ * Parses a JSON body with a strict zod schema.
+ * @param shape the object's fields, e.g. "{url, secret?}" (said when the body is not such an object)
+ * @param allowed the body's fields, named when an unknown one is refused
+ * @throws ApiError 400 `unknown_field` for a field the schema does not define, `invalid_request` naming the field at fault
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, shape: string, allowed?: string): z.output<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${clip(k, 40)}"`).join(", ")}${allowed === undefined ? "" : `; allowed: ${allowed}`}`);
   }
-  return value;
-}
-
-/** The merchants list's cursor: base64url of "m1:<id of the last merchant served>". */
-export function encodeMerchantCursor(id: string): string {
-  return Buffer.from(`m1:${id}`, "utf8").toString("base64url");
-}
-
-export function parseMerchantCursor(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw bad;
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  const m = /^m1:(mer_[0-9a-f]{16})$/.exec(text);
-  if (!m?.[1] || encodeMerchantCursor(m[1]) !== value) throw bad;
-  return m[1];
+  const field = issue?.path.join(".") ?? "";
+  throw new ApiError(400, "invalid_request", field === "" ? `the body must be a JSON object ${shape}` : `${field} ${issue?.message ?? "is invalid"}`);
 }
 
 const newMerchantSchema = z.strictObject({
@@ -148,12 +212,6 @@ const newMerchantSchema = z.strictObject({
 
 /** The body of POST /v1/merchants: {name, payout}, nothing else. */
 export function parseNewMerchant(body: unknown): { name: string; payout: string } {
-  const r = newMerchantSchema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${clip(k)}"`).join(", ")}; allowed: name, payout`);
-    const field = issue?.path.join(".") ?? "";
-    throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {name, payout}" : `${field} ${issue?.message ?? "is invalid"}`);
-  }
-  return { name: r.data.name, payout: parseAddress(r.data.payout) };
+  const { name, payout } = parseBody(newMerchantSchema, body, "{name, payout}", "name, payout");
+  return { name, payout: parseAddress(payout) };
 }

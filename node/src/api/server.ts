@@ -17,20 +17,8 @@ import { DOCS_CSP, renderDocs } from "./docs.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { labelled, RequestHistogram, scalar } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
-import {
-  checkQueryParams,
-  encodeCursor,
-  encodeMerchantCursor,
-  parseAddress,
-  parseCursor,
-  parseIntentId,
-  parseLimit,
-  parseMerchantCursor,
-  parseMerchantId,
-  parseNewMerchant,
-  parseReference,
-} from "./params.ts";
-import { endpoint as mountEndpoint, onlyQuery, type Handler } from "./endpoint.ts";
+import { checkQueryParams, encodeCursor, merchantCursor, parseAddress, parseCursor, parseId, parseLimit, parseNewMerchant, parseReference } from "./params.ts";
+import { endpoint as mountEndpoint, jsonBody, onlyQuery, type Handler } from "./endpoint.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
 import { mountNotifyRoutes, type NotifyServices } from "../notify/routes.ts";
@@ -174,10 +162,6 @@ export function createApi(ctx: ApiContext): express.Express {
     mountEndpoint(app, path, methods);
   };
   const query = onlyQuery;
-  const jsonBody: Handler = (req, _res, next) => {
-    if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-    next();
-  };
 
   const route = (path: string, allowedParams: readonly string[], handler: (req: Request, res: Response) => Promise<void> | void): void => {
     app
@@ -279,9 +263,9 @@ export function createApi(ctx: ApiContext): express.Express {
       requireAdmin(ctx.adminToken, ctx.merchants),
       async (req, res) => {
         const limit = parseLimit(req.query.limit);
-        const after = parseMerchantCursor(req.query.cursor);
+        const after = merchantCursor.parse(req.query.cursor);
         const page = await ctx.merchants.list({ limit, ...(after === undefined ? {} : { after }) });
-        res.json({ items: page.items.map(publicMerchant), nextCursor: page.next === null ? null : encodeMerchantCursor(page.next) });
+        res.json({ items: page.items.map(publicMerchant), nextCursor: page.next === null ? null : merchantCursor.encode(page.next) });
       },
     ],
   });
@@ -301,7 +285,7 @@ export function createApi(ctx: ApiContext): express.Express {
       query([]),
       requireAdminOrMerchant(ctx.adminToken, ctx.merchants),
       async (req, res) => {
-        const id = parseMerchantId(req.params.id);
+        const id = parseId("merchant", req.params.id);
         const self = res.locals.merchant as Merchant | null | undefined;
         // A merchant learns nothing about others, not even whether the id exists.
         if (res.locals.admin !== true && self?.id !== id) throw new ApiError(403, "forbidden", "this API key belongs to another merchant");
@@ -327,11 +311,8 @@ export function createApi(ctx: ApiContext): express.Express {
   app
     .route("/v1/intents")
     .post(
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        checkQueryParams(req.query, []);
-        next();
-      },
+      jsonBody,
+      query([]),
       async (req, res) => {
         const body = await readJsonBody(req, MAX_BODY_BYTES);
         const result = await relayed(() => relayer().submit(body));
@@ -343,7 +324,7 @@ export function createApi(ctx: ApiContext): express.Express {
     });
 
   route("/v1/intents/:id", [], async (req, res) => {
-    const id = parseIntentId(req.params.id);
+    const id = parseId("intent", req.params.id);
     const intent = await relayed(() => relayer().get(id));
     if (!intent) throw new ApiError(404, "intent_not_found", `no intent ${id} (ids are the intent's EIP-712 digest)`);
     res.json(intent);

@@ -19,9 +19,10 @@ import {
 import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
 import { escrowFundingSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseBody } from "../api/params.ts";
 import type { Logger } from "../log.ts";
 import { callView, type CallSender } from "../relayer/callSender.ts";
-import { chainTime, ESCROW_ERRORS, parseBody, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, ESCROW_ERRORS, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
 import type { AccountContracts } from "../relayer/validate.ts";
 import type { LogPosition } from "../store/keys.ts";
 
@@ -128,11 +129,6 @@ const submissionSchema = z.strictObject({
 });
 
 /** An escrow id path segment: 0x and 64 hex digits; returned lowercase. */
-export function parseEscrowId(value: unknown): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ApiError(400, "invalid_escrow_id", `"${String(value).slice(0, 80)}" is not an escrow id: 0x followed by 64 hex digits`);
-  return value.toLowerCase();
-}
-
 const MAX_CACHED_ACCOUNTS = 10_000;
 
 export class EscrowService {
@@ -301,7 +297,7 @@ export class EscrowService {
   }
 
   async #fund(sender: CallSender, body: unknown): Promise<{ record: RelayedCallRecordJson; created: boolean }> {
-    const f = parseBody(escrowFundingSchema, body, "{buyer, terms: {token, merchant, amount, orderId, releaseTimeout, disputeWindow}, validAfter, validBefore, signature}");
+    const f = parseBody(escrowFundingSchema, body, "{buyer, terms: {token, merchant, amount, orderId, releaseTimeout, disputeWindow}, validAfter, validBefore, signature, deployment?}");
     const { provider, escrow, chainId } = this.#d;
     const terms = f.terms;
     if (!Object.values(this.#d.tokens).includes(terms.token)) throw new ApiError(400, "unsupported_token", `${terms.token} is not a token of this network`);

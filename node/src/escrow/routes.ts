@@ -1,10 +1,10 @@
 import type express from "express";
 import type { Request } from "express";
-import { endpoint, onlyQuery } from "../api/endpoint.ts";
-import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
+import { sendRecord } from "../api/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
-import { encodeCursor, parseAddress, parseCursor, parseLimit } from "../api/params.ts";
-import { parseEscrowId, type EscrowService } from "./escrowService.ts";
+import { encodeCursor, parseAddress, parseCursor, parseId, parseLimit } from "../api/params.ts";
+import type { EscrowService } from "./escrowService.ts";
 
 export interface EscrowRouteDeps {
   escrows: EscrowService;
@@ -18,7 +18,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
   endpoint(app, "/v1/escrows/actions", {
     post: [
       onlyQuery([]),
-      jsonOnly,
+      jsonBody,
       async (req, res) => {
         res.json(await deps.escrows.submit(await deps.readJson(req)));
       },
@@ -27,7 +27,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
   endpoint(app, "/v1/escrows/fundings", {
     post: [
       onlyQuery([]),
-      jsonOnly,
+      jsonBody,
       async (req, res) => {
         const { record } = await deps.escrows.fund(await deps.readJson(req));
         sendRecord(res, record);
@@ -38,7 +38,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseCallId(req.params.id);
+        const id = parseId("call", req.params.id);
         const record = await deps.escrows.funding(id);
         if (!record) throw new ApiError(404, "funding_not_found", `no relayed escrow funding ${id}`);
         res.json(record);
@@ -49,7 +49,7 @@ export function mountEscrowRoutes(app: express.Express, deps: EscrowRouteDeps): 
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseEscrowId(req.params.id);
+        const id = parseId("escrow", req.params.id);
         const escrow = await deps.escrows.get(id);
         if (!escrow) throw new ApiError(404, "escrow_not_found", `no escrow ${id}`);
         res.json(escrow);

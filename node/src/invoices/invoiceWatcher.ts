@@ -1,7 +1,6 @@
-import type { Logger } from "../log.ts";
-import type { NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
+import type { PaymentItem, StoreReader } from "../store/store.ts";
 import type { LogPosition } from "../store/keys.ts";
-import { NO_TX, StatusWatcher, type StatusKind } from "../notify/statusWatcher.ts";
+import { NO_TX, StatusWatcher, type StatusKind, type StatusWatcherBaseOptions } from "../notify/statusWatcher.ts";
 import { invoiceStatus, type Invoice, type InvoiceStore } from "./invoiceStore.ts";
 
 /** What was last pushed for an invoice (absent: nothing yet, i.e. open with nothing received). */
@@ -10,16 +9,8 @@ interface Pushed {
   amountReceived: string;
 }
 
-export interface InvoiceWatcherOptions {
-  store: NodeStore;
+export interface InvoiceWatcherOptions extends StatusWatcherBaseOptions {
   invoices: InvoiceStore;
-  chainId: number;
-  log: Logger;
-  /** Called after invoice events were appended (wakes the SSE hub and webhooks). */
-  onAppended: () => void;
-  /** Outbox events read per round. Default 500. */
-  pageSize?: number;
-  now?: () => number;
 }
 
 /** Every payment carrying `reference`, through all pages. */

@@ -19,7 +19,7 @@ export const invoicePaths: Record<string, unknown> = {
           name: "Idempotency-Key",
           in: "header",
           required: true,
-          description: "Any 1 to 255 printable ASCII characters. The same key with the same body returns the same invoice (200); with another body, 409 idempotency_conflict.",
+          description: "Any 1 to 255 printable ASCII characters, one per invoice. The same key with the same body returns the same invoice (200); with another body, 409 idempotency_conflict.",
           schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
         },
       ],

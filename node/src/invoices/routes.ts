@@ -5,12 +5,12 @@ import { z } from "zod";
 import { BASE_UNITS_RE } from "../../../client/sdk/amount.ts";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseLimit } from "../api/params.ts";
+import { idempotencyConflict, invalidCursor, ListCursor, parseBody, parseId, parseIdempotencyKey, parseLimit, parseReference } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import type { NodeStore } from "../store/store.ts";
-import { INVOICE_ID_RE, INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
+import { INVOICE_STATES, invoiceStatus, type Invoice, type InvoiceState, type InvoiceStatus, type InvoiceStore, type NewInvoice } from "./invoiceStore.ts";
 import { allPaymentsByReference } from "./invoiceWatcher.ts";
 import { ndefUriMessage } from "./ndef.ts";
 
@@ -69,14 +69,7 @@ const FIELDS = "amount, currency, description, expiresInSec or expiresAt, orderI
 
 /** The body of POST /v1/invoices, validated; also its canonical form (for idempotency). */
 export function parseNewInvoice(body: unknown, nowMs: number): { input: NewInvoice; canonical: string } {
-  const r = newInvoiceSchema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: ${FIELDS}`);
-    const field = issue?.path.join(".") ?? "";
-    throw new ApiError(400, "invalid_request", field === "" ? `the body must be a JSON object {${FIELDS}}` : `${field} ${issue?.message ?? "is invalid"}`);
-  }
-  const d = r.data;
+  const d = parseBody(newInvoiceSchema, body, `{${FIELDS}}`, FIELDS);
   if (!BASE_UNITS_RE.test(d.amount) || d.amount.length > 40) throw new ApiError(400, "invalid_amount", "amount must be a whole number of base units as a decimal string, e.g. \"12500000\" for 12.5");
   const amount = BigInt(d.amount);
   if (amount === 0n) throw new ApiError(400, "invalid_amount", "amount must be greater than zero");
@@ -102,20 +95,6 @@ export function parseNewInvoice(body: unknown, nowMs: number): { input: NewInvoi
   return { input: { amount, currency, description: d.description, orderId: d.orderId ?? null, expiresAtMs }, canonical };
 }
 
-function parseInvoiceId(value: unknown): string {
-  if (typeof value !== "string" || !INVOICE_ID_RE.test(value)) {
-    throw new ApiError(400, "invalid_invoice_id", `"${String(value).slice(0, 80)}" is not an invoice id: inv_ followed by 16 hex digits`);
-  }
-  return value;
-}
-
-function parseIdempotencyKey(req: Request): string {
-  const key = req.get("idempotency-key");
-  if (key === undefined || key === "") throw new ApiError(400, "idempotency_key_required", "POST /v1/invoices needs an Idempotency-Key header (e.g. a UUID): a retry with the same key returns the same invoice");
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
-  return key;
-}
-
 function parseStatusFilter(value: unknown): InvoiceState | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !(INVOICE_STATES as readonly string[]).includes(value)) {
@@ -124,17 +103,13 @@ function parseStatusFilter(value: unknown): InvoiceState | undefined {
   return value as InvoiceState;
 }
 
-const encodeListCursor = (key: string): string => Buffer.from(`v1:${key}`, "utf8").toString("base64url");
+/** The invoices list: "<merchant id>!<created ms:16>" of the last invoice served; only one issued to this merchant is accepted. */
+const invoiceCursor = new ListCursor("v1", /^mer_[0-9a-f]{16}!\d{16}$/);
 
-/** A list cursor: only one issued to this merchant is accepted. */
 function parseListCursor(value: unknown, merchantId: string): string | undefined {
-  if (value === undefined) return undefined;
-  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,96}$/.test(value)) throw bad;
-  const text = Buffer.from(value, "base64url").toString("utf8");
-  const m = /^v1:(mer_[0-9a-f]{16}!\d{16})$/.exec(text);
-  if (!m?.[1] || encodeListCursor(m[1]) !== value || !m[1].startsWith(`${merchantId}!`)) throw bad;
-  return m[1];
+  const key = invoiceCursor.parse(value);
+  if (key !== undefined && !key.startsWith(`${merchantId}!`)) throw invalidCursor();
+  return key;
 }
 
 function parsePngSize(value: unknown): number {
@@ -157,14 +132,10 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
     return { ...invoice, ...invoiceStatus(invoice, payments, Date.now()) };
   };
   const owned = async (req: Request, res: Response): Promise<Invoice> => {
-    const id = parseInvoiceId(req.params.id);
+    const id = parseId("invoice", req.params.id);
     const invoice = await deps.invoices.get(merchant(res).id, id);
     if (!invoice) throw new ApiError(404, "invoice_not_found", `no invoice ${id}`);
     return invoice;
-  };
-  const jsonBody: Handler = (req, _res, next) => {
-    if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-    next();
   };
 
   endpoint(app, "/v1/invoices", {
@@ -173,11 +144,11 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
       auth,
       jsonBody,
       async (req, res) => {
-        const key = parseIdempotencyKey(req);
+        const key = parseIdempotencyKey(req, "invoice");
         const { input, canonical } = parseNewInvoice(await deps.readJson(req), Date.now());
         const m = merchant(res);
         const result = await deps.invoices.create({ merchantId: m.id, payout: m.payout, chainId: deps.chainId, token: deps.tokens[input.currency] }, input, key, canonical);
-        if (result.kind === "conflict") throw new ApiError(409, "idempotency_conflict", `this Idempotency-Key was used for invoice ${result.id} with another body; use a new key for a new invoice`);
+        if (result.kind === "conflict") throw idempotencyConflict("invoice", result.id);
         res.status(result.kind === "created" ? 201 : 200).json(await view(result.invoice));
       },
     ],
@@ -199,7 +170,7 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
             return status === undefined || v.status === status;
           },
         });
-        res.json({ items: page.items.map((i) => views.get(i.id)), nextCursor: page.next === null ? null : encodeListCursor(page.next) });
+        res.json({ items: page.items.map((i) => views.get(i.id)), nextCursor: page.next === null ? null : invoiceCursor.encode(page.next) });
       },
     ],
   });
@@ -209,8 +180,7 @@ export function mountInvoiceRoutes(app: express.Express, deps: InvoiceRouteDeps)
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const reference = req.params.reference;
-        if (typeof reference !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(reference)) throw new ApiError(400, "invalid_reference", "the reference is 0x followed by 64 hex digits");
+        const reference = parseReference(req.params.reference);
         const invoice = await deps.invoices.byReference(reference);
         const m = invoice && (await deps.merchants.get(invoice.merchantId));
         if (!invoice || !m) throw new ApiError(404, "payment_request_not_found", "no invoice of this node has this reference");

@@ -2,9 +2,9 @@ import type express from "express";
 import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
+import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseAddress, parseLimit } from "../api/params.ts";
+import { invalidCursor, parseAddress, parseBody, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
 import { concernsAccount, concernsMerchant } from "./events.ts";
 import { parseLastEventId, type SseHub } from "./sse.ts";
@@ -42,9 +42,7 @@ const webhookSchema = z.strictObject({
 /** A deliveries cursor: the seq of the last delivery served, as decimal. */
 function parseSeqCursor(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  }
+  if (typeof value !== "string" || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw invalidCursor();
   return Number(value);
 }
 
@@ -101,21 +99,12 @@ export function mountNotifyRoutes(app: express.Express, deps: NotifyRouteDeps): 
     put: [
       query([]),
       requireMerchant(deps.merchants),
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        next();
-      },
+      jsonBody,
       async (req, res) => {
-        const r = webhookSchema.safeParse(await deps.readJson(req));
-        if (!r.success) {
-          const issue = r.error.issues[0];
-          if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field(s) ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: url`);
-          const field = issue?.path.join(".") ?? "";
-          throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {url}" : `${field} ${issue?.message ?? "is invalid"}`);
-        }
+        const { url } = parseBody(webhookSchema, await deps.readJson(req), "{url}", "url");
         // The secret is shown here only: it is what the merchant verifies Oriole-Signature with.
         try {
-          res.json(await deps.webhooks.setWebhook(merchant(res).id, r.data.url));
+          res.json(await deps.webhooks.setWebhook(merchant(res).id, url));
         } catch (e) {
           if (isOrioleError(e) && (e.code === WEBHOOK_TARGET_FORBIDDEN || e.code === WEBHOOK_TARGET_UNRESOLVABLE)) throw new ApiError(400, e.code, e.message);
           throw e;

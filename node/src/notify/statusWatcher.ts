@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type { NodeEvent, NodeStore, StoreReader, StoreSublevel } from "../store/store.ts";
-import { WakeableLoop } from "./wakeableLoop.ts";
+import { OutboxFollower } from "./outboxFollower.ts";
 
 /** The zero hash: the txHash of an event no transaction caused (yet), the block hash before any block. */
 export const NO_TX = `0x${"0".repeat(64)}`;
@@ -60,9 +60,9 @@ export interface StatusKind<T extends { id: string }> {
   observe(reader: StoreReader, record: T, ctx: { now: number; prev: string | undefined }): Promise<StatusObservation>;
 }
 
-export interface StatusWatcherOptions<T extends { id: string }> {
+/** What every status watcher takes besides its kind (InvoiceWatcher and RefundWatcher add their records' store). */
+export interface StatusWatcherBaseOptions {
   store: NodeStore;
-  kind: StatusKind<T>;
   chainId: number;
   log: Logger;
   /** Called after events were appended (wakes the SSE hub and webhooks). */
@@ -72,9 +72,13 @@ export interface StatusWatcherOptions<T extends { id: string }> {
   now?: () => number;
 }
 
+export interface StatusWatcherOptions<T extends { id: string }> extends StatusWatcherBaseOptions {
+  kind: StatusKind<T>;
+}
+
 /**
  * Pushes status changes of node records (invoices, refunds) that the chain
- * decides: follows the events outbox (its cursor in the kind's sublevel),
+ * decides: an {@link OutboxFollower} (its cursor `w!cur` in the kind's sublevel),
  * looks again at the records whose reference a payment event carries and at
  * those whose due entry has come, and when a record's state differs from
  * the one last pushed appends its event. The events, the cursor, the states
@@ -82,7 +86,7 @@ export interface StatusWatcherOptions<T extends { id: string }> {
  * (NodeStore.appendEvents): a crash never loses or repeats a push. Changes
  * that come faster than a round are pushed as the latest state.
  */
-export class StatusWatcher<T extends { id: string }> {
+export class StatusWatcher<T extends { id: string }> extends OutboxFollower {
   readonly #store: NodeStore;
   readonly #kind: StatusKind<T>;
   readonly #root: StoreSublevel;
@@ -91,47 +95,34 @@ export class StatusWatcher<T extends { id: string }> {
   readonly #onAppended: () => void;
   readonly #pageSize: number;
   readonly #now: () => number;
-  readonly #loop: WakeableLoop;
 
   constructor(opts: StatusWatcherOptions<T>) {
+    const log = opts.log.child({ component: opts.kind.name });
+    // OutboxFollower.start: a cursor past the head (a chain reset) restarts at the head; states are recomputed from the new outbox.
+    super({ source: opts.store, cursor: { sub: opts.kind.root, key: "w!cur" }, log, errorMessage: `${opts.kind.name} status round failed` });
     this.#store = opts.store;
     this.#kind = opts.kind;
     this.#root = opts.kind.root;
     this.#chainId = opts.chainId;
-    this.#log = opts.log.child({ component: opts.kind.name });
+    this.#log = log;
     this.#onAppended = opts.onAppended;
     this.#pageSize = opts.pageSize ?? 500;
     this.#now = opts.now ?? Date.now;
-    this.#loop = new WakeableLoop({ round: () => this.#rounds(), log: this.#log, errorMessage: `${opts.kind.name} status round failed` });
   }
 
-  async start(): Promise<void> {
-    const head = await this.#store.lastEventSeq();
-    const cur = await this.#root.get("w!cur");
-    // Past the head: the outbox was wiped (chain reset); states are recomputed from the new one.
-    if (cur === undefined || Number(cur) > head) await this.#root.put("w!cur", String(head));
+  protected override started(): void {
     this.#kind.store.onQueued = () => {
       this.notify();
     };
-    this.#loop.start();
   }
 
-  get running(): boolean {
-    return this.#loop.running;
-  }
-
-  notify(): void {
-    this.#loop.notify();
-  }
-
-  async stop(): Promise<void> {
-    if (!this.#loop.running) return;
+  protected override async stopping(roundOver: Promise<void>): Promise<void> {
     this.#kind.store.onQueued = undefined;
-    await this.#loop.stop();
+    await roundOver;
   }
 
   /** Rounds until there is nothing left to do; returns how long to sleep. */
-  async #rounds(): Promise<number> {
+  protected override async round(): Promise<number> {
     while (this.running && (await this.#round()));
     return this.#untilNextDue();
   }

@@ -11,7 +11,7 @@ export interface WakeableLoopOptions {
 const ERROR_RETRY_MS = 1000;
 
 /**
- * A background loop for the outbox followers (webhooks, invoice watcher):
+ * A background loop for the outbox followers (webhooks, status watchers):
  * runs rounds until stopped, sleeping between them until the round's delay
  * is over or notify() is called. A notify() that comes during a round makes
  * the next round start at once, so a wake-up is never lost.

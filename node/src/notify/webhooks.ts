@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import type { StoreSublevel } from "../store/store.ts";
 import { concernsMerchant, type EventSource, type MerchantRef } from "./events.ts";
 import { EVENT_ID_HEADER, newWebhookSecret, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
-import { WakeableLoop } from "./wakeableLoop.ts";
+import { OutboxFollower } from "./outboxFollower.ts";
 import { checkWebhookTarget, postWebhook, redactedUrl } from "./webhookTarget.ts";
 
 /**
@@ -125,7 +125,7 @@ const cfgKey = (merchantId: string): string => `cfg!${merchantId}`;
  * signed, with retries for about a day. One loop: enqueue new events, send
  * what is due, sleep until the next due time or a notify().
  */
-export class WebhookService {
+export class WebhookService extends OutboxFollower {
   readonly #sub: StoreSublevel;
   readonly #source: EventSource;
   readonly #merchant: MerchantById;
@@ -140,13 +140,14 @@ export class WebhookService {
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #outcomes: Record<AttemptOutcome, number> = { delivered: 0, retry: 0, failed: 0, cancelled: 0 };
   readonly #aborts = new Set<AbortController>();
-  readonly #loop: WakeableLoop;
 
   constructor(opts: WebhookServiceOptions) {
+    const log = opts.log.child({ component: "webhooks" });
+    super({ source: opts.source, cursor: { sub: opts.sub, key: "cur" }, log, errorMessage: "webhook round failed" });
     this.#sub = opts.sub;
     this.#source = opts.source;
     this.#merchant = opts.merchant;
-    this.#log = opts.log.child({ component: "webhooks" });
+    this.#log = log;
     this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#concurrency = opts.concurrency ?? 8;
@@ -154,33 +155,12 @@ export class WebhookService {
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
     this.#allowPrivate = opts.allowPrivateTargets ?? false;
-    this.#loop = new WakeableLoop({ round: () => this.#round(), log: this.#log, errorMessage: "webhook round failed" });
   }
 
-  async start(): Promise<void> {
-    // A fresh store starts at the outbox head: webhooks are for events after their URL is set.
-    const head = await this.#source.lastEventSeq();
-    const cur = await this.#sub.get("cur");
-    // Past the head: the outbox was wiped under us (chain reset); follow the new one from its head.
-    if (cur === undefined || Number(cur) > head) await this.#sub.put("cur", String(head));
-    this.#loop.start();
-  }
-
-  get running(): boolean {
-    return this.#loop.running;
-  }
-
-  /** New events were committed, or a delivery became due: run a round now. */
-  notify(): void {
-    this.#loop.notify();
-  }
-
-  /** Stops the loop and aborts attempts in flight (they stay pending and are sent again after a restart). */
-  async stop(): Promise<void> {
-    if (!this.#loop.running) return;
-    const stopped = this.#loop.stop();
+  /** Aborts attempts in flight when stopped (they stay pending and are sent again after a restart). */
+  protected override async stopping(roundOver: Promise<void>): Promise<void> {
     for (const a of this.#aborts) a.abort();
-    await stopped;
+    await roundOver;
     await Promise.allSettled(this.#inFlight.values());
   }
 
@@ -257,7 +237,7 @@ export class WebhookService {
   }
 
   /** Enqueues new events and starts due attempts; returns how long to sleep. */
-  async #round(): Promise<number> {
+  protected override async round(): Promise<number> {
     while ((await this.#enqueue()) && this.running);
     const nextDue = await this.#dispatchDue();
     return nextDue === undefined ? 60_000 : Math.max(0, nextDue - this.#now());

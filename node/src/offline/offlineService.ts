@@ -4,9 +4,10 @@ import { hashWithdrawalRequest, readReserve, readWithdrawalNonce, reserveAuthori
 import { OFFLINE_VAULT_ABI } from "../../../client/sdk/offline/vault.ts";
 import { offlineReserveSchema, offlineWithdrawalCompletionSchema, offlineWithdrawalRequestSchema, type OfflineReservesJson, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
+import { parseBody } from "../api/params.ts";
 import { checkAuthorization } from "../escrow/escrowService.ts";
 import { callView, type CallSender, type StoredCall } from "../relayer/callSender.ts";
-import { chainTime, parseBody, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
+import { chainTime, revertName, signedCall, tokenNames } from "../relayer/signedCalls.ts";
 import type { AccountContracts } from "../relayer/validate.ts";
 
 /**
@@ -69,7 +70,7 @@ export class OfflineService {
   reserve(body: unknown): Promise<RelayedCallRecordJson> {
     const sender = this.#sender();
     return sender.run(async () => {
-      const b = parseBody(offlineReserveSchema, body, "{from, token, amount, validAfter, validBefore, nonce, signature}");
+      const b = parseBody(offlineReserveSchema, body, "{from, token, amount, validAfter, validBefore, nonce, signature, deployment?}");
       const token = this.#token(b.token);
       const { provider, chainId, vault } = this.#d;
       const auth = reserveAuthorization({ chainId, account: b.from, vault, token, tokenName: await this.#tokenName(token), amount: b.amount, validAfter: b.validAfter, validBefore: b.validBefore, nonce: b.nonce });
@@ -89,7 +90,7 @@ export class OfflineService {
   requestWithdrawal(body: unknown): Promise<RelayedCallRecordJson> {
     const sender = this.#sender();
     return sender.run(async () => {
-      const b = parseBody(offlineWithdrawalRequestSchema, body, "{payer, token, amount, nonce, deadline, signature}");
+      const b = parseBody(offlineWithdrawalRequestSchema, body, "{payer, token, amount, nonce, deadline, signature, deployment?}");
       const token = this.#token(b.token);
       const { provider, chainId, vault } = this.#d;
       const request = { payer: b.payer, token, amount: b.amount, nonce: b.nonce, deadline: b.deadline };

@@ -1,9 +1,9 @@
 import type express from "express";
 import type { Request } from "express";
-import { endpoint, onlyQuery } from "../api/endpoint.ts";
+import { endpoint, jsonBody, onlyQuery } from "../api/endpoint.ts";
 import { ApiError } from "../api/errors.ts";
-import { parseAddress } from "../api/params.ts";
-import { jsonOnly, parseCallId, sendRecord } from "../api/relayedCalls.ts";
+import { parseAddress, parseId } from "../api/params.ts";
+import { sendRecord } from "../api/relayedCalls.ts";
 import type { OfflineService } from "./offlineService.ts";
 
 export interface OfflineRouteDeps {
@@ -29,13 +29,13 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     ],
   });
   endpoint(app, "/v1/offline/reservations", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.reserve(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.reserve(await deps.readJson(req))); }],
   });
   endpoint(app, "/v1/offline/reservations/:id", {
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseCallId(req.params.id);
+        const id = parseId("call", req.params.id);
         const record = await offline.record(id, ["offline_reserve"]);
         if (!record) throw new ApiError(404, "reservation_not_found", `no relayed offline reserve ${id}`);
         res.json(record);
@@ -43,17 +43,17 @@ export function mountOfflineRoutes(app: express.Express, deps: OfflineRouteDeps)
     ],
   });
   endpoint(app, "/v1/offline/withdrawals", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.requestWithdrawal(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.requestWithdrawal(await deps.readJson(req))); }],
   });
   // Before /v1/offline/withdrawals/:id, so that "complete" is this endpoint and not an id.
   endpoint(app, "/v1/offline/withdrawals/complete", {
-    post: [onlyQuery([]), jsonOnly, async (req, res) => { sendRecord(res, await offline.completeWithdrawal(await deps.readJson(req))); }],
+    post: [onlyQuery([]), jsonBody, async (req, res) => { sendRecord(res, await offline.completeWithdrawal(await deps.readJson(req))); }],
   });
   endpoint(app, "/v1/offline/withdrawals/:id", {
     get: [
       onlyQuery([]),
       async (req, res) => {
-        const id = parseCallId(req.params.id);
+        const id = parseId("call", req.params.id);
         const record = await offline.record(id, ["offline_withdrawal_request", "offline_withdrawal"]);
         if (!record) throw new ApiError(404, "withdrawal_not_found", `no relayed offline withdrawal ${id}`);
         res.json(record);

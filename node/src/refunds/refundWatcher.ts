@@ -1,6 +1,4 @@
-import type { Logger } from "../log.ts";
-import type { NodeStore } from "../store/store.ts";
-import { NO_TX, StatusWatcher, type StatusKind } from "../notify/statusWatcher.ts";
+import { NO_TX, StatusWatcher, type StatusKind, type StatusWatcherBaseOptions } from "../notify/statusWatcher.ts";
 import type { RefundRecord } from "./refundStore.ts";
 import type { RefundService } from "./refunds.ts";
 
@@ -10,16 +8,8 @@ interface Pushed {
   paid: string;
 }
 
-export interface RefundWatcherOptions {
-  store: NodeStore;
+export interface RefundWatcherOptions extends StatusWatcherBaseOptions {
   refunds: RefundService;
-  chainId: number;
-  log: Logger;
-  /** Called after refund events were appended (wakes the SSE hub and webhooks). */
-  onAppended: () => void;
-  /** Outbox events read per round. Default 500. */
-  pageSize?: number;
-  now?: () => number;
 }
 
 /**

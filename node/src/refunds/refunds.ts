@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Currency } from "../../../client/sdk/currencies.ts";
 import { formatPaymentUri } from "../../../client/sdk/paymentUri.ts";
 import { ApiError } from "../api/errors.ts";
+import { idempotencyConflict, ListCursor, parseBody } from "../api/params.ts";
 import type { Merchant } from "../merchants/merchantStore.ts";
 import type { NodeEvent, NodeStore, PaymentItem, StoreReader } from "../store/store.ts";
 import { MAX_BLOCK } from "../store/keys.ts";
@@ -80,40 +81,11 @@ export type NewRefund = z.infer<typeof newRefundSchema>;
 
 /** The body of POST /v1/refunds, or 400 with the field at fault. */
 export function parseNewRefund(body: unknown): NewRefund {
-  const r = newRefundSchema.safeParse(body);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}; allowed: payment, amount, reason`);
-  const field = issue?.path.join(".") ?? "";
-  throw new ApiError(400, "invalid_request", field === "" ? "the body must be a JSON object {payment, amount, reason?}" : `${field} ${issue?.message ?? "is invalid"}`);
+  return parseBody(newRefundSchema, body, "{payment, amount, reason?}", "payment, amount, reason");
 }
 
-/** An Idempotency-Key header: 1 to 255 printable ASCII characters. Required: a retried POST must not refund twice. */
-export function parseIdempotencyKey(value: string | undefined): string {
-  if (value === undefined) throw new ApiError(400, "idempotency_key_required", "POST /v1/refunds needs an Idempotency-Key header (a unique value per refund; a retry sends the same one)");
-  if (!/^[\x21-\x7e]{1,255}$/.test(value)) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
-  return value;
-}
-
-export function parseRefundId(value: unknown): string {
-  if (typeof value !== "string" || !/^rfd_[0-9a-f]{16}$/.test(value)) {
-    throw new ApiError(400, "invalid_refund_id", `"${String(value).slice(0, 80)}" is not a refund id: rfd_ followed by 16 hex digits`);
-  }
-  return value;
-}
-
-export function encodeRefundCursor(listKey: string): string {
-  return Buffer.from(`r1:${listKey}`, "utf8").toString("base64url");
-}
-
-export function parseRefundCursor(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const bad = new ApiError(400, "invalid_cursor", "cursor is not one this node issued: pass nextCursor from a previous page as is");
-  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,80}$/.test(value)) throw bad;
-  const m = /^r1:(\d{15}!rfd_[0-9a-f]{16})$/.exec(Buffer.from(value, "base64url").toString("utf8"));
-  if (!m?.[1] || encodeRefundCursor(m[1]) !== value) throw bad;
-  return m[1];
-}
+/** The refunds list: "<created ms:15>!<refund id>" of the last refund served. */
+export const refundCursor = new ListCursor("r1", /^\d{15}!rfd_[0-9a-f]{16}$/);
 
 /** The refund's payments and status, from the payments indexed under its reference. */
 async function settlement(r: StoreReader, refund: RefundRecord): Promise<Pick<RefundView, "status" | "paid" | "payments">> {
@@ -181,7 +153,7 @@ export class RefundService {
   /**
    * Creates a refund of `input.payment` for `merchant`. The same idempotency
    * key with the same body answers the first refund again (created: false);
-   * with another body, 409 idempotency_key_reused.
+   * with another body, 409 idempotency_conflict.
    */
   create(merchant: Merchant, input: NewRefund, idempotencyKey: string): Promise<{ refund: RefundView; created: boolean }> {
     return this.#serially(() => this.#create(merchant, input, idempotencyKey));
@@ -218,7 +190,7 @@ export class RefundService {
     const request = JSON.stringify({ payment: input.payment.toLowerCase(), amount: input.amount, reason: input.reason ?? null });
     const earlier = await this.refunds.idempotent(merchant.id, keyHash);
     if (earlier) {
-      if (earlier.request !== request) throw new ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another refund request: use a new key per refund");
+      if (earlier.request !== request) throw idempotencyConflict("refund", earlier.id);
       const refund = await this.refunds.get(earlier.id);
       if (!refund) throw new Error(`refund ${earlier.id} of an idempotency key is missing`);
       return { refund: await this.#deps.store.read((r) => this.view(r, refund)), created: false };

@@ -1,11 +1,10 @@
 import type express from "express";
 import type { Request } from "express";
 import { requireMerchant } from "../api/auth.ts";
-import { endpoint, onlyQuery, type Handler } from "../api/endpoint.ts";
-import { ApiError } from "../api/errors.ts";
-import { parseLimit } from "../api/params.ts";
+import { endpoint, jsonBody, onlyQuery, type Handler } from "../api/endpoint.ts";
+import { parseId, parseIdempotencyKey, parseLimit } from "../api/params.ts";
 import type { Merchant, MerchantStore } from "../merchants/merchantStore.ts";
-import { encodeRefundCursor, parseIdempotencyKey, parseNewRefund, parseRefundCursor, parseRefundId, type RefundService, type RefundView } from "./refunds.ts";
+import { parseNewRefund, refundCursor, type RefundService, type RefundView } from "./refunds.ts";
 
 export interface RefundRouteDeps {
   refunds: RefundService;
@@ -21,12 +20,9 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
     post: [
       onlyQuery([]),
       auth,
-      (req, _res, next) => {
-        if (!req.is("application/json")) throw new ApiError(400, "invalid_request", "the body must be JSON (content-type: application/json)");
-        next();
-      },
+      jsonBody,
       async (req, res) => {
-        const key = parseIdempotencyKey(req.get("idempotency-key"));
+        const key = parseIdempotencyKey(req, "refund");
         const input = parseNewRefund(await deps.readJson(req));
         const { refund, created } = await deps.refunds.create(res.locals.merchant as Merchant, input, key);
         res.status(created ? 201 : 200).json(refund);
@@ -37,9 +33,9 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
       auth,
       async (req, res) => {
         const limit = parseLimit(req.query.limit);
-        const before = parseRefundCursor(req.query.cursor);
+        const before = refundCursor.parse(req.query.cursor);
         const page = await deps.refunds.list(res.locals.merchant as Merchant, { limit, before });
-        res.json({ items: page.items, nextCursor: page.next === null ? null : encodeRefundCursor(page.next) });
+        res.json({ items: page.items, nextCursor: page.next === null ? null : refundCursor.encode(page.next) });
       },
     ],
   });
@@ -48,7 +44,7 @@ export function mountRefundRoutes(app: express.Express, deps: RefundRouteDeps): 
     onlyQuery([]),
     auth,
     async (req, res) => {
-      const id = parseRefundId(req.params.id);
+      const id = parseId("refund", req.params.id);
       res.json(await act(res.locals.merchant as Merchant, id));
     },
   ];

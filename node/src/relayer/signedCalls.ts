@@ -1,5 +1,4 @@
 import { dataLength, getAddress, Interface, recoverAddress, type JsonRpcProvider } from "ethers";
-import type { z } from "zod";
 import { predictAccountAddress } from "../../../client/sdk/account/accountAddress.ts";
 import { replaySafeHash } from "../../../client/sdk/account/intent.ts";
 import { decodePasskeySignature, verifyPasskeySignature } from "../../../client/sdk/account/webauthn.ts";
@@ -10,11 +9,11 @@ import type { AccountContracts } from "./validate.ts";
 
 /**
  * Checks shared by the node's relayed calls for signing accounts (escrow
- * actions and fundings, offline reserves and withdrawals): the body's schema,
- * the signature (ECDSA off-chain for an EOA, the account's ERC-1271
- * `isValidSignature` by eth_call for a contract, the passkey assertion
- * off-chain for a passkey account not deployed yet), the chain's time, and
- * the contracts' custom errors named in a refusal.
+ * actions and fundings, offline reserves and withdrawals; their bodies go
+ * through the API's parseBody): the signature (ECDSA off-chain for an EOA,
+ * the account's ERC-1271 `isValidSignature` by eth_call for a contract, the
+ * passkey assertion off-chain for a passkey account not deployed yet), the
+ * chain's time, and the contracts' custom errors named in a refusal.
  *
  * A passkey account that was never deployed (a wallet whose first action is
  * an escrow funding or an offline reserve) sends its deployment {qx, qy, salt}
@@ -24,19 +23,6 @@ import type { AccountContracts } from "./validate.ts";
  * idempotent (the factory keeps an existing account, so two such calls racing
  * are both fine) and simulated as a whole before anything is sent.
  */
-
-/**
- * Parses a JSON body with a strict zod schema.
- * @throws ApiError 400 `unknown_field` or `invalid_request` naming the field; `shape` says what the body must be
- */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown, shape: string): z.output<S> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue?.code === "unrecognized_keys") throw new ApiError(400, "unknown_field", `unknown field ${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")}`);
-  const field = issue?.path.join(".") ?? "";
-  throw new ApiError(400, "invalid_request", field === "" ? `the body must be ${shape}` : `${field} ${issue?.message ?? "is invalid"}`);
-}
 
 /** The latest block's timestamp (provider.send: ethers caches identical getBlock calls for 250 ms). */
 export async function chainTime(provider: JsonRpcProvider): Promise<bigint> {
