@@ -8,6 +8,7 @@ import { PAY_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_EIP712_VERSION } from "../..
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
+import { decodePayment } from "../../node/src/store/paymentCodec.ts";
 import type { Payment } from "../../node/src/store/store.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson, type PaymentPageBody } from "./fixtures.ts";
@@ -267,7 +268,7 @@ describe("node: payments with references and fees (in-process, hardhat node)", f
       const pay = db.sublevel("pay");
       await meta.del("schema");
       for await (const [k, v] of pay.iterator()) {
-        const { reference: _r, fee: _f, kind: _k, ...old } = JSON.parse(v) as Payment;
+        const { reference: _r, fee: _f, kind: _k, ...old } = decodePayment(v);
         await pay.put(k, JSON.stringify(old));
       }
       await db.close();

@@ -5,6 +5,7 @@ import type { AbstractSublevel } from "abstract-level";
 import { CURRENCIES, type Currency } from "../../../client/sdk/currencies.ts";
 import type { Invoice, InvoiceStatus } from "../invoices/invoiceStore.ts";
 import type { RefundLink, RefundView } from "../refunds/refunds.ts";
+import { decodePayment, encodePayment, paymentOfRow } from "./paymentCodec.ts";
 import { BLOCK_WIDTH, balanceKey, paymentKey, paymentKeyAt, paymentRange, positionKey, type LogPosition } from "./keys.ts";
 
 /**
@@ -190,10 +191,11 @@ export interface StateDump {
 /**
  * Layout version of derived state. 2: payment entries carry reference, fee
  * and kind; 3: payments indexed by reference; 4: undo log, admin events,
- * unconfirmed payments. A store of another version is re-indexed from the
- * chain (the events outbox is kept: its sequence numbers are never reused).
+ * unconfirmed payments; 5: payments stored as rows (paymentCodec.ts). A
+ * store of another version is re-indexed from the chain (the events outbox
+ * is kept: its sequence numbers are never reused).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SEQ_WIDTH = 16;
 /** Meta key: the outbox's last seq before a wipe (the outbox numbers on from there). */
@@ -480,7 +482,7 @@ export class NodeStore {
     const pj = (p: Payment): string => {
       let j = jsonOf.get(p);
       if (j === undefined) {
-        j = JSON.stringify(p);
+        j = encodePayment(p);
         jsonOf.set(p, j);
       }
       return j;
@@ -741,7 +743,7 @@ export class NodeStore {
       const entries = await sub.iterator({ ...opts, reverse: true, gt: range.gt, lt: before ? paymentKey(prefix, before) : range.lt, limit: limit + 1 }).all();
       const indexed = cursorNow()?.blockNumber ?? -1;
       const items = entries.slice(0, limit).map(([, v]): PaymentItem => {
-        const p = JSON.parse(v) as Payment;
+        const p = decodePayment(v);
         return { ...p, status: indexed - p.blockNumber + 1 >= this.#confirmations ? "confirmed" : "pending" };
       });
       const last = items.at(-1);
@@ -781,8 +783,8 @@ export class NodeStore {
       };
       const balances = Object.fromEntries(await collect("bal", this.#balances));
       const supply = Object.fromEntries(await collect("sup", this.#supply));
-      const payments = Object.fromEntries((await collect("pay", this.#payments)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
-      const byReference = Object.fromEntries((await collect("ref", this.#byReference)).map(([k, v]) => [k, JSON.parse(v) as Payment]));
+      const payments = Object.fromEntries((await collect("pay", this.#payments)).map(([k, v]) => [k, decodePayment(v)]));
+      const byReference = Object.fromEntries((await collect("ref", this.#byReference)).map(([k, v]) => [k, decodePayment(v)]));
       const admin = Object.fromEntries((await collect("adm", this.#admin)).map(([k, v]) => [k, JSON.parse(v) as AdminRecord]));
       const unconfirmed = Object.fromEntries((await collect("pcf", this.#unconfirmed)).map(([k, v]) => [k, JSON.parse(v) as SeenPayment]));
       return { balances, supply, payments, byReference, admin, unconfirmed, digest: hash.digest("hex") };
@@ -798,23 +800,25 @@ function prefixEnd(prefix: string): string {
 }
 
 /**
- * A payment event as stored: `[1, chainId, status, id, blockHash, accounts,
- * payment]`, its seq given by its place in the entry. The backfill writes
+ * A payment event as stored: `[2, chainId, status, id, blockHash, accounts,
+ * payment row]` (paymentCodec.ts), its seq given by its place in the entry. The backfill writes
  * one per transfer: the payment's JSON is the one already made for its
  * history entries, and the fields the payment repeats (block, tx, log
  * index) are not stored twice. decodeEvent rebuilds the NodeEvent.
  */
 function encodePaymentEvent(chainId: number, status: PaymentStatus, id: string, blockHash: string, accounts: readonly string[], paymentJson: string): string {
-  return `[1,${chainId.toString()},"${status}",${JSON.stringify(id)},${JSON.stringify(blockHash)},${JSON.stringify(accounts)},${paymentJson}]`;
+  return `[2,${chainId.toString()},"${status}",${JSON.stringify(id)},${JSON.stringify(blockHash)},${JSON.stringify(accounts)},${paymentJson}]`;
 }
 
-type PaymentEventLine = [number, number, PaymentStatus, string, string, string[], Payment];
+type PaymentEventLine = [number, number, PaymentStatus, string, string, string[], unknown];
 
 /** One outbox line: a compact payment event (encodePaymentEvent) or a NodeEvent as JSON (every other event, and all lines of older stores). */
 function decodeEvent(seq: number, line: string): NodeEvent {
   if (!line.startsWith("[")) return JSON.parse(line) as NodeEvent;
-  const [version, chainId, status, id, blockHash, accounts, payment] = JSON.parse(line) as PaymentEventLine;
-  if (version !== 1) throw new Error(`outbox event ${seq.toString()} has an unknown layout ${String(version)}`);
+  const [version, chainId, status, id, blockHash, accounts, stored] = JSON.parse(line) as PaymentEventLine;
+  // Layout 1 (before schema 5) held the payment as an object.
+  if (version !== 1 && version !== 2) throw new Error(`outbox event ${seq.toString()} has an unknown layout ${String(version)}`);
+  const payment = version === 1 ? (stored as Payment) : paymentOfRow(stored);
   return { seq, id, type: `payment.${status}`, chainId, blockNumber: payment.blockNumber, blockHash, txHash: payment.txHash, logIndex: payment.logIndex, accounts, payment: { ...payment, status } };
 }
 
