@@ -6,8 +6,8 @@
  *   meta      identity | cursor                         -> JSON
  *   balances  <account>!<currency>                      -> decimal string (base units)
  *   supply    <currency>                                -> decimal string (base units)
- *   payments  <account>!<block:12>!<logIndex:8>         -> JSON payment
- *   ref       <reference>!<block:12>!<logIndex:8>       -> JSON payment (kind "payment" only)
+ *   payments  <account>!<block:12>!<logIndex:8>         -> payment row (paymentCodec.ts)
+ *   ref       <reference>!<block:12>!<logIndex:8>       -> payment row (kind "payment" only)
  *
  * Accounts and references are lowercase 0x-prefixed hex.
  */
