@@ -21,7 +21,7 @@ try {
   const { deployment } = await ensureDeployment({ connection, deploymentsDir: scratch });
   console.log(await benchBackfill({ connection, rpcUrl: chain.rpcUrl, deployment, transfers, log: (l) => {
       console.log(l);
-    }, debugLog: true, runs: Number(process.env.RUNS ?? 2) }));
+    }, debugLog: true, runs: Number(process.env.RUNS ?? 3) }));
   await connection.close();
 } finally {
   await chain.stop();
