@@ -33,6 +33,7 @@ describe("node: config", function () {
       port: 8787,
       host: "127.0.0.1",
       pollMs: 100,
+      rpcWs: "auto",
       maxBlockRange: 2000,
       reindexOnReset: false,
       allowPrivateWebhooks: false,
@@ -63,6 +64,7 @@ describe("node: config", function () {
       ORIOLE_CONFIRMATIONS: "12",
       ORIOLE_REORG_DEPTH: "100",
       ORIOLE_ALLOW_PRIVATE_WEBHOOKS: "yes",
+      ORIOLE_RPC_WS: "wss://10.0.0.1:8546/ws",
     };
     expect(config([], env)).to.deep.equal({
       rpcUrl: "http://10.0.0.1:8545",
@@ -74,6 +76,7 @@ describe("node: config", function () {
       port: 9000,
       host: "0.0.0.0",
       pollMs: 250,
+      rpcWs: "wss://10.0.0.1:8546/ws",
       reindexOnReset: true,
       allowPrivateWebhooks: true,
       maxBlockRange: 500,
@@ -87,8 +90,8 @@ describe("node: config", function () {
       rateLimitPerKey: 100,
       rateLimitPerIp: 50,
     });
-    const c = config(["--rpc", "https://rpc.example/v3/KEY", "--port", "0", "--data", "d2", "--poll-ms", "20", "--deployment", "x.json"], env);
-    expect(c).to.include({ rpcUrl: "https://rpc.example/v3/KEY", port: 0, dataDir: "d2", pollMs: 20, deploymentFile: "x.json" });
+    const c = config(["--rpc", "https://rpc.example/v3/KEY", "--port", "0", "--data", "d2", "--poll-ms", "20", "--deployment", "x.json", "--rpc-ws", "off"], env);
+    expect(c).to.include({ rpcUrl: "https://rpc.example/v3/KEY", port: 0, dataDir: "d2", pollMs: 20, deploymentFile: "x.json", rpcWs: "off" });
     expect(config(["--reindex-on-reset"]).reindexOnReset).to.equal(true);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "0" }).reindexOnReset).to.equal(false);
     expect(config([], { ORIOLE_REINDEX_ON_RESET: "" }).reindexOnReset).to.equal(false);
