@@ -1,11 +1,11 @@
-import { id as keccakText, Interface, isError } from "ethers";
+import { Interface, isError } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../sdk/abi.ts";
 import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import type { NetworkInfo } from "../../sdk/apiClient.ts";
 import { currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
 import { ESCROW_ABI } from "../../sdk/escrow/abi.ts";
-import { encodeFund, escrowId, type EscrowTerms } from "../../sdk/escrow/actions.ts";
+import { encodeFund, escrowId, orderIdOf, type EscrowTerms } from "../../sdk/escrow/actions.ts";
 import { readEscrow, type EscrowState } from "../../sdk/escrow/state.ts";
 import { fetchChainId } from "../../sdk/jsonRpc.ts";
 import type { EscrowActionName } from "../../sdk/escrow/actions.ts";
@@ -75,8 +75,7 @@ function fundTerms(info: NetworkInfo, args: EscrowArgs): { currency: Currency; t
     token: info.contracts.tokens[currency],
     merchant: parseAddressArg(required(args.merchant, "--merchant", "fund")),
     amount: parseAmount(required(args.amount, "--amount", "fund")),
-    // An order id given as bytes32 is used as is; any other text is hashed.
-    orderId: /^0x[0-9a-fA-F]{64}$/.test(order) ? order.toLowerCase() : keccakText(order),
+    orderId: orderIdOf(order),
     releaseTimeout: seconds(args.releaseTimeout, 7 * 86_400, "--release-timeout"),
     disputeWindow: seconds(args.disputeWindow, 3 * 86_400, "--dispute-window"),
   };

@@ -1,4 +1,4 @@
-import { AbiCoder, type BytesLike, getAddress, hexlify, Interface, keccak256, TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { AbiCoder, type BytesLike, getAddress, hexlify, id, Interface, keccak256, TypedDataEncoder, type TypedDataDomain } from "ethers";
 import { RECEIVE_WITH_AUTHORIZATION_TYPES, stableTokenDomain } from "../abi.ts";
 import { OrioleError } from "../errors.ts";
 import { ESCROW_ABI } from "./abi.ts";
@@ -68,6 +68,15 @@ const abi = AbiCoder.defaultAbiCoder();
 /** The EIP-712 domain of the escrow at `escrow` on `chainId`. */
 export function escrowDomain(chainId: bigint | number, escrow: string): TypedDataDomain {
   return { name: ESCROW_DOMAIN_NAME, version: ESCROW_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract: getAddress(escrow) };
+}
+
+/**
+ * The order id of an escrow for the merchant's order `order`: a 0x bytes32
+ * is used as is, any other text is its keccak256 (the merchant finds the
+ * escrow by its order number). The CLI and the web wallet both fund this way.
+ */
+export function orderIdOf(order: string): string {
+  return /^0x[0-9a-fA-F]{64}$/.test(order) ? order.toLowerCase() : id(order);
 }
 
 /** = `escrowId(buyer, merchant, token, orderId)` on-chain. */

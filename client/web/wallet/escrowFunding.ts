@@ -1,8 +1,8 @@
-import { getAddress, id as keccakText, isAddress } from "ethers";
-import { parseAmount } from "../../sdk/amount.ts";
+import { getAddress, isAddress } from "ethers";
+import { formatAmount, parseAmount } from "../../sdk/amount.ts";
 import { CURRENCIES, currencyInfo, type Currency } from "../../sdk/currencies.ts";
 import { OrioleError } from "../../sdk/errors.ts";
-import type { EscrowTerms } from "../../sdk/escrow/actions.ts";
+import { orderIdOf, type EscrowTerms } from "../../sdk/escrow/actions.ts";
 import { fundEscrowViaNode } from "../../sdk/escrow/relay.ts";
 import { parsePaymentUri } from "../../sdk/paymentUri.ts";
 import type { RelayedCallRecord } from "../../sdk/relayedCalls.ts";
@@ -76,8 +76,7 @@ export function prepareFunding(form: EscrowForm, net: WalletNetwork, buyer: stri
   const releaseDays = days(form.releaseDays, 1, "release period");
   const disputeDays = days(form.disputeDays, 0, "dispute window");
   if (disputeDays > releaseDays) throw formError("invalid_escrow_period", "the dispute window cannot be longer than the release period");
-  const orderId = /^0x[0-9a-fA-F]{64}$/.test(order) ? order.toLowerCase() : keccakText(order);
-  return { currency, order, terms: { token: net.tokens[currency], merchant, amount, orderId, releaseTimeout: releaseDays * DAY, disputeWindow: disputeDays * DAY } };
+  return { currency, order, terms: { token: net.tokens[currency], merchant, amount, orderId: orderIdOf(order), releaseTimeout: releaseDays * DAY, disputeWindow: disputeDays * DAY } };
 }
 
 /**
@@ -90,9 +89,7 @@ export function formFromRequest(uri: string, net: WalletNetwork): Pick<EscrowFor
   if (req.chainId !== net.chainId) throw new OrioleError("wrong_chain", `the request is for chain ${String(req.chainId)}`, { requested: String(req.chainId), chainId: net.chainId });
   const currency = CURRENCIES.find((c) => net.tokens[c] === getAddress(req.token));
   if (currency === undefined) throw new OrioleError("unsupported_token", `${req.token} is not a token of this network`, { token: req.token });
-  const whole = req.amount / 1_000_000n;
-  const frac = (req.amount % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-  return { merchant: req.to, amount: frac === "" ? whole.toString() : `${whole.toString()}.${frac}`, currency, ...(req.reference === undefined ? {} : { order: req.reference }) };
+  return { merchant: req.to, amount: formatAmount(req.amount), currency, ...(req.reference === undefined ? {} : { order: req.reference }) };
 }
 
 export interface FundingHooks {

@@ -48,7 +48,6 @@ export class HeadSubscription {
   #retryTimer: NodeJS.Timeout | undefined;
   #everSubscribed = false;
   #subscribed = false;
-  #heads = 0;
   /** The endpoint refused the subscription itself: retrying would not help. */
   #giveUp = false;
 
@@ -59,11 +58,6 @@ export class HeadSubscription {
   /** True while the subscription is confirmed and the socket open. */
   get subscribed(): boolean {
     return this.#subscribed;
-  }
-
-  /** Heads announced since start. */
-  get heads(): number {
-    return this.#heads;
   }
 
   start(): void {
@@ -106,7 +100,6 @@ export class HeadSubscription {
         return; // not JSON: not ours to act on
       }
       if (parsed.method === "eth_subscription") {
-        this.#heads++;
         this.#opts.onHead();
         return;
       }

@@ -812,13 +812,12 @@ function encodePaymentEvent(chainId: number, status: PaymentStatus, id: string, 
 
 type PaymentEventLine = [number, number, PaymentStatus, string, string, string[], unknown];
 
-/** One outbox line: a compact payment event (encodePaymentEvent) or a NodeEvent as JSON (every other event, and all lines of older stores). */
+/** One outbox line: a compact payment event (encodePaymentEvent; layout 2, the first released) or a NodeEvent as JSON (every other event, and all lines of older stores). */
 function decodeEvent(seq: number, line: string): NodeEvent {
   if (!line.startsWith("[")) return JSON.parse(line) as NodeEvent;
-  const [version, chainId, status, id, blockHash, accounts, stored] = JSON.parse(line) as PaymentEventLine;
-  // Layout 1 (before schema 5) held the payment as an object.
-  if (version !== 1 && version !== 2) throw new Error(`outbox event ${seq.toString()} has an unknown layout ${String(version)}`);
-  const payment = version === 1 ? (stored as Payment) : paymentOfRow(stored);
+  const [version, chainId, status, id, blockHash, accounts, row] = JSON.parse(line) as PaymentEventLine;
+  if (version !== 2) throw new Error(`outbox event ${seq.toString()} has an unknown layout ${String(version)}`);
+  const payment = paymentOfRow(row);
   return { seq, id, type: `payment.${status}`, chainId, blockNumber: payment.blockNumber, blockHash, txHash: payment.txHash, logIndex: payment.logIndex, accounts, payment: { ...payment, status } };
 }
 
