@@ -228,6 +228,11 @@ export class InvoiceStore implements QueueingStore {
     return v === undefined ? undefined : (JSON.parse(v) as Invoice);
   }
 
+  /** Whether any invoice exists. */
+  async hasAny(): Promise<boolean> {
+    return (await this.#invoices.keys({ limit: 1 }).all()).length > 0;
+  }
+
   /** The invoice whose reference this is (0x + 64 hex, any case). */
   async byReference(reference: string): Promise<Invoice | undefined> {
     if (!/^0x[0-9a-fA-F]{64}$/.test(reference)) return undefined;

@@ -38,6 +38,7 @@ export function invoiceStatusKind(invoices: InvoiceStore): StatusKind<Invoice> {
     store: invoices,
     byReference: (reference) => invoices.byReference(reference),
     byId: (id) => invoices.byId(id),
+    hasRecords: () => invoices.hasAny(),
     initial: JSON.stringify({ status: "open", amountReceived: "0" } satisfies Pushed),
     async observe(reader, invoice, { now }) {
       const status = invoiceStatus(invoice, await allPaymentsByReference(reader, invoice.reference), now);

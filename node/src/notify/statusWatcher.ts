@@ -54,6 +54,8 @@ export interface StatusKind<T extends { id: string }> {
   /** The record a payment's reference belongs to, if any. */
   byReference(reference: string): Promise<T | undefined>;
   byId(id: string): Promise<T | undefined>;
+  /** Whether any record of the kind exists: with none, no outbox event can concern one (a backfill's are skipped unread). */
+  hasRecords(): Promise<boolean>;
   /** The state that counts as pushed when nothing was (undefined: a record's first state is always pushed). */
   initial: string | undefined;
   /** The record's state now, read under one store read; `prev` is the state last pushed (or `initial`). */
@@ -139,6 +141,11 @@ export class StatusWatcher<T extends { id: string }> extends OutboxFollower {
   async #round(): Promise<boolean> {
     const cur = Number((await this.#root.get("w!cur")) ?? "0");
     const head = await this.#store.lastEventSeq();
+    // The head is read first: a record created after hasRecords() answered is one whose payments came after it was made.
+    if (cur < head && !(await this.#kind.hasRecords())) {
+      await this.#root.put("w!cur", String(head));
+      return true;
+    }
     const events = cur < head ? (await this.#store.eventsAfter(cur, this.#pageSize)).filter((e) => e.seq <= head) : [];
     const now = this.#now();
     // Entries with a time before now (keys up to now - 1, inclusive).

@@ -142,6 +142,11 @@ export class RefundStore implements QueueingStore {
     return v === undefined ? undefined : (JSON.parse(v) as { id: string; request: string });
   }
 
+  /** Whether any refund exists. */
+  async hasAny(): Promise<boolean> {
+    return (await this.#records.keys({ limit: 1 }).all()).length > 0;
+  }
+
   /** The refund whose payments carry `reference`, if any. */
   async byReference(reference: string): Promise<RefundRecord | undefined> {
     const [id] = await this.idsByReference([reference]);

@@ -31,6 +31,7 @@ export function refundStatusKind(service: RefundService): StatusKind<RefundRecor
     store: refunds,
     byReference: (reference) => refunds.byReference(reference),
     byId: (id) => refunds.get(id),
+    hasRecords: () => refunds.hasAny(),
     initial: undefined,
     async observe(reader, refund, { prev }) {
       const view = await service.view(reader, refund);
