@@ -114,7 +114,7 @@ const PRIMARY_RETRY_MS = 30_000;
 
 /**
  * ethers' JsonRpcProvider (batching, error mapping) with Node's own fetch
- * and TextDecoder as transport. ethers decodes response bodies with a
+ * and decoding (bodyText) as transport. ethers decodes response bodies with a
  * JavaScript UTF-8 decoder: on a 12 MB eth_getLogs answer (20k logs) that
  * alone took ~1.5 s, against ~0.4 s for the whole native round trip.
  *
