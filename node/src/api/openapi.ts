@@ -6,19 +6,13 @@ import { invoicePaths, invoiceSchemas } from "../invoices/openapi.ts";
 import { refundPaths, refundSchemas } from "../refunds/openapi.ts";
 import { escrowPaths, escrowSchemas } from "../escrow/openapi.ts";
 import { offlinePaths, offlineSchemas } from "../offline/openapi.ts";
+import { error, ref } from "./openapiParts.ts";
 
 const currencyMap = (valueSchema: Record<string, unknown>): Record<string, unknown> => ({
   type: "object",
   properties: Object.fromEntries(CURRENCIES.map((c) => [c, valueSchema])),
   required: [...CURRENCIES],
   additionalProperties: false,
-});
-
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { "application/json": { schema: ref("Error") } },
 });
 
 const requestIdHeader = {
@@ -76,7 +70,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "getNetwork",
           summary: "The chain the node follows and Oriole's contracts on it",
-          responses: { "200": ok("Network", ref("Network")), "400": errorResponse("Unknown query parameter (unknown_parameter)") },
+          responses: { "200": ok("Network", ref("Network")), "400": error("Unknown query parameter (unknown_parameter)") },
         },
       },
       "/v1/accounts/{address}/balances": {
@@ -86,7 +80,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [addressParam],
           responses: {
             "200": ok("Balances", ref("Balances")),
-            "400": errorResponse("invalid_address or unknown_parameter"),
+            "400": error("invalid_address or unknown_parameter"),
           },
         },
       },
@@ -101,7 +95,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           ],
           responses: {
             "200": ok("A page of payments", ref("PaymentPage")),
-            "400": errorResponse("invalid_address, invalid_limit, invalid_cursor or unknown_parameter"),
+            "400": error("invalid_address, invalid_limit, invalid_cursor or unknown_parameter"),
           },
         },
       },
@@ -122,7 +116,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           ],
           responses: {
             "200": ok("A page of payments", ref("PaymentPage")),
-            "400": errorResponse("invalid_reference, invalid_limit, invalid_cursor or unknown_parameter"),
+            "400": error("invalid_reference, invalid_limit, invalid_cursor or unknown_parameter"),
           },
         },
       },
@@ -134,14 +128,14 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           responses: {
             "202": ok("Accepted now: queued", ref("Intent")),
             "200": ok("Already known: the stored record of the first submission", ref("Intent")),
-            "400": errorResponse(
+            "400": error(
               "invalid_request, unsupported_token, intent_expired, fee_too_low, invalid_signature, user_verification_required, unknown_device, account_not_deployed or deployment_mismatch",
             ),
-            "403": errorResponse("relayer_disabled: the node runs without a relayer key"),
-            "409": errorResponse("nonce_used (on-chain) or nonce_conflict (another intent with this nonce is in flight)"),
-            "413": errorResponse("invalid_request: body over 16 kB"),
-            "422": errorResponse("simulation_failed: the payment would revert; the message carries the decoded reason"),
-            "503": errorResponse("chain_unavailable: the chain's RPC failed during the checks; retry"),
+            "403": error("relayer_disabled: the node runs without a relayer key"),
+            "409": error("nonce_used (on-chain) or nonce_conflict (another intent with this nonce is in flight)"),
+            "413": error("invalid_request: body over 16 kB"),
+            "422": error("simulation_failed: the payment would revert; the message carries the decoded reason"),
+            "503": error("chain_unavailable: the chain's RPC failed during the checks; retry"),
           },
         },
       },
@@ -152,9 +146,9 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [{ name: "id", in: "path", required: true, description: "The intent's EIP-712 digest", schema: ref("Bytes32") }],
           responses: {
             "200": ok("The intent", ref("Intent")),
-            "400": errorResponse("invalid_request (malformed id)"),
-            "403": errorResponse("relayer_disabled"),
-            "404": errorResponse("intent_not_found"),
+            "400": error("invalid_request (malformed id)"),
+            "403": error("relayer_disabled"),
+            "404": error("intent_not_found"),
           },
         },
       },
@@ -165,8 +159,8 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [addressParam],
           responses: {
             "200": ok("Next nonce", { type: "object", required: ["nonce"], properties: { nonce: ref("Uint") } }),
-            "400": errorResponse("invalid_address"),
-            "403": errorResponse("relayer_disabled"),
+            "400": error("invalid_address"),
+            "403": error("relayer_disabled"),
           },
         },
       },
@@ -217,10 +211,10 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           requestBody: { required: true, content: { "application/json": { schema: ref("NewMerchant") } } },
           responses: {
             "201": ok("Created", ref("CreatedMerchant")),
-            "400": errorResponse("invalid_request (not JSON, not an object, bad name), invalid_address (payout), unknown_field or unknown_parameter"),
-            "401": errorResponse("unauthorized: no or a wrong admin token"),
-            "403": errorResponse("forbidden: a merchant API key instead of the admin token"),
-            "413": errorResponse("invalid_request: body over 16 kB"),
+            "400": error("invalid_request (not JSON, not an object, bad name), invalid_address (payout), unknown_field or unknown_parameter"),
+            "401": error("unauthorized: no or a wrong admin token"),
+            "403": error("forbidden: a merchant API key instead of the admin token"),
+            "413": error("invalid_request: body over 16 kB"),
             "429": rateLimited,
           },
         },
@@ -231,9 +225,9 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [limitParam, cursorParam],
           responses: {
             "200": ok("A page of merchants", ref("MerchantPage")),
-            "400": errorResponse("invalid_limit, invalid_cursor or unknown_parameter"),
-            "401": errorResponse("unauthorized"),
-            "403": errorResponse("forbidden: a merchant API key"),
+            "400": error("invalid_limit, invalid_cursor or unknown_parameter"),
+            "401": error("unauthorized"),
+            "403": error("forbidden: a merchant API key"),
             "429": rateLimited,
           },
         },
@@ -245,8 +239,8 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           security: [{ merchantKey: [] }],
           responses: {
             "200": ok("The merchant", ref("Merchant")),
-            "400": errorResponse("unknown_parameter"),
-            "401": errorResponse("unauthorized: no or a wrong API key"),
+            "400": error("unknown_parameter"),
+            "401": error("unauthorized: no or a wrong API key"),
             "429": rateLimited,
           },
         },
@@ -264,10 +258,10 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [{ name: "id", in: "path", required: true, description: "mer_ and 16 hex digits", schema: { type: "string", pattern: "^mer_[0-9a-f]{16}$" } }],
           responses: {
             "200": ok("The merchant", ref("Merchant")),
-            "400": errorResponse("invalid_merchant_id or unknown_parameter"),
-            "401": errorResponse("unauthorized"),
-            "403": errorResponse("forbidden: another merchant's key"),
-            "404": errorResponse("merchant_not_found (admin only)"),
+            "400": error("invalid_merchant_id or unknown_parameter"),
+            "401": error("unauthorized"),
+            "403": error("forbidden: another merchant's key"),
+            "404": error("merchant_not_found (admin only)"),
             "429": rateLimited,
           },
         },

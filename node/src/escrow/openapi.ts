@@ -1,9 +1,7 @@
+import { ref, error, json, units } from "../api/openapiParts.ts";
+
 /** OpenAPI 3.1 paths and schemas of the escrow endpoints (merged into /openapi.json). */
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
-const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
-const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base units, decimal" };
 const bytes32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 const idParam = { name: "id", in: "path", required: true, description: "The escrow id: keccak256(buyer, merchant, token, orderId)", schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
 

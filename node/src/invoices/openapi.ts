@@ -1,8 +1,8 @@
+import { ref, error, json } from "../api/openapiParts.ts";
+import { statusEventSchema } from "../notify/openapi.ts";
+
 /** OpenAPI 3.1 paths and schemas of the invoice endpoints and events (merged into /openapi.json). */
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
-const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
 const idParam = { name: "id", in: "path", required: true, description: "inv_ and 16 hex digits", schema: { type: "string", pattern: "^inv_[0-9a-f]{16}$" } };
 const notFound = error("invoice_not_found (absent, or another merchant's)");
 const badId = "invalid_invoice_id";
@@ -166,23 +166,12 @@ export const invoiceSchemas: Record<string, unknown> = {
       },
     },
   },
-  InvoiceEvent: {
-    type: "object",
+  InvoiceEvent: statusEventSchema({
     description:
       "An invoice status change on /v1/merchants/me/events and the webhook (never on account streams): event types invoice.open (a reorg took the payments away), invoice.partially_paid, invoice.paid, invoice.expired (pushed at expiry, and again when a late payment arrives). The same status from the same payments has the same id.",
-    required: ["seq", "id", "type", "chainId", "merchantId", "invoice", "accounts"],
-    properties: {
-      seq: { type: "integer" },
-      id: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
-      type: { type: "string", enum: ["invoice.open", "invoice.partially_paid", "invoice.paid", "invoice.expired"] },
-      chainId: { type: "integer" },
-      blockNumber: { type: "integer", description: "The indexed block when the change was seen" },
-      blockHash: { type: "string" },
-      txHash: { type: "string", description: "The newest counted payment's transaction; zeros when none" },
-      logIndex: { type: "integer" },
-      accounts: { type: "array", maxItems: 0, items: { type: "string" } },
-      merchantId: { type: "string" },
-      invoice: ref("Invoice"),
-    },
-  },
+    types: ["invoice.open", "invoice.partially_paid", "invoice.paid", "invoice.expired"],
+    txHash: "The newest counted payment's transaction; zeros when none",
+    field: "invoice",
+    record: ref("Invoice"),
+  }),
 };

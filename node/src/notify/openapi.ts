@@ -1,8 +1,31 @@
+import { ref, error, json } from "../api/openapiParts.ts";
+
 /** OpenAPI 3.1 paths and schemas of the notification endpoints (merged into /openapi.json). */
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
-const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
+/**
+ * The schema of a status watcher's event (see statusWatcher.ts): `type`s of one kind of merchant record
+ * (invoice, refund), carrying the record as `field` at the change; merchant streams and webhooks only.
+ */
+export function statusEventSchema(opts: { description: string; types: string[]; txHash: string; field: string; record: Record<string, unknown> }): Record<string, unknown> {
+  return {
+    type: "object",
+    description: opts.description,
+    required: ["seq", "id", "type", "chainId", "merchantId", opts.field, "accounts"],
+    properties: {
+      seq: { type: "integer" },
+      id: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+      type: { type: "string", enum: opts.types },
+      chainId: { type: "integer" },
+      blockNumber: { type: "integer", description: "The indexed block when the change was seen" },
+      blockHash: { type: "string" },
+      txHash: { type: "string", description: opts.txHash },
+      logIndex: { type: "integer" },
+      accounts: { type: "array", maxItems: 0, items: { type: "string" } },
+      merchantId: { type: "string" },
+      [opts.field]: opts.record,
+    },
+  };
+}
 
 const lastEventId = {
   name: "Last-Event-ID",

@@ -1,14 +1,12 @@
 import { accountDeployment, relayedCallGet, relayedCallResponses } from "../escrow/openapi.ts";
+import { ref, units, error } from "../api/openapiParts.ts";
 
 /** OpenAPI 3.1 paths and schemas of the offline vault's relayed calls (merged into /openapi.json). */
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base units, decimal" };
 const bytes32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" };
 const signature = { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the payer account's ERC-1271 signature" };
 const body = (name: string): Record<string, unknown> => ({ required: true, content: { "application/json": { schema: ref(name) } } });
 
-const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
 
 export const offlinePaths: Record<string, unknown> = {
   "/v1/offline/reserves/{address}": {

@@ -1,11 +1,9 @@
 import { CURRENCIES } from "../../../client/sdk/currencies.ts";
+import { ref, error, json, units } from "../api/openapiParts.ts";
+import { statusEventSchema } from "../notify/openapi.ts";
 
 /** OpenAPI 3.1 paths and schemas of refunds and daily settlement reports (merged into /openapi.json). */
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string): Record<string, unknown> => ({ description, content: { "application/json": { schema: ref("Error") } } });
-const json = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({ description, content: { "application/json": { schema } } });
-const units = { type: "string", pattern: "^(0|[1-9][0-9]*)$", description: "Base units, decimal" };
 const signedUnits = { type: "string", pattern: "^-?(0|[1-9][0-9]*)$", description: "Base units, decimal (negative: money out)" };
 const txHash = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 
@@ -135,25 +133,14 @@ export const refundSchemas: Record<string, unknown> = {
       },
     },
   },
-  RefundEvent: {
-    type: "object",
+  RefundEvent: statusEventSchema({
     description:
       "A refund status change on /v1/merchants/me/events and the merchant's webhook (never on account streams: the customer's stream sees the refund payment itself, with its RefundLink). Event types: refund.open (created; again when a partial payment is confirmed, or a reorg takes a payment back), refund.completed (confirmed payments reach the amount), refund.cancelled (cancelled by the merchant; again if its old request is paid anyway). A pending payment pushes nothing. Changes faster than the node looks are pushed as the latest. The same change has the same id (also when a re-index goes through it again); a webhook retry carries the same id and body.",
-    required: ["seq", "id", "type", "chainId", "merchantId", "refund", "accounts"],
-    properties: {
-      seq: { type: "integer" },
-      id: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
-      type: { type: "string", enum: ["refund.open", "refund.completed", "refund.cancelled"] },
-      chainId: { type: "integer" },
-      blockNumber: { type: "integer", description: "The indexed block when the change was seen" },
-      blockHash: { type: "string" },
-      txHash: { type: "string", description: "The newest confirmed refund payment's transaction; zeros when none" },
-      logIndex: { type: "integer" },
-      accounts: { type: "array", maxItems: 0, items: { type: "string" } },
-      merchantId: { type: "string" },
-      refund: { ...ref("Refund"), description: "The refund as GET /v1/refunds/{id} showed it at the change" },
-    },
-  },
+    types: ["refund.open", "refund.completed", "refund.cancelled"],
+    txHash: "The newest confirmed refund payment's transaction; zeros when none",
+    field: "refund",
+    record: { ...ref("Refund"), description: "The refund as GET /v1/refunds/{id} showed it at the change" },
+  }),
   RefundLink: {
     type: "object",
     description: "On a refund payment in an account's history and in payment events on SSE streams: the refund it pays",
