@@ -159,6 +159,12 @@ describe("node: REST API (in-process, hardhat node)", function () {
     await expectError("/v1/accounts/%E0%A4%A/balances", 400, "bad_request");
     const head = await fetch(`${node.url}/healthz`, { method: "HEAD" });
     expect(head.status).to.equal(200);
+    // A 405 names the methods that are allowed (RFC 9110), on every endpoint.
+    for (const [p, method, allow] of [["/healthz", "DELETE", "GET, HEAD"], ["/v1/network", "PUT", "GET, HEAD"], ["/v1/intents", "GET", "POST"]] as const) {
+      const res = await fetch(`${node.url}${p}`, { method });
+      expect(res.status, `${method} ${p}`).to.equal(405);
+      expect(res.headers.get("allow"), `${method} ${p}`).to.equal(allow);
+    }
   });
 
   it("survives a burst of junk requests with 4xx JSON errors only", async function () {

@@ -17,7 +17,7 @@ import { DOCS_CSP, renderDocs } from "./docs.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { labelled, RequestHistogram, scalar } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
-import { checkQueryParams, encodeCursor, merchantCursor, parseAddress, parseCursor, parseId, parseLimit, parseNewMerchant, parseReference } from "./params.ts";
+import { encodeCursor, merchantCursor, parseAddress, parseCursor, parseId, parseLimit, parseNewMerchant, parseReference } from "./params.ts";
 import { endpoint as mountEndpoint, jsonBody, onlyQuery, type Handler } from "./endpoint.ts";
 import { RateLimiter } from "./rateLimit.ts";
 import { webAppsRouter, type WebApps } from "./webApps.ts";
@@ -163,16 +163,9 @@ export function createApi(ctx: ApiContext): express.Express {
   };
   const query = onlyQuery;
 
-  const route = (path: string, allowedParams: readonly string[], handler: (req: Request, res: Response) => Promise<void> | void): void => {
-    app
-      .route(path)
-      .get(async (req, res) => {
-        checkQueryParams(req.query, allowedParams);
-        await handler(req, res);
-      })
-      .all((req) => {
-        throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use GET`);
-      });
+  /** A GET endpoint that takes the query parameters `allowedParams` and no others. */
+  const route = (path: string, allowedParams: readonly string[], handler: Handler): void => {
+    endpoint(path, { get: [query(allowedParams), handler] });
   };
 
   /** The relayer, or 403 relayer_disabled when this node has none. */
@@ -308,9 +301,8 @@ export function createApi(ctx: ApiContext): express.Express {
     });
   });
 
-  app
-    .route("/v1/intents")
-    .post(
+  endpoint("/v1/intents", {
+    post: [
       jsonBody,
       query([]),
       async (req, res) => {
@@ -318,10 +310,8 @@ export function createApi(ctx: ApiContext): express.Express {
         const result = await relayed(() => relayer().submit(body));
         res.status(result.created ? 202 : 200).json(result.intent);
       },
-    )
-    .all((req) => {
-      throw new ApiError(405, "method_not_allowed", `${req.method} is not allowed here; use POST`);
-    });
+    ],
+  });
 
   route("/v1/intents/:id", [], async (req, res) => {
     const id = parseId("intent", req.params.id);
