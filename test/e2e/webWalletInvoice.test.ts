@@ -14,7 +14,8 @@ import { formatPaymentUri } from "../../client/sdk/paymentUri.ts";
 import { shortAddress } from "../../client/web/wallet/dom.ts";
 import { groupedReference, moneyWithCurrency } from "../../client/web/wallet/format.ts";
 import { openSse, type SseClient } from "../helpers/notify.ts";
-import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice, waitForMessage } from "../invoices/helpers.ts";
+import { ADMIN, createInvoice, getInvoice, waitForInvoice, waitForMessage } from "../invoices/helpers.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 import { startWalletHarness, type StoredWalletJson, type WalletHarness } from "./walletHarness.ts";
 
 describe("web wallet pays a merchant invoice (headless Chromium, passkey, relayer, SSE)", function () {
@@ -30,7 +31,7 @@ describe("web wallet pays a merchant invoice (headless Chromium, passkey, relaye
   before(async function () {
     h = await startWalletHarness({ config: { adminToken: ADMIN, pollMs: 20 } });
     page = h.page;
-    merchant = await createMerchant(h.node.url, "Corner Café", payout);
+    merchant = await createMerchant(h.node.url, ADMIN, "Corner Café", payout);
     wallet = await h.createWalletInUi();
     await (await h.usd.connect(h.funder).transfer(wallet.address, 50_000_000n)).wait();
     await h.indexedToHead();

@@ -25,14 +25,6 @@ export interface InvoiceBody {
   payments: { txHash: string; amount: string; late: boolean }[];
 }
 
-/** Creates a merchant through the admin API; returns its id and API key. */
-export async function createMerchant(nodeUrl: string, name: string, payout: string): Promise<{ id: string; apiKey: string }> {
-  const r = await getJson(`${nodeUrl}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
-  expect(r.status, JSON.stringify(r.body)).to.equal(201);
-  const body = r.body as { merchant: { id: string }; apiKey: string };
-  return { id: body.merchant.id, apiKey: body.apiKey };
-}
-
 let keys = 0;
 
 /** POST /v1/invoices with a fresh idempotency key; expects 201. */

@@ -8,7 +8,8 @@ import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
 import { fundedRelayerKey } from "../relayer/fixtures.ts";
 import { errorCodeOf, jsonOf, runProcess, type CliRun } from "../client/cliHarness.ts";
 import { ACCOUNTS } from "../node/fixtures.ts";
-import { ADMIN, createMerchant, waitForInvoice } from "./helpers.ts";
+import { ADMIN, waitForInvoice } from "./helpers.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 // Hardhat account #1 (funded by the devnet): the EOA payer, and it funds the passkey account.
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -35,7 +36,7 @@ describe("oriole CLI: invoice create/show/list, and wallets paying invoice URIs 
       env: { ORIOLE_RELAYER_KEY: relayerKey, ORIOLE_ADMIN_TOKEN: ADMIN },
     });
     await node.waitForIndexed(await provider.getBlockNumber());
-    apiKey = (await createMerchant(node.url, "CLI shop", ACCOUNTS[3])).apiKey;
+    apiKey = (await createMerchant(node.url, ADMIN, "CLI shop", ACCOUNTS[3])).apiKey;
     base = { ORIOLE_API_URL: node.url, ORIOLE_RPC_URL: devnet.chain.rpcUrl, ORIOLE_SCRYPT_N: "1024" };
   });
 

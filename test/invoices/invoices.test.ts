@@ -15,7 +15,8 @@ import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
-import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice, waitForMessage, type InvoiceBody } from "./helpers.ts";
+import { ADMIN, createInvoice, getInvoice, waitForInvoice, waitForMessage, type InvoiceBody } from "./helpers.ts";
+import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
 /** Hardhat's dev keys of ACCOUNTS[0] and ACCOUNTS[1] (public test keys). */
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -42,8 +43,8 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
     const provider = paymentProvider(devnet.chain.rpcUrl, node.chainId);
     payer = new Wallet(PAYER_KEY, provider);
     payer2 = new Wallet(PAYER2_KEY, provider);
-    merchant = await createMerchant(node.url, "Shop", PAYOUT);
-    other = await createMerchant(node.url, "Other", OTHER_PAYOUT);
+    merchant = await createMerchant(node.url, ADMIN, "Shop", PAYOUT);
+    other = await createMerchant(node.url, ADMIN, "Other", OTHER_PAYOUT);
     await node.waitForIndexed(await provider.getBlockNumber());
     stream = await openSse(`${node.url}/v1/merchants/me/events`, auth(merchant.apiKey));
     expect(stream.status).to.equal(200);
@@ -236,8 +237,7 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
   it("webhooks get invoice events too, signed, for their merchant only", async function () {
     const receiver = await startReceiver();
     try {
-      const put = await getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth(merchant.apiKey), "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
-      expect(put.status).to.equal(200);
+      await setWebhook(node.url, merchant.apiKey, receiver.url);
       const invoice = await createInvoice(node.url, merchant.apiKey, { amount: "999", currency: "USD", description: "Hooked", expiresInSec: 600 });
       await payUri(invoice.uri);
       const deadline = Date.now() + 5000;

@@ -16,7 +16,8 @@ import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
-import { ADMIN, createInvoice, createMerchant, getInvoice, waitForInvoice } from "./helpers.ts";
+import { ADMIN, createInvoice, getInvoice, waitForInvoice } from "./helpers.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
@@ -62,7 +63,7 @@ describe("invoices: pending payments, reorgs, NDEF, wipe (in-process node, anvil
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-invoices-reorg-"));
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, confirmations: 3, adminToken: ADMIN }), { log: silentLogger });
     payer = new Wallet(PAYER_KEY, paymentProvider(devnet.chain.rpcUrl, node.chainId));
-    merchant = await createMerchant(node.url, "Shop", ACCOUNTS[2]);
+    merchant = await createMerchant(node.url, ADMIN, "Shop", ACCOUNTS[2]);
     stream = await openSse(`${node.url}/v1/merchants/me/events`, { authorization: `Bearer ${merchant.apiKey}` });
   });
 

@@ -10,7 +10,8 @@ import { createLogger } from "../../node/src/log.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { ACCOUNTS } from "../node/fixtures.ts";
-import { ADMIN, createMerchant, getInvoice } from "./helpers.ts";
+import { ADMIN, getInvoice } from "./helpers.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -30,7 +31,7 @@ describe("pos: the /pos page in headless Chromium", function () {
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, dataDir: path.join(devnet.dir, "node-data"), deployment: devnet.deployment, pollMs: 20, adminToken: ADMIN, logLevel: "warn" }), {
       log: createLogger({ level: "warn" }),
     });
-    apiKey = (await createMerchant(node.url, "Corner shop", ACCOUNTS[2])).apiKey;
+    apiKey = (await createMerchant(node.url, ADMIN, "Corner shop", ACCOUNTS[2])).apiKey;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
     const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "en-US" });
     page = await context.newPage();

@@ -13,6 +13,7 @@ import { configWith } from "../../node/src/config.ts";
 import { silentLogger } from "../../node/src/log.ts";
 import { NodeStore } from "../../node/src/store/store.ts";
 import { ACCOUNTS, getJson, recipients, spray } from "./fixtures.ts";
+import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
 const ADMIN = "crash-load-admin-token-0123456789";
 /** Kills: even rounds during a backfill, odd ones during realtime under load. */
@@ -148,12 +149,8 @@ describe("node: kill -9 at random moments under load (child process, hardhat nod
     try {
       const setup = await startNode(config(crashDir, 2000), { log: silentLogger });
       await setup.waitForIndexed(await head());
-      const created = await getJson(`${setup.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
-      expect(created.status, JSON.stringify(created.body)).to.equal(201);
-      const { apiKey, merchant } = created.body as { apiKey: string; merchant: { id: string } };
-      const put = await getJson(`${setup.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
-      expect(put.status, JSON.stringify(put.body)).to.equal(200);
-      const { secret } = put.body as { secret: string };
+      const merchant = await createMerchant(setup.url, ADMIN, "Shop", PAYOUT);
+      const secret = await setWebhook(setup.url, merchant.apiKey, receiver.url);
       await setup.stop();
 
       const [admin] = await ethers.getSigners();
@@ -255,7 +252,7 @@ describe("node: kill -9 at random moments under load (child process, hardhat nod
           if (Date.now() > deadline) throw new Error(`webhook deliveries not done: ${/^oriole_webhook_queue_depth .*$/m.exec(metrics)?.[0] ?? "?"}`);
           await new Promise((r) => setTimeout(r, 100));
         }
-        const log = await getJson(`${drain.url}/v1/merchants/me/webhook/deliveries?limit=100`, { headers: { authorization: `Bearer ${apiKey}` } });
+        const log = await getJson(`${drain.url}/v1/merchants/me/webhook/deliveries?limit=100`, { headers: { authorization: `Bearer ${merchant.apiKey}` } });
         expect((log.body as { items: { status: string }[] }).items.every((d) => d.status === "delivered")).to.equal(true);
       } finally {
         await drain.stop();

@@ -11,6 +11,7 @@ import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import type { DeliveryView } from "../../node/src/notify/webhooks.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const ADMIN = "test-admin-token-0123456789";
 const PAYOUT = ACCOUNTS[2];
@@ -44,11 +45,7 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
       log: silentLogger,
       webhooks: { retry: { baseMs: 30, maxMs: 200 } },
     });
-    const create = async (name: string, payout: string): Promise<string> => {
-      const r = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
-      expect(r.status, JSON.stringify(r.body)).to.equal(201);
-      return (r.body as { apiKey: string }).apiKey;
-    };
+    const create = async (name: string, payout: string): Promise<string> => (await createMerchant(node.url, ADMIN, name, payout)).apiKey;
     // Caught up first: the streams below start at the head, after the devnet's mints.
     await node.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
     await new Promise((r) => setTimeout(r, 100));

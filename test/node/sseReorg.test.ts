@@ -12,7 +12,8 @@ import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { ACCOUNTS, getJson } from "./fixtures.ts";
+import { ACCOUNTS } from "./fixtures.ts";
+import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
 const ADMIN = "reorg-admin-token-0123456789";
 const PAYOUT = ACCOUNTS[3];
@@ -41,13 +42,11 @@ describe("node: notifications across a reorg (anvil_reorg)", function () {
 
   it("SSE and webhooks report the vanished payment as payment.dropped under its own id, and never confirm it", async function () {
     const rpc = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(devnet.chain.rpcUrl, method, params);
-    const created = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
-    const { apiKey } = created.body as { apiKey: string };
+    const { apiKey } = await createMerchant(node.url, ADMIN, "Shop", PAYOUT);
     const auth = { authorization: `Bearer ${apiKey}` };
     const receiver = await startReceiver();
     try {
-      const put = await getJson(`${node.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
-      const { secret } = put.body as { secret: string };
+      const secret = await setWebhook(node.url, apiKey, receiver.url);
       stream = await openSse(`${node.url}/v1/merchants/me/events`, auth);
       const data = { from: ACCOUNTS[0], to: devnet.deployment.contracts.tokens.USD, data: token.encodeFunctionData("pay", [PAYOUT, 4242n, hexlify(randomBytes(32))]) };
       const txHash = (await rpc("eth_sendTransaction", [data])) as string;

@@ -6,6 +6,7 @@ import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { expectedWebhookEvents, expectWebhooksExactlyOnce, startReceiver } from "../helpers/notify.ts";
 import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
+import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
 const ADMIN = "crash-admin-token-0123456789";
 const PAYOUT = ACCOUNTS[2];
@@ -52,12 +53,8 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
     try {
       child = await start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
-      const created = await getJson(`${child.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
-      expect(created.status).to.equal(201);
-      const { apiKey, merchant } = created.body as { apiKey: string; merchant: { id: string } };
-      const put = await getJson(`${child.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
-      expect(put.status).to.equal(200);
-      const { secret } = put.body as { secret: string };
+      const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
+      const secret = await setWebhook(child.url, merchant.apiKey, receiver.url);
 
       const usd = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await devnet.connection.ethers.getSigner(ACCOUNTS[0]));
       const paid: string[] = [];
@@ -86,7 +83,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
       // Every delivery done (the log is newest first; all must read delivered).
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const r = await getJson(`${child.url}/v1/merchants/me/webhook/deliveries?limit=100`, { headers: { authorization: `Bearer ${apiKey}` } });
+        const r = await getJson(`${child.url}/v1/merchants/me/webhook/deliveries?limit=100`, { headers: { authorization: `Bearer ${merchant.apiKey}` } });
         const items = (r.body as { items: { status: string }[] }).items;
         if (items.length >= PAYMENTS && items.every((d) => d.status === "delivered")) break;
         if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify(items.filter((d) => d.status !== "delivered").slice(0, 3))}`);

@@ -15,6 +15,7 @@ import { silentLogger } from "../../node/src/log.ts";
 import { errorCodeOf, jsonOf, runInProcess } from "../client/cliHarness.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const ADMIN = "refunds-cli-admin-token-0123456789";
 const PIN = "cli-test-pin";
@@ -41,9 +42,9 @@ describe("cli: oriole refund, report and escrow", function () {
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [new Wallet(escrowRelayerKey(relayerKey)).address, toQuantity(10n ** 20n)]);
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: path.join(dir, "node"), pollMs: 20, adminToken: ADMIN, relayerKey }), { log: silentLogger });
-    const m = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
+    const m = await createMerchant(node.url, ADMIN, "Shop", PAYOUT);
     merchantKeyFile = path.join(dir, "merchant-key");
-    await writeFile(merchantKeyFile, `${(m.body as { apiKey: string }).apiKey}\n`, { mode: 0o600 });
+    await writeFile(merchantKeyFile, `${m.apiKey}\n`, { mode: 0o600 });
     env = { ORIOLE_API_URL: node.url, ORIOLE_RPC_URL: devnet.chain.rpcUrl, ORIOLE_SCRYPT_N: "1024", ORIOLE_PIN: PIN };
     for (const [who, key] of [
       ["payer", PAYER_KEY],

@@ -12,6 +12,7 @@ import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { expectedWebhookEvents, expectWebhooksExactlyOnce, startReceiver } from "../helpers/notify.ts";
 import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
+import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
 const ADMIN = "refund-crash-admin-token-0123456789";
 const PAYER = ACCOUNTS[0];
@@ -52,11 +53,9 @@ describe("refunds: events survive kill -9 (child process, hardhat node)", functi
     try {
       child = await start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
-      const created = await getJson(`${child.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
-      const { apiKey, merchant } = created.body as { apiKey: string; merchant: { id: string } };
-      const auth = { authorization: `Bearer ${apiKey}` };
-      const put = await getJson(`${child.url}/v1/merchants/me/webhook`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ url: receiver.url }) });
-      const { secret } = put.body as { secret: string };
+      const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
+      const auth = { authorization: `Bearer ${merchant.apiKey}` };
+      const secret = await setWebhook(child.url, merchant.apiKey, receiver.url);
       const receipt = await sendPayment({ signer: await devnet.connection.ethers.getSigner(PAYER), tokenAddress: devnet.deployment.contracts.tokens.USD, to: PAYOUT, amount: 1_000n, reference: id("order") });
       const transfer = receipt.logs.find((l) => l.topics[0] === id("Transfer(address,address,uint256)"));
       await child.waitForIndexed(receipt.blockNumber);

@@ -16,6 +16,7 @@ import { sendAndMine } from "../helpers/anvil.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { openSse, type SseClient } from "../helpers/notify.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const ADMIN = "refunds-reorg-admin-token-0123456789";
 const PAYER = ACCOUNTS[0];
@@ -59,8 +60,7 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
     devnet = await startDevnet({ chain: "anvil", fund: [PAYER] });
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-reorg-"));
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, confirmations: 2, adminToken: ADMIN }), { log: silentLogger });
-    const m = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout: PAYOUT }) });
-    key = (m.body as { apiKey: string }).apiKey;
+    key = (await createMerchant(node.url, ADMIN, "Shop", PAYOUT)).apiKey;
     stream = await openSse(`${node.url}/v1/merchants/me/events`, { authorization: `Bearer ${key}` });
   });
 

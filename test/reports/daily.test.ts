@@ -13,6 +13,7 @@ import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import type { DailyReport } from "../../node/src/reports/daily.ts";
 import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
+import { createMerchant } from "../helpers/merchants.ts";
 
 const ADMIN = "reports-admin-token-0123456789abcdef";
 const PAYOUT = ACCOUNTS[2];
@@ -55,10 +56,7 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
     signer = (a) => devnet.connection.ethers.getSigner(a);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-reports-"));
     node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
-    const made = async (payout: string): Promise<string> => {
-      const r = await getJson(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Shop", payout }) });
-      return (r.body as { apiKey: string }).apiKey;
-    };
+    const made = async (payout: string): Promise<string> => (await createMerchant(node.url, ADMIN, "Shop", payout)).apiKey;
     key = await made(PAYOUT);
     keyOther = await made(ACCOUNTS[3]);
     const [admin] = await devnet.connection.ethers.getSigners();
