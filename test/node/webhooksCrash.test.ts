@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { expectedWebhookEvents, expectWebhooksExactlyOnce, startReceiver } from "../helpers/notify.ts";
-import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
+import { childNodeSuite } from "../helpers/childNodeSuite.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
 import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
@@ -20,28 +16,11 @@ const KILLS = 10;
  */
 describe("node: webhooks survive kill -9 (child process, hardhat node)", function () {
   this.timeout(300_000);
-  let devnet: Devnet;
-  let dir: string;
-  let child: NodeProcess | undefined;
-
-  before(async function () {
-    devnet = await startDevnet({ fund: [ACCOUNTS[0]] });
-    dir = await mkdtemp(path.join(os.tmpdir(), "oriole-whk-crash-"));
-  });
-
-  after(async function () {
-    await child?.kill("SIGKILL");
-    await devnet.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const start = (): Promise<NodeProcess> =>
-    spawnNode({
-      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20", "--allow-private-webhooks"],
-      env: { ORIOLE_ADMIN_TOKEN: ADMIN },
-    });
+  const suite = childNodeSuite({ prefix: "oriole-whk-crash-", fund: [ACCOUNTS[0]], args: ["--allow-private-webhooks"], env: { ORIOLE_ADMIN_TOKEN: ADMIN } });
+  const start = () => suite.start();
 
   it("loses no webhook and never delivers one event under two ids", async function () {
+    const { devnet, dir } = suite;
     let open = 0;
     // Answers after 0-40 ms, so kills often land while requests are in flight.
     const receiver = await startReceiver(async () => {
@@ -51,7 +30,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
       return 200;
     });
     try {
-      child = await start();
+      let child = await start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
       const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
       const secret = await setWebhook(child.url, merchant.apiKey, receiver.url);
@@ -91,7 +70,6 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
       }
       const exit = await child.kill("SIGTERM");
       expect(exit.code).to.equal(0);
-      child = undefined;
 
       // What should have been delivered: the outbox's events for this payout after the webhook was set.
       const expected = await expectedWebhookEvents(dir, merchant.id, PAYOUT);

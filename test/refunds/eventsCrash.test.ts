@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { id } from "ethers";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
@@ -8,9 +5,8 @@ import { sendPayment } from "../../client/sdk/payments.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import { NodeStore } from "../../node/src/store/store.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { expectedWebhookEvents, expectWebhooksExactlyOnce, startReceiver } from "../helpers/notify.ts";
-import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
+import { childNodeSuite } from "../helpers/childNodeSuite.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { createMerchant, setWebhook } from "../helpers/merchants.ts";
 
@@ -27,31 +23,14 @@ const KILLS = 4;
  */
 describe("refunds: events survive kill -9 (child process, hardhat node)", function () {
   this.timeout(300_000);
-  let devnet: Devnet;
-  let dir: string;
-  let child: NodeProcess | undefined;
-
-  before(async function () {
-    devnet = await startDevnet({ fund: [PAYER] });
-    dir = await mkdtemp(path.join(os.tmpdir(), "oriole-refund-crash-"));
-  });
-
-  after(async function () {
-    await child?.kill("SIGKILL");
-    await devnet.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const start = (): Promise<NodeProcess> =>
-    spawnNode({
-      args: ["--rpc", devnet.chain.rpcUrl, "--deployment", devnet.deploymentFile, "--data", dir, "--port", "0", "--poll-ms", "20", "--allow-private-webhooks"],
-      env: { ORIOLE_ADMIN_TOKEN: ADMIN },
-    });
+  const suite = childNodeSuite({ prefix: "oriole-refund-crash-", fund: [PAYER], args: ["--allow-private-webhooks"], env: { ORIOLE_ADMIN_TOKEN: ADMIN } });
+  const start = () => suite.start();
 
   it("loses no refund event and never repeats one", async function () {
+    const { devnet, dir } = suite;
     const receiver = await startReceiver();
     try {
-      child = await start();
+      let child = await start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
       const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
       const auth = { authorization: `Bearer ${merchant.apiKey}` };
@@ -91,7 +70,6 @@ describe("refunds: events survive kill -9 (child process, hardhat node)", functi
         await new Promise((res) => setTimeout(res, 100));
       }
       expect((await child.kill("SIGTERM")).code).to.equal(0);
-      child = undefined;
 
       const store = await NodeStore.open(dir);
       let events: NodeEvent[];

@@ -1,33 +1,17 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { factoryInterface } from "../../node/src/relayer/contracts.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { spawnNode, type NodeProcess } from "../helpers/nodeProcess.ts";
+import { childNodeSuite } from "../helpers/childNodeSuite.ts";
 import { chainTime, fundedRelayerKey, mintData, getJsonBody, intentOf, passkeyWallet, paymentEvents, postIntent, submission, txCount, waitAllFinal, type PasskeyWallet } from "./fixtures.ts";
 
 describe("relayer: kill -9 with intents queued and submitted, then restart", function () {
   this.timeout(300_000);
-  let devnet: Devnet;
-  let dataDir: string;
-  let node: NodeProcess | undefined;
-
-  before(async function () {
-    devnet = await startDevnet();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-relayer-crash-"));
-  });
-
-  after(async function () {
-    await node?.kill("SIGKILL");
-    await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const suite = childNodeSuite({ prefix: "oriole-relayer-crash-", args: ["--relayer-batch-size", "20"] });
 
   for (const mode of ["mined while the node is down", "dropped from the mempool while the node is down"] as const) {
   it(`every accepted intent ends confirmed exactly once (in-flight transaction ${mode})`, async function () {
+    const { devnet } = suite;
     const rpc = devnet.chain.rpcUrl;
     const { chainId } = devnet.deployment;
     const usd = devnet.deployment.contracts.tokens.USD;
@@ -47,10 +31,8 @@ describe("relayer: kill -9 with intents queued and submitted, then restart", fun
     const relayer = new Wallet(relayerKey).address;
     const startBlock = Number(await jsonRpcRequest(rpc, "eth_blockNumber"));
     const nonceBefore = await txCount(rpc, relayer);
-    const args = ["--rpc", rpc, "--deployment", devnet.deploymentFile, "--data", dataDir, "--port", "0", "--poll-ms", "20", "--relayer-batch-size", "20"];
     const env = { ORIOLE_RELAYER_KEY: relayerKey };
-    await node?.kill("SIGKILL");
-    node = await spawnNode({ args, env });
+    let node = await suite.start({ env });
 
     // Nothing is mined while the node runs: the first batch stays submitted, the rest queued.
     await jsonRpcRequest(rpc, "evm_setAutomine", [false]);
@@ -63,10 +45,10 @@ describe("relayer: kill -9 with intents queued and submitted, then restart", fun
         bodies.push(submission(chainId, w, intentOf({ token: usd, to, amount: 1_000n + n, nonce: n, deadline: (await chainTime(rpc)) + 3_600n }), { deploy: i >= 3 }));
       }
     }
-    const responses = await Promise.all(bodies.map((b) => postIntent(node!.url, b)));
+    const responses = await Promise.all(bodies.map((b) => postIntent(node.url, b)));
     for (const r of responses) expect(r.status, JSON.stringify(r.body)).to.equal(202);
     const ids = responses.map((r) => String(r.body.id));
-    const records = async (): Promise<Record<string, unknown>[]> => Promise.all(ids.map(async (id) => (await getJsonBody(`${node!.url}/v1/intents/${id}`)).body));
+    const records = async (): Promise<Record<string, unknown>[]> => Promise.all(ids.map(async (id) => (await getJsonBody(`${node.url}/v1/intents/${id}`)).body));
     let inFlight: string;
     for (;;) {
       const all = await records();
@@ -92,7 +74,7 @@ describe("relayer: kill -9 with intents queued and submitted, then restart", fun
       expect(await jsonRpcRequest(rpc, "hardhat_dropTransaction", [inFlight])).to.equal(true);
       await jsonRpcRequest(rpc, "evm_setAutomine", [true]);
     }
-    node = await spawnNode({ args, env });
+    node = await suite.start({ env });
     const final = await waitAllFinal(node.url, ids);
     for (const r of final.values()) expect(r.status, JSON.stringify(r)).to.equal("confirmed");
 
