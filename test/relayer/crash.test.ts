@@ -7,7 +7,8 @@ import { chainTime, fundedRelayerKey, mintData, getJsonBody, intentOf, passkeyWa
 
 describe("relayer: kill -9 with intents queued and submitted, then restart", function () {
   this.timeout(300_000);
-  const suite = childNodeSuite({ prefix: "oriole-relayer-crash-", args: ["--relayer-batch-size", "20"] });
+  // No per-IP rate limit: the test polls 60 intents every 20 ms (rate limits have their own tests).
+  const suite = childNodeSuite({ prefix: "oriole-relayer-crash-", args: ["--relayer-batch-size", "20", "--rate-limit-ip", "0"] });
 
   for (const mode of ["mined while the node is down", "dropped from the mempool while the node is down"] as const) {
   it(`every accepted intent ends confirmed exactly once (in-flight transaction ${mode})`, async function () {
@@ -48,7 +49,14 @@ describe("relayer: kill -9 with intents queued and submitted, then restart", fun
     const responses = await Promise.all(bodies.map((b) => postIntent(node.url, b)));
     for (const r of responses) expect(r.status, JSON.stringify(r.body)).to.equal(202);
     const ids = responses.map((r) => String(r.body.id));
-    const records = async (): Promise<Record<string, unknown>[]> => Promise.all(ids.map(async (id) => (await getJsonBody(`${node.url}/v1/intents/${id}`)).body));
+    const records = async (): Promise<Record<string, unknown>[]> =>
+      Promise.all(
+        ids.map(async (id) => {
+          const r = await getJsonBody(`${node.url}/v1/intents/${id}`);
+          expect(r.status, JSON.stringify(r.body)).to.equal(200);
+          return r.body;
+        }),
+      );
     let inFlight: string;
     for (;;) {
       const all = await records();
