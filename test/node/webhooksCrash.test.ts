@@ -17,7 +17,6 @@ const KILLS = 10;
 describe("node: webhooks survive kill -9 (child process, hardhat node)", function () {
   this.timeout(300_000);
   const suite = childNodeSuite({ prefix: "oriole-whk-crash-", fund: [ACCOUNTS[0]], args: ["--allow-private-webhooks"], env: { ORIOLE_ADMIN_TOKEN: ADMIN } });
-  const start = () => suite.start();
 
   it("loses no webhook and never delivers one event under two ids", async function () {
     const { devnet, dir } = suite;
@@ -30,7 +29,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
       return 200;
     });
     try {
-      let child = await start();
+      let child = await suite.start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
       const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
       const secret = await setWebhook(child.url, merchant.apiKey, receiver.url);
@@ -54,7 +53,7 @@ describe("node: webhooks survive kill -9 (child process, hardhat node)", functio
         if (open > 0) inFlightAtKill++;
         const exit = await child.kill("SIGKILL");
         expect(exit.signal).to.equal("SIGKILL");
-        child = await start();
+        child = await suite.start();
       }
       await paying;
       const head = await devnet.connection.ethers.provider.getBlockNumber();

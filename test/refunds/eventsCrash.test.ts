@@ -24,13 +24,12 @@ const KILLS = 4;
 describe("refunds: events survive kill -9 (child process, hardhat node)", function () {
   this.timeout(300_000);
   const suite = childNodeSuite({ prefix: "oriole-refund-crash-", fund: [PAYER], args: ["--allow-private-webhooks"], env: { ORIOLE_ADMIN_TOKEN: ADMIN } });
-  const start = () => suite.start();
 
   it("loses no refund event and never repeats one", async function () {
     const { devnet, dir } = suite;
     const receiver = await startReceiver();
     try {
-      let child = await start();
+      let child = await suite.start();
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
       const merchant = await createMerchant(child.url, ADMIN, "Shop", PAYOUT);
       const auth = { authorization: `Bearer ${merchant.apiKey}` };
@@ -56,7 +55,7 @@ describe("refunds: events survive kill -9 (child process, hardhat node)", functi
           await new Promise((res) => setTimeout(res, Math.random() * 60));
         }
         expect((await child.kill("SIGKILL")).signal).to.equal("SIGKILL");
-        child = await start();
+        child = await suite.start();
       }
       await child.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
       const paid = Math.floor(KILLS / 2);

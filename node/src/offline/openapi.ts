@@ -7,7 +7,6 @@ const bytes32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" };
 const signature = { type: "string", pattern: "^0x([0-9a-fA-F]{2})+$", description: "65-byte ECDSA, or the payer account's ERC-1271 signature" };
 const body = (name: string): Record<string, unknown> => ({ required: true, content: { "application/json": { schema: ref(name) } } });
 
-
 export const offlinePaths: Record<string, unknown> = {
   "/v1/offline/reserves/{address}": {
     get: {
