@@ -124,6 +124,9 @@ describe("web wallet in headless Chromium (passkey, relayer, contract)", functio
     const error = page.locator("#pay-error");
     await error.waitFor({ state: "visible" });
     expect((await error.textContent())?.length).to.be.greaterThan(10);
+    // editing the link retires the error that spoke of it
+    await page.getByLabel("Payment request link").fill("ethereum:");
+    expect(await error.isHidden()).to.equal(true);
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.locator("#screen-home").waitFor({ state: "visible" });
   });

@@ -179,6 +179,7 @@ describe("web wallet: the buyer's escrows (headless Chromium, passkey, ERC-1271,
     await page.locator("#escrow-fund-continue").click();
     expect(await page.locator("#escrow-fund-error").textContent()).to.match(/dispute window no longer than the release period/);
     await page.locator("#escrow-dispute-days").fill("2");
+    expect(await page.locator("#escrow-fund-error").isHidden(), "editing the form retires the error").to.equal(true);
     await page.locator("#escrow-release-days").fill("5");
     await h!.shot("escrow-4-fund-form");
     await page.locator("#escrow-fund-continue").click();

@@ -123,6 +123,13 @@ function wireActions(): void {
   byId("escrow-fund-cancel").addEventListener("click", showHome);
   byId("escrow-request-fill").addEventListener("click", fillFromRequest);
   byId("escrow-fund-continue").addEventListener("click", reviewFunding);
+  // An error speaks of what was entered: editing the entry retires it.
+  byId("screen-escrow").addEventListener("input", () => {
+    showMessage(byId("escrow-fund-error"), "");
+  });
+  byId("payment-uri").addEventListener("input", () => {
+    showMessage(byId("pay-error"), "");
+  });
   byId("escrow-confirm-cancel").addEventListener("click", () => {
     funding = undefined;
     showScreen("escrow");
