@@ -7,6 +7,7 @@ import { startDevnet, type Devnet } from "../helpers/devnet.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { createLogger } from "../../node/src/log.ts";
+import { listInvoices } from "../../client/sdk/invoiceClient.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
 import { ACCOUNTS } from "../node/fixtures.ts";
@@ -50,6 +51,21 @@ describe("pos: the /pos page in headless Chromium", function () {
     expect((await fetch(`${node?.url ?? ""}/pos`, { redirect: "manual" })).headers.get("location")).to.equal("/pos/");
   });
 
+  it("a refused API key is forgotten and the key form asks again; nothing is charged", async function () {
+    if (!node) throw new Error("not started");
+    await page.goto(`${node.url}/pos/`);
+    await page.getByLabel("Merchant API key").fill(`ok_live_${"0".repeat(32)}`);
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.getByLabel("Amount").fill("1.00");
+    await page.getByLabel("Description").fill("Tea");
+    await page.getByRole("button", { name: "Charge" }).click();
+    await page.locator("#error", { hasText: "The API key was refused" }).waitFor();
+    expect(await page.locator("#key-form").isVisible()).to.equal(true);
+    expect(await page.locator("#invoice").isHidden()).to.equal(true);
+    expect(await page.evaluate(() => sessionStorage.getItem("oriole.pos.apiKey"))).to.equal(null);
+    expect((await listInvoices(node.url, apiKey)).items).to.deep.equal([]);
+  });
+
   it("creates an invoice, shows its QR code, and turns green when another account pays it", async function () {
     if (!node || !devnet) throw new Error("not started");
     const errors: string[] = [];
@@ -62,7 +78,7 @@ describe("pos: the /pos page in headless Chromium", function () {
     await page.getByLabel("Description").fill("Dumplings");
     await page.getByRole("button", { name: "Charge" }).click();
     await page.locator("#invoice").waitFor({ state: "visible" });
-    expect(await page.locator("#invoice-amount").textContent()).to.equal("8.8 CNY");
+    expect(await page.locator("#invoice-amount").textContent()).to.equal("8.80 CNY");
     expect(await page.locator("#invoice-status").textContent()).to.equal("Scan to pay");
     const qrLoaded = await page.locator("#invoice-qr").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.src.startsWith("blob:"));
     expect(qrLoaded).to.equal(true);

@@ -4,11 +4,14 @@
  * → the merchant's SSE stream, read with fetch (so the Authorization header
  * works) → green when invoice.paid arrives.
  */
-import { formatAmount, parseAmount } from "../../sdk/amount.ts";
+import { z } from "zod";
+import { parseAmount } from "../../sdk/amount.ts";
 import { isCurrency } from "../../sdk/currencies.ts";
 import { openSse, type SseClient } from "../../sdk/eventStream.ts";
 import { isOrioleError } from "../../sdk/errors.ts";
+import { createInvoice, invoiceSchema, type InvoiceView } from "../../sdk/invoiceClient.ts";
 import { byId } from "../wallet/dom.ts";
+import { moneyWithCurrency } from "../wallet/format.ts";
 
 const MESSAGES = {
   en: {
@@ -65,13 +68,8 @@ function showError(text: string): void {
   e.hidden = text === "";
 }
 
-interface InvoiceView {
-  id: string;
-  amount: string;
-  currency: string;
-  status: "open" | "partially_paid" | "paid" | "expired";
-  amountReceived: string;
-}
+/** An invoice.* event on the merchant's stream, validated like every response. */
+const invoiceEventSchema = z.object({ invoice: invoiceSchema });
 
 let stream: SseClient | undefined;
 let current: InvoiceView | undefined;
@@ -80,26 +78,27 @@ function apiKey(): string | null {
   return sessionStorage.getItem(KEY);
 }
 
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("authorization", `Bearer ${apiKey() ?? ""}`);
-  const res = await fetch(path, { ...init, headers });
-  if (res.status === 401) {
+/** A refused API key is forgotten (the key form shows again); anything else says what the node said. */
+function refused(status: number, message: string): Error {
+  if (status === 401) {
     sessionStorage.removeItem(KEY);
     showScreen();
-    throw new Error(t("error.key"));
+    return new Error(t("error.key"));
   }
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-    throw new Error(t("error.request", { message: body.error?.message ?? String(res.status) }));
-  }
-  return res;
+  return new Error(t("error.request", { message }));
+}
+
+/** The invoice's QR code as the node draws it (SVG). */
+async function qrCode(id: string): Promise<Blob> {
+  const res = await fetch(`/v1/invoices/${encodeURIComponent(id)}/qr?format=svg`, { headers: { authorization: `Bearer ${apiKey() ?? ""}` } });
+  if (!res.ok) throw refused(res.status, String(res.status));
+  return res.blob();
 }
 
 function showStatus(invoice: InvoiceView): void {
   current = invoice;
   document.body.className = invoice.status;
-  byId("invoice-status").textContent = t(`status.${invoice.status}`, { received: `${formatAmount(BigInt(invoice.amountReceived))} ${invoice.currency}` });
+  byId("invoice-status").textContent = t(`status.${invoice.status}`, { received: moneyWithCurrency(BigInt(invoice.amountReceived), invoice.currency) });
 }
 
 function showScreen(): void {
@@ -124,8 +123,14 @@ async function listen(): Promise<void> {
       }
       const m = s.messages[n - 1];
       if (!m?.event.startsWith("invoice.")) continue;
-      const e = JSON.parse(m.data) as { invoice?: InvoiceView };
-      if (e.invoice && e.invoice.id === current?.id) showStatus(e.invoice);
+      let data: unknown;
+      try {
+        data = JSON.parse(m.data);
+      } catch {
+        continue;
+      }
+      const e = invoiceEventSchema.safeParse(data);
+      if (e.success && e.data.invoice.id === current?.id) showStatus(e.data.invoice);
     }
   })();
 }
@@ -142,18 +147,19 @@ async function charge(): Promise<void> {
   if (!isCurrency(currency)) throw new Error(t("error.amount"));
   // Listening before the invoice exists: a payment made at once is not missed.
   await listen();
-  const res = await api("/v1/invoices", {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
-    body: JSON.stringify({ amount: amount.toString(), currency, description: byId("description", HTMLInputElement).value, expiresInSec: 900 }),
-  });
-  const invoice = (await res.json()) as InvoiceView;
-  const svg = await (await api(`/v1/invoices/${invoice.id}/qr?format=svg`)).blob();
+  let invoice: InvoiceView;
+  try {
+    invoice = await createInvoice(location.origin, apiKey() ?? "", { amount, currency, description: byId("description", HTMLInputElement).value, expiresInSec: 900 }, crypto.randomUUID());
+  } catch (e) {
+    if (isOrioleError(e)) throw refused(typeof e.details.status === "number" ? e.details.status : 0, e.message);
+    throw e;
+  }
+  const svg = await qrCode(invoice.id);
   const img = byId("invoice-qr", HTMLImageElement);
   if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(svg);
   img.alt = invoice.id;
-  byId("invoice-amount").textContent = `${formatAmount(amount)} ${currency}`;
+  byId("invoice-amount").textContent = moneyWithCurrency(amount, currency);
   byId("invoice").dataset.invoiceId = invoice.id;
   showStatus(invoice);
   showScreen();
