@@ -17,6 +17,13 @@ import { createMerchant } from "../helpers/merchants.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const PAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
+/** The node on the devnet's data dir; `port` 0 picks a free one, a restart passes the old one (the page's origin). */
+function startPosNode(devnet: Devnet, port: number): Promise<RunningNode> {
+  return startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, dataDir: path.join(devnet.dir, "node-data"), deployment: devnet.deployment, pollMs: 20, adminToken: ADMIN, logLevel: "warn", port }), {
+    log: createLogger({ level: "warn" }),
+  });
+}
+
 /** The point of sale in headless Chromium: create an invoice, another account pays it, the page turns green. */
 describe("pos: the /pos page in headless Chromium", function () {
   this.timeout(180_000);
@@ -29,9 +36,7 @@ describe("pos: the /pos page in headless Chromium", function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium; it never downloads a browser`);
     devnet = await startDevnet({ fund: [ACCOUNTS[0]] });
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, dataDir: path.join(devnet.dir, "node-data"), deployment: devnet.deployment, pollMs: 20, adminToken: ADMIN, logLevel: "warn" }), {
-      log: createLogger({ level: "warn" }),
-    });
+    node = await startPosNode(devnet, 0);
     apiKey = (await createMerchant(node.url, ADMIN, "Corner shop", ACCOUNTS[2])).apiKey;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
     const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "en-US" });
@@ -101,5 +106,32 @@ describe("pos: the /pos page in headless Chromium", function () {
     await page.getByRole("button", { name: "中文" }).click();
     expect(await page.locator("#invoice-status").textContent()).to.equal("已付款 ✓");
     expect(errors).to.deep.equal([]);
+  });
+  it("a stream cut by a node restart resumes: a payment made while the node was down still turns the page green", async function () {
+    if (!node || !devnet) throw new Error("not started");
+    await page.locator("#lang-toggle").click(); // back to English after the test before
+    await page.locator("#new-sale").click();
+    await page.locator("#amount").fill("3");
+    await page.locator("#currency").selectOption("USD");
+    await page.locator("#description").fill("Tea");
+    await page.locator("#charge").click();
+    await page.locator("#invoice-status", { hasText: "Scan to pay" }).waitFor();
+    expect(await page.locator("#invoice-amount").textContent()).to.equal("3.00 USD");
+    const id = (await page.locator("#invoice").getAttribute("data-invoice-id")) ?? "";
+    const req = parsePaymentUri((await getInvoice(node.url, apiKey, id)).uri);
+
+    const port = Number(new URL(node.url).port);
+    await node.stop();
+    node = undefined;
+    const provider = paymentProvider(devnet.chain.rpcUrl, 31337);
+    try {
+      await sendPayment({ signer: new Wallet(PAYER_KEY, provider), tokenAddress: req.token, to: req.to, amount: req.amount, reference: req.reference ?? "" });
+    } finally {
+      provider.destroy();
+    }
+    expect(await page.evaluate(() => document.body.classList.contains("paid")), "no node, no news").to.equal(false);
+    node = await startPosNode(devnet, port);
+    await page.waitForFunction(() => document.body.classList.contains("paid"), undefined, { timeout: 20_000 });
+    expect(await page.locator("#invoice-status").textContent()).to.equal("Paid ✓");
   });
 });

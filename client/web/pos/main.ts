@@ -2,14 +2,14 @@
  * The point of sale: the merchant's API key (kept in sessionStorage only,
  * gone with the tab), an amount → an invoice → its QR code (the node's SVG)
  * → the merchant's SSE stream, read with fetch (so the Authorization header
- * works) → green when invoice.paid arrives.
+ * works; resumed with Last-Event-ID after a drop) → green when invoice.paid arrives.
  */
 import { z } from "zod";
 import { parseAmount } from "../../sdk/amount.ts";
 import { isCurrency } from "../../sdk/currencies.ts";
-import { openSse, type SseClient } from "../../sdk/eventStream.ts";
+import { openSse, type SseClient, type SseMessage } from "../../sdk/eventStream.ts";
 import { isOrioleError } from "../../sdk/errors.ts";
-import { createInvoice, invoiceSchema, type InvoiceView } from "../../sdk/invoiceClient.ts";
+import { createInvoice, getInvoice, invoiceSchema, type InvoiceView } from "../../sdk/invoiceClient.ts";
 import { byId } from "../wallet/dom.ts";
 import { moneyWithCurrency } from "../wallet/format.ts";
 
@@ -72,6 +72,8 @@ function showError(text: string): void {
 const invoiceEventSchema = z.object({ invoice: invoiceSchema });
 
 let stream: SseClient | undefined;
+/** Bumped by every listen() and new sale: an older follower stops. */
+let listening = 0;
 let current: InvoiceView | undefined;
 
 function apiKey(): string | null {
@@ -109,28 +111,95 @@ function showScreen(): void {
   if (current === undefined) document.body.className = "";
 }
 
-/** Follows the merchant's stream from now on; invoice events of the current invoice update the screen. */
+/** Reconnect delays after the stream drops: 1 s, doubling to 30 s; back to 1 s once a stream opens. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+function openStream(lastEventId: string | undefined): Promise<SseClient> {
+  const headers: Record<string, string> = { authorization: `Bearer ${apiKey() ?? ""}` };
+  if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
+  return openSse("/v1/merchants/me/events", headers);
+}
+
+/** Shows what one stream message says about the current invoice, if anything. */
+function onMessage(m: SseMessage): void {
+  if (!m.event.startsWith("invoice.")) return;
+  let data: unknown;
+  try {
+    data = JSON.parse(m.data);
+  } catch {
+    return;
+  }
+  const e = invoiceEventSchema.safeParse(data);
+  if (e.success && e.data.invoice.id === current?.id) showStatus(e.data.invoice);
+}
+
+/** Reads the shown invoice again (after a reconnect: what happened while the stream was down). */
+async function refreshCurrent(): Promise<void> {
+  const shown = current;
+  if (shown === undefined) return;
+  const invoice = await getInvoice(location.origin, apiKey() ?? "", shown.id);
+  if (current?.id === invoice.id) showStatus(invoice);
+}
+
+/**
+ * Follows the merchant's stream from now on; invoice events of the current invoice update the
+ * screen. A stream that ends (node restart, network change, a proxy's idle timeout) is opened
+ * again with Last-Event-ID, so the node replays what was missed, and the shown invoice is read
+ * again; until another listen() or a new sale replaces this one.
+ */
 async function listen(): Promise<void> {
   stream?.close();
-  const s = await openSse("/v1/merchants/me/events", { authorization: `Bearer ${apiKey() ?? ""}` });
+  const generation = ++listening;
+  // the first stream is open before the invoice exists, so a payment made at once is not missed
+  let s = await openStream(undefined);
+  if (s.status === 401) throw refused(401, "");
   stream = s;
   void (async () => {
-    for (let n = 1; stream === s; n++) {
-      try {
-        await s.waitFor(n, 3_600_000);
-      } catch {
-        return;
+    let lastEventId: string | undefined;
+    let delay = RETRY_MIN_MS;
+    while (generation === listening) {
+      const read = { over: false };
+      void s.ended.then(() => {
+        read.over = true;
+      });
+      for (let n = s.messages.length + 1; !read.over && generation === listening; ) {
+        try {
+          await s.waitFor(n, 60_000);
+        } catch {
+          continue; // ended (the loop stops) or a quiet minute (wait again)
+        }
+        const m = s.messages[n - 1];
+        n++;
+        if (m === undefined) continue;
+        if (m.id !== undefined) lastEventId = m.id;
+        onMessage(m);
       }
-      const m = s.messages[n - 1];
-      if (!m?.event.startsWith("invoice.")) continue;
-      let data: unknown;
-      try {
-        data = JSON.parse(m.data);
-      } catch {
-        continue;
+      while (generation === listening) {
+        await sleep(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+        if (generation !== listening) return;
+        try {
+          const next = await openStream(lastEventId);
+          if (next.status !== 200) {
+            next.close();
+            if (next.status === 401) return; // the key was revoked: the next request says so
+            continue;
+          }
+          s = next;
+          stream = s;
+          delay = RETRY_MIN_MS;
+          await refreshCurrent().catch(() => undefined);
+          break;
+        } catch {
+          // the node is still unreachable: wait longer
+        }
       }
-      const e = invoiceEventSchema.safeParse(data);
-      if (e.success && e.data.invoice.id === current?.id) showStatus(e.data.invoice);
     }
   })();
 }
@@ -192,6 +261,7 @@ function main(): void {
   });
   byId("new-sale").addEventListener("click", () => {
     current = undefined;
+    listening++;
     stream?.close();
     stream = undefined;
     showScreen();
