@@ -4,6 +4,8 @@
  * node's /v1/accounts/{address}/events and /v1/merchants/me/events streams;
  * resume after a drop by passing the last id as the Last-Event-ID header.
  */
+import { OrioleError } from "./errors.ts";
+
 /** One parsed Server-Sent Event. */
 export interface SseMessage {
   id: string | undefined;
@@ -122,6 +124,121 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     },
     close() {
       abort.abort();
+    },
+  };
+}
+
+/** A stream followed across drops by {@link followSse}. */
+export interface SseFollower {
+  /** Stops following: closes the stream and cancels any pending reconnect. */
+  stop(): void;
+}
+
+export interface FollowOptions {
+  headers?: Record<string, string>;
+  /** Each message, in order, across reconnects. */
+  onMessage(m: SseMessage): void;
+  /** After a reconnect: read again what the stream may have missed (a callback that throws is ignored). */
+  onReconnect?(): void | Promise<void>;
+  /** A reconnect the server refused (e.g. 401: a revoked key); following stops. */
+  onRefused?(status: number): void;
+  /** Reconnect delays: `minDelayMs` (default 1 s), doubling to `maxDelayMs` (default 30 s); back to the minimum once a stream opens. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Follows an SSE stream until stopped. A stream that ends (server restart, network change,
+ * a proxy's idle timeout) is opened again with Last-Event-ID set to the last id received,
+ * so the node replays what was missed, then `onReconnect` runs. The first stream is open
+ * when the promise resolves (events from then on are not missed); a first answer other
+ * than 200 rejects with OrioleError `stream_refused` (details.status).
+ */
+export async function followSse(url: string, opts: FollowOptions): Promise<SseFollower> {
+  const minDelay = opts.minDelayMs ?? 1_000;
+  const maxDelay = opts.maxDelayMs ?? 30_000;
+  const open = (lastEventId: string | undefined): Promise<SseClient> =>
+    openSse(url, lastEventId === undefined ? { ...opts.headers } : { ...opts.headers, "last-event-id": lastEventId });
+  let s = await open(undefined);
+  if (s.status !== 200) {
+    s.close();
+    throw new OrioleError("stream_refused", `the event stream answered HTTP ${s.status.toString()}`, { url, status: s.status });
+  }
+  const state = { stopped: false, wake: (): void => undefined };
+  // read through a call: stop() flips it from outside this loop
+  const stopped = (): boolean => state.stopped;
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      state.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  void (async () => {
+    let lastEventId: string | undefined;
+    let delay = minDelay;
+    while (!stopped()) {
+      const read = { over: false };
+      void s.ended.then(() => {
+        read.over = true;
+      });
+      for (let n = s.messages.length + 1; !read.over && !stopped(); ) {
+        try {
+          await s.waitFor(n, 60_000);
+        } catch {
+          continue; // ended (the loop stops) or a quiet minute (wait again)
+        }
+        const m = s.messages[n - 1];
+        n++;
+        if (m === undefined) continue;
+        if (m.id !== undefined) lastEventId = m.id;
+        if (!stopped()) opts.onMessage(m);
+      }
+      while (!stopped()) {
+        await pause(delay);
+        delay = Math.min(delay * 2, maxDelay);
+        if (stopped()) return;
+        let next: SseClient;
+        try {
+          next = await open(lastEventId);
+        } catch {
+          continue; // still unreachable: wait longer
+        }
+        if (stopped()) {
+          next.close();
+          return;
+        }
+        if (next.status !== 200) {
+          next.close();
+          // an id this node never sent (e.g. its data was reset): follow from now on instead
+          if (next.status === 400 && lastEventId !== undefined) {
+            lastEventId = undefined;
+            continue;
+          }
+          if (next.status >= 400 && next.status < 500 && next.status !== 429) {
+            state.stopped = true;
+            opts.onRefused?.(next.status);
+            return;
+          }
+          continue;
+        }
+        s = next;
+        delay = minDelay;
+        try {
+          await opts.onReconnect?.();
+        } catch {
+          // the stream is back; a failed re-read shows on the next event
+        }
+        break;
+      }
+    }
+  })();
+  return {
+    stop() {
+      state.stopped = true;
+      s.close();
+      state.wake();
     },
   };
 }

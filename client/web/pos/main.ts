@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { parseAmount } from "../../sdk/amount.ts";
 import { isCurrency } from "../../sdk/currencies.ts";
-import { openSse, type SseClient, type SseMessage } from "../../sdk/eventStream.ts";
+import { followSse, type SseFollower, type SseMessage } from "../../sdk/eventStream.ts";
 import { isOrioleError } from "../../sdk/errors.ts";
 import { createInvoice, getInvoice, invoiceSchema, type InvoiceView } from "../../sdk/invoiceClient.ts";
 import { byId } from "../wallet/dom.ts";
@@ -71,9 +71,7 @@ function showError(text: string): void {
 /** An invoice.* event on the merchant's stream, validated like every response. */
 const invoiceEventSchema = z.object({ invoice: invoiceSchema });
 
-let stream: SseClient | undefined;
-/** Bumped by every listen() and new sale: an older follower stops. */
-let listening = 0;
+let stream: SseFollower | undefined;
 let current: InvoiceView | undefined;
 
 function apiKey(): string | null {
@@ -111,21 +109,6 @@ function showScreen(): void {
   if (current === undefined) document.body.className = "";
 }
 
-/** Reconnect delays after the stream drops: 1 s, doubling to 30 s; back to 1 s once a stream opens. */
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-function openStream(lastEventId: string | undefined): Promise<SseClient> {
-  const headers: Record<string, string> = { authorization: `Bearer ${apiKey() ?? ""}` };
-  if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
-  return openSse("/v1/merchants/me/events", headers);
-}
-
 /** Shows what one stream message says about the current invoice, if anything. */
 function onMessage(m: SseMessage): void {
   if (!m.event.startsWith("invoice.")) return;
@@ -148,60 +131,25 @@ async function refreshCurrent(): Promise<void> {
 }
 
 /**
- * Follows the merchant's stream from now on; invoice events of the current invoice update the
- * screen. A stream that ends (node restart, network change, a proxy's idle timeout) is opened
- * again with Last-Event-ID, so the node replays what was missed, and the shown invoice is read
- * again; until another listen() or a new sale replaces this one.
+ * Follows the merchant's stream from now on (followSse: resumed with Last-Event-ID after a
+ * drop, the shown invoice read again); invoice events of the current invoice update the screen.
  */
 async function listen(): Promise<void> {
-  stream?.close();
-  const generation = ++listening;
-  // the first stream is open before the invoice exists, so a payment made at once is not missed
-  let s = await openStream(undefined);
-  if (s.status === 401) throw refused(401, "");
-  stream = s;
-  void (async () => {
-    let lastEventId: string | undefined;
-    let delay = RETRY_MIN_MS;
-    while (generation === listening) {
-      const read = { over: false };
-      void s.ended.then(() => {
-        read.over = true;
-      });
-      for (let n = s.messages.length + 1; !read.over && generation === listening; ) {
-        try {
-          await s.waitFor(n, 60_000);
-        } catch {
-          continue; // ended (the loop stops) or a quiet minute (wait again)
-        }
-        const m = s.messages[n - 1];
-        n++;
-        if (m === undefined) continue;
-        if (m.id !== undefined) lastEventId = m.id;
-        onMessage(m);
-      }
-      while (generation === listening) {
-        await sleep(delay);
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
-        if (generation !== listening) return;
-        try {
-          const next = await openStream(lastEventId);
-          if (next.status !== 200) {
-            next.close();
-            if (next.status === 401) return; // the key was revoked: the next request says so
-            continue;
-          }
-          s = next;
-          stream = s;
-          delay = RETRY_MIN_MS;
-          await refreshCurrent().catch(() => undefined);
-          break;
-        } catch {
-          // the node is still unreachable: wait longer
-        }
-      }
-    }
-  })();
+  stream?.stop();
+  stream = undefined;
+  try {
+    stream = await followSse("/v1/merchants/me/events", {
+      headers: { authorization: `Bearer ${apiKey() ?? ""}` },
+      onMessage,
+      onReconnect: refreshCurrent,
+      onRefused: (status) => {
+        if (status === 401) showError(refused(401, "").message);
+      },
+    });
+  } catch (e) {
+    if (isOrioleError(e) && typeof e.details.status === "number") throw refused(e.details.status, e.message);
+    throw e;
+  }
 }
 
 async function charge(): Promise<void> {
@@ -261,8 +209,7 @@ function main(): void {
   });
   byId("new-sale").addEventListener("click", () => {
     current = undefined;
-    listening++;
-    stream?.close();
+    stream?.stop();
     stream = undefined;
     showScreen();
   });

@@ -13,6 +13,7 @@ import { pay, preparePayment, type PreparedPayment } from "./payment.ts";
 import { hasCamera, startScan, type Scan } from "./scanner.ts";
 import { loadWallet, saveWallet, type StoredWallet } from "./storage.ts";
 import { loadNetwork, type WalletNetwork } from "./network.ts";
+import { accountUpdates } from "./liveUpdates.ts";
 
 /**
  * The wallet page: welcome (create a passkey) → home (address, balances,
@@ -31,6 +32,8 @@ let invoice: PaymentRequestInfo | undefined;
 let mismatched: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
 let escrows: EscrowSection | undefined;
+/** Money received or sent shows without pressing Refresh. */
+const live = accountUpdates(() => void refresh());
 /** The escrow funding on its confirmation screen. */
 let funding: PreparedFunding | undefined;
 /** Where "Try again" on a failed status goes back to (the confirmation that failed). */
@@ -164,6 +167,7 @@ function showHome(): void {
   byId("address").textContent = wallet.address;
   byId("copy-feedback").textContent = "";
   void refresh();
+  void live.follow(wallet.address);
 }
 
 async function copyAddress(): Promise<void> {
