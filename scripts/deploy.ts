@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
 });
 
 await waitForRpc(args.rpc, 10_000);
-await hre.tasks.getTask("build").run({ quiet: true });
+await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 const useKey = Boolean(process.env.ORIOLE_DEPLOYER_KEY);
 const connection = await hre.network.create({
   network: useKey ? "remote" : "localhost",

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   }
 
   step("compiling contracts…");
-  await hre.tasks.getTask("build").run({ quiet: true });
+  await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 
   const connection = await hre.network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
   const accounts = (await jsonRpcRequest(rpcUrl, "eth_accounts")) as string[];
@@ -200,6 +200,7 @@ Oriole is running (chain ${deployment.chainId}).
   chain (JSON-RPC)   ${rpcUrl}
   node API           ${apiUrl}/v1/network
   web wallet         http://localhost:${apiPort}/wallet/  (passkeys need localhost or https)
+  point of sale      http://localhost:${apiPort}/pos/  (its API key: npx oriole merchant create --name N --payout 0x…)
   OpenAPI            ${apiUrl}/openapi.json
   readiness          ${apiUrl}/readyz
   relayer            ${relayerLine}

@@ -7,7 +7,7 @@ import hre from "hardhat";
 import { benchPasskeyGas } from "./passkeyGas.ts";
 import { formatProfile, profileTx } from "./gasProfile.ts";
 
-await hre.tasks.getTask("build").run({ quiet: true });
+await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 const osaka = await hre.network.create({ network: "default", chainType: "l1" });
 if (process.env.ORIOLE_BENCH_PROFILE === "1") {
   const { payment } = await benchPasskeyGas(osaka, { paymentOnly: true });

@@ -27,7 +27,7 @@ function step(line: string): void {
 const metrics: Metrics = {};
 
 step("compiling contracts…");
-await hre.tasks.getTask("build").run({ quiet: true });
+await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
 
 step("gas: StableToken vs OpenZeppelin ERC20 (in-process osaka chain)…");
 const inProcess = await hre.network.create({ network: "default", chainType: "l1" });
