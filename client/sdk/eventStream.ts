@@ -145,6 +145,12 @@ export interface FollowOptions {
   /** Reconnect delays: `minDelayMs` (default 1 s), doubling to `maxDelayMs` (default 30 s); back to the minimum once a stream opens. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * A stream silent this long (no event, no heartbeat comment) is taken for dead and opened
+   * again: a phone that changed networks can leave a socket that never errors. Default 60 s,
+   * four of the node's 15 s heartbeats.
+   */
+  silenceMs?: number;
 }
 
 /**
@@ -157,6 +163,7 @@ export interface FollowOptions {
 export async function followSse(url: string, opts: FollowOptions): Promise<SseFollower> {
   const minDelay = opts.minDelayMs ?? 1_000;
   const maxDelay = opts.maxDelayMs ?? 30_000;
+  const silence = opts.silenceMs ?? 60_000;
   const open = (lastEventId: string | undefined): Promise<SseClient> =>
     openSse(url, lastEventId === undefined ? { ...opts.headers } : { ...opts.headers, "last-event-id": lastEventId });
   let s = await open(undefined);
@@ -183,11 +190,15 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
       void s.ended.then(() => {
         read.over = true;
       });
+      let heard = s.comments.length;
       for (let n = s.messages.length + 1; !read.over && !stopped(); ) {
         try {
-          await s.waitFor(n, 60_000);
+          await s.waitFor(n, silence);
         } catch {
-          continue; // ended (the loop stops) or a quiet minute (wait again)
+          // ended (the loop stops), or no event for `silence`: dead unless a heartbeat came
+          if (s.comments.length === heard) s.close();
+          heard = s.comments.length;
+          continue;
         }
         const m = s.messages[n - 1];
         n++;

@@ -128,6 +128,25 @@ describe("sdk/eventStream: followSse (resume after a drop)", function () {
     expect(seen.slice(1).map((s) => s.lastEventId)).to.deep.equal(["7", "7", "7", "7"]);
   });
 
+  it("a stream silent past silenceMs (no event, no heartbeat: a dead socket) is opened again; heartbeats keep it", async function () {
+    script = (i, res) => {
+      stream(res);
+      if (i === 0) event(res, 5, "before"); // then nothing at all, the socket left open
+      if (i === 1) {
+        const beat = setInterval(() => res.write(": heartbeat\n\n"), 50);
+        res.on("close", () => {
+          clearInterval(beat);
+        });
+      }
+    };
+    const messages: SseMessage[] = [];
+    await follow({ messages, silenceMs: 300 });
+    await waitUntil("the reconnect after the silence", () => seen.length === 2, 3_000);
+    expect(seen[1]?.lastEventId).to.equal("5");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(seen.length, "a stream with heartbeats stays open").to.equal(2);
+  });
+
   it("a 400 to its Last-Event-ID (a node whose data was reset) follows from now on without it", async function () {
     script = (i, res, s) => {
       if (i === 0) {
