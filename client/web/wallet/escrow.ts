@@ -61,8 +61,12 @@ export function duration(sec: number): string {
 type Note = { kind: "pending" } | { kind: "ok"; txHash: string } | { kind: "error"; error: unknown };
 
 export interface EscrowSection {
-  /** Loads the account's escrows and shows them; errors go to the section's own error line. */
-  refresh(): Promise<void>;
+  /**
+   * Loads the account's escrows and shows them; errors go to the section's own error line.
+   * `onlyIfChanged` (a live update): the cards are left alone when nothing changed, so a
+   * button is not replaced under the user's finger by an unrelated payment.
+   */
+  refresh(opts?: { onlyIfChanged?: boolean }): Promise<void>;
 }
 
 /**
@@ -136,11 +140,14 @@ export function escrowSection(nodes: { section: HTMLElement; list: HTMLElement; 
     );
   };
 
-  const refresh = async (): Promise<void> => {
+  const refresh = async (opts: { onlyIfChanged?: boolean } = {}): Promise<void> => {
     const w = getWallet();
     if (!w || escrowAddress === null) return;
     try {
-      items = (await listAccountEscrows(location.origin, w.address, { limit: 50 })).items;
+      const next = (await listAccountEscrows(location.origin, w.address, { limit: 50 })).items;
+      const same = JSON.stringify(next) === JSON.stringify(items);
+      items = next;
+      if (opts.onlyIfChanged === true && same && nodes.error.hidden) return;
       nodes.error.hidden = true;
     } catch (e) {
       nodes.error.textContent = errorMessage(e);

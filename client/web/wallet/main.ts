@@ -33,7 +33,7 @@ let mismatched: PaymentRequestInfo | undefined;
 let scan: Scan | undefined;
 let escrows: EscrowSection | undefined;
 /** Money received or sent shows without pressing Refresh. */
-const live = accountUpdates(() => void refresh());
+const live = accountUpdates(() => void refresh({ live: true }));
 /** The escrow funding on its confirmation screen. */
 let funding: PreparedFunding | undefined;
 /** Where "Try again" on a failed status goes back to (the confirmation that failed). */
@@ -187,12 +187,13 @@ async function copyAddress(): Promise<void> {
   }
 }
 
-async function refresh(): Promise<void> {
+/** Reloads balances, history and escrows; `live` (a stream event) leaves unchanged escrow cards alone. */
+async function refresh(opts: { live?: boolean } = {}): Promise<void> {
   if (!wallet) return;
   const address = wallet.address;
   const error = byId("home-error");
   // Escrows load on their own: a slow or failing escrow list does not hold up balances and history.
-  void escrows?.refresh();
+  void escrows?.refresh({ onlyIfChanged: opts.live === true });
   try {
     const [b, page] = await Promise.all([api.getBalances({ address }), api.getPayments({ address, limit: 20 })]);
     balances = b.balances;
