@@ -1,8 +1,10 @@
 /**
- * A minimal Server-Sent Events client over fetch (Node has no EventSource):
- * parses `id:`, `event:`, `data:` and comment lines per the SSE spec. For the
- * node's /v1/accounts/{address}/events and /v1/merchants/me/events streams;
- * resume after a drop by passing the last id as the Last-Event-ID header.
+ * A Server-Sent Events client over fetch (Node has no EventSource): parses `id:`,
+ * `event:`, `data:` and comment lines per the SSE spec. For the node's
+ * /v1/accounts/{address}/events and /v1/merchants/me/events streams.
+ * - {@link streamSse}: hands each event to a callback and keeps nothing (long-lived readers);
+ * - {@link openSse}: also keeps every event, for tests and benchmarks that inspect them;
+ * - {@link followSse}: follows a stream across drops, resuming with Last-Event-ID.
  */
 import { OrioleError } from "./errors.ts";
 
@@ -13,16 +15,11 @@ export interface SseMessage {
   data: string;
 }
 
-export interface SseClient {
+/** An open stream read by {@link streamSse}. */
+export interface SseStream {
   status: number;
   headers: Headers;
-  /** Messages received so far (comments excluded). */
-  messages: SseMessage[];
-  /** Comment lines received (heartbeats). */
-  comments: string[];
-  /** Resolves once `n` messages arrived; rejects after `timeoutMs` or when the stream ends first. */
-  waitFor(n: number, timeoutMs?: number): Promise<SseMessage[]>;
-  /** Resolves when the server ends the stream. */
+  /** Resolves when the stream is over (the server ended it, it was reset, or close() was called). */
   ended: Promise<void>;
   /** Stops reading (the socket fills up) until resume(). */
   pause(): void;
@@ -30,19 +27,23 @@ export interface SseClient {
   close(): void;
 }
 
-/** A minimal EventSource over fetch: parses `id:`, `event:`, `data:` and comments per the SSE spec. */
-export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+export interface SseHandlers {
+  /** Each event, in order (comments excluded). */
+  onMessage?(m: SseMessage): void;
+  /** Each comment line (the node's heartbeats), without the colon. */
+  onComment?(text: string): void;
+}
+
+/**
+ * Opens `url` as an event stream and hands each event and comment to `handlers` as it is
+ * parsed; nothing is kept, so a reader can stay connected for weeks. Resolves once the
+ * response headers arrived (check `status`: only a 200 carries events).
+ */
+export async function streamSse(url: string, headers: Record<string, string>, handlers: SseHandlers): Promise<SseStream> {
   const abort = new AbortController();
   const res = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: abort.signal });
-  const messages: SseMessage[] = [];
-  const comments: string[] = [];
-  let listeners: (() => void)[] = [];
-  let done = false;
   let paused: Promise<void> | undefined;
   let unpause: (() => void) | undefined;
-  const fire = (): void => {
-    for (const l of listeners) l();
-  };
   const ended = (async () => {
     if (!res.body) return;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -51,20 +52,19 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     try {
       for (;;) {
         if (paused) await paused;
-        const { value, done: end } = await reader.read();
-        if (end) break;
+        const { value, done } = await reader.read();
+        if (done) break;
         buf += value;
         let nl: number;
         while ((nl = buf.indexOf("\n")) >= 0) {
           const line = buf.slice(0, nl).replace(/\r$/, "");
           buf = buf.slice(nl + 1);
           if (line === "") {
-            if (cur.data.length > 0) messages.push({ id: cur.id, event: cur.event ?? "message", data: cur.data.join("\n") });
+            const m = cur;
             cur = { data: [] };
-            fire();
+            if (m.data.length > 0) handlers.onMessage?.({ id: m.id, event: m.event ?? "message", data: m.data.join("\n") });
           } else if (line.startsWith(":")) {
-            comments.push(line.slice(1).trim());
-            fire();
+            handlers.onComment?.(line.slice(1).trim());
           } else {
             const i = line.indexOf(":");
             const field = i < 0 ? line : line.slice(0, i);
@@ -77,17 +77,63 @@ export async function openSse(url: string, headers: Record<string, string> = {})
       }
     } catch {
       // aborted or reset: the stream is over either way
-    } finally {
-      done = true;
-      fire();
     }
   })();
   return {
     status: res.status,
     headers: res.headers,
+    ended,
+    pause() {
+      paused ??= new Promise((r) => (unpause = r));
+    },
+    resume() {
+      unpause?.();
+      paused = undefined;
+    },
+    close() {
+      abort.abort();
+    },
+  };
+}
+
+/** A stream whose events are kept ({@link openSse}). */
+export interface SseClient extends SseStream {
+  /** Messages received so far (comments excluded). */
+  messages: SseMessage[];
+  /** Comment lines received (heartbeats). */
+  comments: string[];
+  /** Resolves once `n` messages arrived; rejects after `timeoutMs` or when the stream ends first. */
+  waitFor(n: number, timeoutMs?: number): Promise<SseMessage[]>;
+}
+
+/** {@link streamSse} that keeps every event and comment: for tests and benchmarks, not long-lived readers. */
+export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  const messages: SseMessage[] = [];
+  const comments: string[] = [];
+  let listeners: (() => void)[] = [];
+  let done = false;
+  const fire = (): void => {
+    for (const l of listeners) l();
+  };
+  const stream = await streamSse(url, headers, {
+    onMessage(m) {
+      messages.push(m);
+      fire();
+    },
+    onComment(text) {
+      comments.push(text);
+      fire();
+    },
+  });
+  const ended = stream.ended.then(() => {
+    done = true;
+    fire();
+  });
+  return {
+    ...stream,
+    ended,
     messages,
     comments,
-    ended,
     waitFor(n, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
@@ -115,16 +161,6 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         listeners.push(listener);
       });
     },
-    pause() {
-      paused ??= new Promise((r) => (unpause = r));
-    },
-    resume() {
-      unpause?.();
-      paused = undefined;
-    },
-    close() {
-      abort.abort();
-    },
   };
 }
 
@@ -136,7 +172,7 @@ export interface SseFollower {
 
 export interface FollowOptions {
   headers?: Record<string, string>;
-  /** Each message, in order, across reconnects. */
+  /** Each message, in order, across reconnects (a callback that throws is ignored: following goes on). */
   onMessage(m: SseMessage): void;
   /** After a reconnect: read again what the stream may have missed (a callback that throws is ignored). */
   onReconnect?(): void | Promise<void>;
@@ -158,22 +194,45 @@ export interface FollowOptions {
  * a proxy's idle timeout) is opened again with Last-Event-ID set to the last id received,
  * so the node replays what was missed, then `onReconnect` runs. The first stream is open
  * when the promise resolves (events from then on are not missed); a first answer other
- * than 200 rejects with OrioleError `stream_refused` (details.status).
+ * than 200 rejects with OrioleError `stream_refused` (details.status). Events are handed
+ * on as they arrive and never kept: a point of sale can stay connected for weeks.
  */
 export async function followSse(url: string, opts: FollowOptions): Promise<SseFollower> {
   const minDelay = opts.minDelayMs ?? 1_000;
   const maxDelay = opts.maxDelayMs ?? 30_000;
   const silence = opts.silenceMs ?? 60_000;
-  const open = (lastEventId: string | undefined): Promise<SseClient> =>
-    openSse(url, lastEventId === undefined ? { ...opts.headers } : { ...opts.headers, "last-event-id": lastEventId });
-  let s = await open(undefined);
-  if (s.status !== 200) {
-    s.close();
-    throw new OrioleError("stream_refused", `the event stream answered HTTP ${s.status.toString()}`, { url, status: s.status });
-  }
   const state = { stopped: false, wake: (): void => undefined };
-  // read through a call: stop() flips it from outside this loop
+  // read through a call: stop() flips it from outside the loop below
   const stopped = (): boolean => state.stopped;
+  let lastEventId: string | undefined;
+  let s: SseStream | undefined;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  // every event or heartbeat proves the stream alive for another `silence`
+  const alive = (): void => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => s?.close(), silence);
+  };
+  const open = (): Promise<SseStream> =>
+    streamSse(url, lastEventId === undefined ? { ...opts.headers } : { ...opts.headers, "last-event-id": lastEventId }, {
+      onMessage(m) {
+        alive();
+        if (m.id !== undefined) lastEventId = m.id;
+        if (stopped()) return;
+        try {
+          opts.onMessage(m);
+        } catch {
+          // the caller's bug must not end the stream nor skip the events after it
+        }
+      },
+      onComment: alive,
+    });
+  const first = await open();
+  if (first.status !== 200) {
+    first.close();
+    throw new OrioleError("stream_refused", `the event stream answered HTTP ${first.status.toString()}`, { url, status: first.status });
+  }
+  s = first;
+  alive();
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -183,36 +242,18 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
       };
     });
   void (async () => {
-    let lastEventId: string | undefined;
     let delay = minDelay;
+    let current = first;
     while (!stopped()) {
-      const read = { over: false };
-      void s.ended.then(() => {
-        read.over = true;
-      });
-      let heard = s.comments.length;
-      for (let n = s.messages.length + 1; !read.over && !stopped(); ) {
-        try {
-          await s.waitFor(n, silence);
-        } catch {
-          // ended (the loop stops), or no event for `silence`: dead unless a heartbeat came
-          if (s.comments.length === heard) s.close();
-          heard = s.comments.length;
-          continue;
-        }
-        const m = s.messages[n - 1];
-        n++;
-        if (m === undefined) continue;
-        if (m.id !== undefined) lastEventId = m.id;
-        if (!stopped()) opts.onMessage(m);
-      }
+      await current.ended;
+      clearTimeout(watchdog);
       while (!stopped()) {
         await pause(delay);
         delay = Math.min(delay * 2, maxDelay);
         if (stopped()) return;
-        let next: SseClient;
+        let next: SseStream;
         try {
-          next = await open(lastEventId);
+          next = await open();
         } catch {
           continue; // still unreachable: wait longer
         }
@@ -234,7 +275,9 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
           }
           continue;
         }
+        current = next;
         s = next;
+        alive();
         delay = minDelay;
         try {
           await opts.onReconnect?.();
@@ -248,7 +291,8 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
   return {
     stop() {
       state.stopped = true;
-      s.close();
+      clearTimeout(watchdog);
+      s?.close();
       state.wake();
     },
   };

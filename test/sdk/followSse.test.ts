@@ -103,6 +103,26 @@ describe("sdk/eventStream: followSse (resume after a drop)", function () {
     expect(reconnects).to.equal(1);
   });
 
+  it("a callback that throws neither ends the stream nor loses the events after it", async function () {
+    script = (_i, res) => {
+      stream(res);
+      event(res, 1, "a");
+      event(res, 2, "bad");
+      event(res, 3, "c");
+    };
+    const messages: SseMessage[] = [];
+    await follow({
+      onMessage: (m) => {
+        messages.push(m);
+        if (m.data === "bad") throw new Error("the caller's bug");
+      },
+    });
+    await waitUntil("three messages", () => messages.length === 3);
+    expect(messages.map((m) => m.data)).to.deep.equal(["a", "bad", "c"]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.length, "the stream stayed open").to.equal(1);
+  });
+
   it("keeps trying while the server is unreachable or busy (5xx, 429), then resumes", async function () {
     script = (i, res) => {
       if (i === 0) {
