@@ -205,12 +205,15 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
   // read through a call: stop() flips it from outside the loop below
   const stopped = (): boolean => state.stopped;
   let lastEventId: string | undefined;
-  let s: SseStream | undefined;
+  // the stream being read; set once the first one opened, before anything can read it
+  let s!: SseStream;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   // every event or heartbeat proves the stream alive for another `silence`
   const alive = (): void => {
     clearTimeout(watchdog);
-    watchdog = setTimeout(() => s?.close(), silence);
+    watchdog = setTimeout(() => {
+      s.close();
+    }, silence);
   };
   const open = (): Promise<SseStream> =>
     streamSse(url, lastEventId === undefined ? { ...opts.headers } : { ...opts.headers, "last-event-id": lastEventId }, {
@@ -226,12 +229,11 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
       },
       onComment: alive,
     });
-  const first = await open();
-  if (first.status !== 200) {
-    first.close();
-    throw new OrioleError("stream_refused", `the event stream answered HTTP ${first.status.toString()}`, { url, status: first.status });
+  s = await open();
+  if (s.status !== 200) {
+    s.close();
+    throw new OrioleError("stream_refused", `the event stream answered HTTP ${s.status.toString()}`, { url, status: s.status });
   }
-  s = first;
   alive();
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -243,9 +245,8 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
     });
   void (async () => {
     let delay = minDelay;
-    let current = first;
     while (!stopped()) {
-      await current.ended;
+      await s.ended;
       clearTimeout(watchdog);
       while (!stopped()) {
         await pause(delay);
@@ -275,7 +276,6 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
           }
           continue;
         }
-        current = next;
         s = next;
         alive();
         delay = minDelay;
@@ -292,7 +292,7 @@ export async function followSse(url: string, opts: FollowOptions): Promise<SseFo
     stop() {
       state.stopped = true;
       clearTimeout(watchdog);
-      s?.close();
+      s.close();
       state.wake();
     },
   };
