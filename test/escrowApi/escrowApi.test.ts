@@ -1,17 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { id, toQuantity, Wallet } from "ethers";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { ESCROW_ACTION_TYPES, escrowAction, escrowDomain, escrowId, hashEscrowAction, type EscrowActionName, type EscrowTerms } from "../../client/sdk/escrow/actions.ts";
 import { passkeySignature } from "../../client/sdk/account/erc1271.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { escrowRelayerKey, type AccountEscrow, type EscrowView } from "../../node/src/escrow/escrowService.ts";
-import { silentLogger } from "../../node/src/log.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { fundedRelayerKey } from "../relayer/fixtures.ts";
 
@@ -33,7 +28,6 @@ const codeOf = (body: unknown): string => (body as ErrorBody).error.code;
 describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /v1/escrows/actions", function () {
   this.timeout(180_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let escrowAddress: string;
   let relayerAddress: string;
@@ -57,8 +51,7 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
     relayerAddress = new Wallet(escrowRelayerKey(relayerKey)).address;
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [relayerAddress, toQuantity(10n ** 20n)]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-escrow-api-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey, reorgDepth: 3, maxBlockRange: 4 }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { relayerKey, reorgDepth: 3, maxBlockRange: 4 });
     const { ethers } = devnet.connection;
     const buyer = await ethers.getSigner(BUYER);
     const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, buyer);
@@ -75,7 +68,6 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("/v1/network shows the escrow contract and the escrow relayer", async function () {
@@ -207,8 +199,7 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
   });
 
   it("a node without a relayer key serves escrows but answers actions with 403 relayer_disabled", async function () {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-escrow-api-norelay-"));
-    const plain = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    const plain = await startDevnetNode(devnet);
     try {
       const r = await getJson(`${plain.url}/v1/escrows/actions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(await signed({ by: BUYER, action: "release", escrowId: ids[2]!, nonce: 9n })) });
       expect([r.status, codeOf(r.body)]).to.deep.equal([403, "relayer_disabled"]);
@@ -216,7 +207,6 @@ describe("escrow API: GET /v1/escrows/{id}, GET /v1/accounts/{a}/escrows, POST /
       expect(((await getJson(`${plain.url}/v1/network`)).body as { escrowRelayer: unknown }).escrowRelayer).to.equal(null);
     } finally {
       await plain.stop();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

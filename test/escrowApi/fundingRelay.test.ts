@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { id, Interface, toQuantity, Wallet } from "ethers";
@@ -12,11 +10,9 @@ import { fundEscrowViaNode, signEscrowFunding } from "../../client/sdk/escrow/re
 import { readTokenDomainName } from "../../client/sdk/escrow/state.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { getRelayedCall, type RelayedCallRecordJson } from "../../client/sdk/relayedCalls.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { escrowRelayerKey, type EscrowView } from "../../node/src/escrow/escrowService.ts";
-import { silentLogger } from "../../node/src/log.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { fundedRelayerKey, passkeyWallet, type PasskeyWallet } from "../relayer/fixtures.ts";
 
@@ -80,8 +76,8 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     relayerKeyOf = relayerKey;
     relayerAddress = new Wallet(escrowRelayerKey(relayerKey)).address;
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [relayerAddress, toQuantity(10n ** 20n)]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-funding-api-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey }), { log: silentLogger });
+    dataDir = path.join(devnet.dir, "node");
+    node = await startDevnetNode(devnet, { dataDir, relayerKey });
     const { ethers } = devnet.connection;
     tokenName = await readTokenDomainName(ethers.provider, usd);
     // A deployed passkey account holding 10 USD.
@@ -96,7 +92,6 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("funds an escrow from a passkey account (SDK → node → fundWithAuthorization); the same authorization again makes no second escrow", async function () {
@@ -250,7 +245,7 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     expect(first.status, JSON.stringify(first.body)).to.equal(200);
     const escrows = await fundedLogs();
     await node.stop();
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey: relayerKeyOf }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { dataDir, relayerKey: relayerKeyOf });
     expect((await call(`/v1/escrows/fundings/${f.id}`)).body).to.deep.equal(first.body);
     const again = await post(f.body);
     expect([again.status, again.body]).to.deep.equal([200, first.body]);
@@ -264,14 +259,12 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     } catch (e) {
       expect(isOrioleError(e) && e.code).to.equal("invalid_signature");
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-funding-norelay-"));
-    const plain = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    const plain = await startDevnetNode(devnet);
     try {
       const r = await getJson(`${plain.url}/v1/escrows/fundings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify((await signed("order-7")).body) });
       expect([r.status, codeOf(r.body)]).to.deep.equal([403, "relayer_disabled"]);
     } finally {
       await plain.stop();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -7,6 +7,9 @@ import { startHardhatNode, type LocalChain } from "../../scripts/devchain/hardha
 import { ensureDeployment } from "../../scripts/deploy/ensureDeployment.ts";
 import { startAnvil } from "./anvil.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
+import { startNode, type RunningNode, type StartOptions } from "../../node/src/app.ts";
+import { configWith, type NodeConfig } from "../../node/src/config.ts";
+import { silentLogger } from "../../node/src/log.ts";
 
 export interface Devnet {
   chain: LocalChain;
@@ -44,4 +47,16 @@ export async function startDevnet(opts: { fund?: readonly string[]; chain?: "har
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A settlement node in this process on `devnet`: its chain, its deployment, a
+ * 20 ms poll and a fresh data folder under `devnet.dir` (removed by
+ * `devnet.stop()`), unless `fields` say otherwise. Logs nothing unless
+ * `opts.log` is given.
+ */
+export async function startDevnetNode(devnet: Devnet, fields: Partial<NodeConfig> = {}, opts: StartOptions = {}): Promise<RunningNode> {
+  const dataDir = fields.dataDir ?? (await mkdtemp(path.join(devnet.dir, "node-")));
+  const config = configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, pollMs: 20, ...fields, dataDir });
+  return startNode(config, { log: silentLogger, ...opts });
 }

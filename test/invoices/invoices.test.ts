@@ -1,16 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 // jsqr is CommonJS whose types declare `export default`: under NodeNext that is `.default` of module.exports (which it sets too).
 import jsqr from "jsqr";
 import { PNG } from "pngjs";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { paymentProvider, sendPayment } from "../../client/sdk/payments.ts";
@@ -27,7 +22,6 @@ const OTHER_PAYOUT = ACCOUNTS[3];
 describe("invoices: payment requests end to end (in-process node, hardhat node)", function () {
   this.timeout(180_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let merchant: { id: string; apiKey: string };
   let other: { id: string; apiKey: string };
@@ -38,8 +32,7 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
 
   before(async function () {
     devnet = await startDevnet({ fund: [ACCOUNTS[0], ACCOUNTS[1]] });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-invoices-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN, allowPrivateWebhooks: true }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { adminToken: ADMIN, allowPrivateWebhooks: true });
     const provider = paymentProvider(devnet.chain.rpcUrl, node.chainId);
     payer = new Wallet(PAYER_KEY, provider);
     payer2 = new Wallet(PAYER2_KEY, provider);
@@ -54,7 +47,6 @@ describe("invoices: payment requests end to end (in-process node, hardhat node)"
     stream.close();
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   /** Pays an invoice URI the way the wallets do (parsePaymentUri + the token's pay with the reference). */

@@ -3,11 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { openSse, type SseClient } from "../helpers/notify.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { InvoiceStore } from "../../node/src/invoices/invoiceStore.ts";
 import { ndefUriMessage } from "../../node/src/invoices/ndef.ts";
@@ -51,7 +49,6 @@ function decodeNdefUri(bytes: Uint8Array): { flags: { mb: boolean; me: boolean; 
 describe("invoices: pending payments, reorgs, NDEF, wipe (in-process node, anvil, 3 confirmations)", function () {
   this.timeout(120_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let merchant: { id: string; apiKey: string };
   let stream: SseClient;
@@ -60,8 +57,7 @@ describe("invoices: pending payments, reorgs, NDEF, wipe (in-process node, anvil
 
   before(async function () {
     devnet = await startDevnet({ chain: "anvil", fund: [ACCOUNTS[0]] });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-invoices-reorg-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, confirmations: 3, adminToken: ADMIN }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { confirmations: 3, adminToken: ADMIN });
     payer = new Wallet(PAYER_KEY, paymentProvider(devnet.chain.rpcUrl, node.chainId));
     merchant = await createMerchant(node.url, ADMIN, "Shop", ACCOUNTS[2]);
     stream = await openSse(`${node.url}/v1/merchants/me/events`, { authorization: `Bearer ${merchant.apiKey}` });
@@ -71,7 +67,6 @@ describe("invoices: pending payments, reorgs, NDEF, wipe (in-process node, anvil
     stream.close();
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("a pending payment does not count; once confirmed the invoice is paid; a reorg that removes it takes the status back", async function () {

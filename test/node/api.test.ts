@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { encodeCursor } from "../../node/src/api/params.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
 
@@ -16,7 +11,6 @@ interface ErrorBody {
 
 describe("node: REST API (in-process, hardhat node)", function () {
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let head: number;
   let earlyReadyz: { status: number; body: unknown };
@@ -28,8 +22,7 @@ describe("node: REST API (in-process, hardhat node)", function () {
     // Thousands of empty blocks and small ranges: the node needs a moment to catch up.
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_mine", ["0xbb8"]);
     head = Number(await jsonRpcRequest(devnet.chain.rpcUrl, "eth_blockNumber"));
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-api-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, maxBlockRange: 5 }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { maxBlockRange: 5 });
     earlyReadyz = await getJson(`${node.url}/readyz`);
     await node.waitForIndexed(head);
   });
@@ -37,7 +30,6 @@ describe("node: REST API (in-process, hardhat node)", function () {
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const get = (p: string, init?: RequestInit): Promise<{ status: number; body: unknown; headers: Headers }> => getJson(`${node.url}${p}`, init);

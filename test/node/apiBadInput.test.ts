@@ -1,14 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { fundedRelayerKey } from "../relayer/fixtures.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { encodeCursor, ListCursor, merchantCursor } from "../../node/src/api/params.ts";
 import { refundCursor } from "../../node/src/refunds/refunds.ts";
 import { ACCOUNTS } from "./fixtures.ts";
@@ -30,7 +25,6 @@ interface Answer {
 describe("node: API bad input (4xx with a code, no state change, never 5xx)", function () {
   this.timeout(240_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let keyA: string;
   let keyB: string;
@@ -43,8 +37,7 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
     const usd = await devnet.connection.ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await devnet.connection.ethers.getSigner(ACCOUNTS[0]));
     for (let i = 0; i < 3; i++) await (await usd.transfer(ACCOUNTS[1], 100n + BigInt(i))).wait();
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-bad-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey, adminToken: ADMIN }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { relayerKey, adminToken: ADMIN });
     await node.waitForIndexed(Number(await jsonRpcRequest(devnet.chain.rpcUrl, "eth_blockNumber")));
     const made = async (name: string, payout: string): Promise<{ id: string; key: string }> => {
       const res = await fetch(`${node.url}/v1/merchants`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
@@ -60,7 +53,6 @@ describe("node: API bad input (4xx with a code, no state change, never 5xx)", fu
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   /** A digest of everything the node stores: derived state, merchants, the relayer's records. */

@@ -1,11 +1,9 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import os from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { createLogger, silentLogger } from "../../node/src/log.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
+import type { RunningNode } from "../../node/src/app.ts";
+import { createLogger } from "../../node/src/log.ts";
 import { RateLimiter } from "../../node/src/api/rateLimit.ts";
 import { ACCOUNTS, getJson } from "./fixtures.ts";
 import { errorCodeOf, jsonOf, runInProcess, runProcess } from "../client/cliHarness.ts";
@@ -26,16 +24,15 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
 
   before(async function () {
     devnet = await startDevnet({ fund: [] });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-mer-"));
+    dataDir = path.join(devnet.dir, "node");
     const log = createLogger({ level: "debug", write: (l) => logLines.push(l) });
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, corsOrigins: ["https://wallet.example"] }), { log });
+    node = await startDevnetNode(devnet, { dataDir, corsOrigins: ["https://wallet.example"] }, { log });
     admin = (await readFile(path.join(dataDir, "admin-token"), "utf8")).trim();
   });
 
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const call = (p: string, init: RequestInit = {}) => getJson(`${node.url}${p}`, init);
@@ -221,7 +218,6 @@ describe("node: merchants, auth, rate limits, CORS, metrics, docs", function () 
 
 describe("node: rate limits", function () {
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
 
   it("RateLimiter: bursts of twice the rate, refills at the rate, says how long to wait, stays bounded", function () {
@@ -246,17 +242,12 @@ describe("node: rate limits", function () {
 
   before(async function () {
     devnet = await startDevnet({ fund: [] });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-rl-"));
-    node = await startNode(
-      configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: "test-admin-token-0123456789", rateLimitPerIp: 1, rateLimitPerKey: 2 }),
-      { log: silentLogger },
-    );
+    node = await startDevnetNode(devnet, { adminToken: "test-admin-token-0123456789", rateLimitPerIp: 1, rateLimitPerKey: 2 });
   });
 
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("429 rate_limited with Retry-After per IP, and a merchant key has its own bucket; never a 5xx", async function () {

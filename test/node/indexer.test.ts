@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { startNode, type RunningNode } from "../../node/src/app.ts";
 import { configWith } from "../../node/src/config.ts";
 import { createLogger, silentLogger } from "../../node/src/log.ts";
@@ -21,7 +21,7 @@ for (const chainKind of ["hardhat", "anvil"] as const) describe(`node: indexing 
   let node: RunningNode | undefined;
 
   const start = async (dir: string): Promise<RunningNode> =>
-    startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    startDevnetNode(devnet, { dataDir: dir });
 
   before(async function () {
     devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3), chain: chainKind });

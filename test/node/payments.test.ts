@@ -5,12 +5,10 @@ import { expect } from "chai";
 import { getAddress, id, Wallet, type Signer } from "ethers";
 import { Level } from "level";
 import { PAY_WITH_AUTHORIZATION_TYPES, STABLE_TOKEN_EIP712_VERSION } from "../../client/sdk/abi.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { decodePayment } from "../../node/src/store/paymentCodec.ts";
 import type { Payment } from "../../node/src/store/store.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson, type PaymentPageBody } from "./fixtures.ts";
 
 const MERCHANT = getAddress("0x00000000000000000000000000000000000ca5e1"); // no fee
@@ -49,7 +47,7 @@ describe("node: payments with references and fees (in-process, hardhat node)", f
   const tx: Record<string, string> = {};
 
   const start = async (dir: string): Promise<RunningNode> =>
-    startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    startDevnetNode(devnet, { dataDir: dir });
 
   before(async function () {
     devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 3) });

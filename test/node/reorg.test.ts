@@ -4,10 +4,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { Interface, hexlify, randomBytes, toQuantity } from "ethers";
 import { sendAndMine } from "../helpers/anvil.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { eventId, type NodeEvent } from "../../node/src/store/store.ts";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
@@ -37,7 +35,7 @@ describe("node: chain reorganisations (anvil_reorg)", function () {
     return d;
   };
   const start = async (dir: string, extra: { reorgDepth?: number; maxBlockRange?: number } = {}): Promise<RunningNode> =>
-    startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20, confirmations: CONFIRMATIONS, ...extra }), { log: silentLogger });
+    startDevnetNode(devnet, { dataDir: dir, confirmations: CONFIRMATIONS, ...extra });
   const payTx = (from: string, value: bigint): { from: string; to: string; data: string } => ({
     from,
     to: devnet.deployment.contracts.tokens.USD,

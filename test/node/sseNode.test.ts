@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import type { DeliveryView } from "../../node/src/notify/webhooks.ts";
@@ -25,7 +20,6 @@ interface ErrorBody {
 describe("node: live notifications (in-process node, hardhat node)", function () {
   this.timeout(120_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let apiKey: string;
   let otherKey: string;
@@ -40,11 +34,7 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
       await tx.wait();
       return tx.hash;
     };
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN, allowPrivateWebhooks: true }), {
-      log: silentLogger,
-      webhooks: { retry: { baseMs: 30, maxMs: 200 } },
-    });
+    node = await startDevnetNode(devnet, { adminToken: ADMIN, allowPrivateWebhooks: true }, { webhooks: { retry: { baseMs: 30, maxMs: 200 } } });
     const create = async (name: string, payout: string): Promise<string> => (await createMerchant(node.url, ADMIN, name, payout)).apiKey;
     // Caught up first: the streams below start at the head, after the devnet's mints.
     await node.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber());
@@ -57,7 +47,6 @@ describe("node: live notifications (in-process node, hardhat node)", function ()
     for (const c of clients) c.close();
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const open = async (p: string, headers: Record<string, string> = {}): Promise<SseClient> => {

@@ -1,13 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { Interface, hexlify, randomBytes } from "ethers";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
@@ -23,21 +18,18 @@ const token = new Interface(STABLE_TOKEN_ABI);
 describe("node: notifications across a reorg (anvil_reorg)", function () {
   this.timeout(120_000);
   let devnet: Devnet;
-  let dir: string;
   let node: RunningNode;
   let stream: SseClient | undefined;
 
   before(async function () {
     devnet = await startDevnet({ chain: "anvil", fund: [ACCOUNTS[0]] });
-    dir = await mkdtemp(path.join(os.tmpdir(), "oriole-notify-reorg-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: dir, pollMs: 20, confirmations: 3, adminToken: ADMIN, allowPrivateWebhooks: true }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { confirmations: 3, adminToken: ADMIN, allowPrivateWebhooks: true });
   });
 
   after(async function () {
     stream?.close();
     await node.stop();
     await devnet.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("SSE and webhooks report the vanished payment as payment.dropped under its own id, and never confirm it", async function () {

@@ -5,11 +5,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { hexlify, Interface, randomBytes } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
-import { startNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
 import { sendAndMine } from "../helpers/anvil.ts";
-import { startDevnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode } from "../helpers/devnet.ts";
 import { ACCOUNTS } from "./fixtures.ts";
 import { Level } from "level";
 import { eventId, NodeStore, type CommitOptions, type Cursor, type SeenPayment, type StateChanges } from "../../node/src/store/store.ts";
@@ -189,7 +186,6 @@ describe("node: the store's staged commits (write of one range overlapping the n
   it("an indexer whose write fails goes on from what is on disk and ends equal to a from-scratch index", async function () {
     this.timeout(180_000);
     const devnet = await startDevnet({ fund: ACCOUNTS.slice(0, 2) });
-    const dirs: string[] = [];
     try {
       const token = new Interface(STABLE_TOKEN_ABI);
       for (let i = 0; i < 12; i++) {
@@ -197,12 +193,8 @@ describe("node: the store's staged commits (write of one range overlapping the n
         await sendAndMine(devnet.chain.rpcUrl, { from: ACCOUNTS[i % 2]!, to: devnet.deployment.contracts.tokens.USD, data });
       }
       const head = await devnet.connection.ethers.provider.getBlockNumber();
-      const start = async () => {
-        const d = await mkdtemp(path.join(os.tmpdir(), "oriole-staging-node-"));
-        dirs.push(d);
-        // Two blocks a range: many ranges, so writes overlap the next range's work.
-        return startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: d, pollMs: 20, maxBlockRange: 2, confirmations: 3 }), { log: silentLogger });
-      };
+      // Two blocks a range: many ranges, so writes overlap the next range's work.
+      const start = () => startDevnetNode(devnet, { maxBlockRange: 2, confirmations: 3 });
       let writes = 0;
       intercept = async (write) => {
         writes++;
@@ -230,7 +222,6 @@ describe("node: the store's staged commits (write of one range overlapping the n
       }
     } finally {
       await devnet.stop();
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
     }
   });
 });

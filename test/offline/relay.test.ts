@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { Contract, hexlify, randomBytes, toQuantity, Wallet, type JsonRpcProvider } from "ethers";
 import { deviceSigner, signForAccount } from "../../client/sdk/account/erc1271.ts";
@@ -13,11 +10,9 @@ import { hashWithdrawalRequest, readReserve, readWithdrawalNonce, requestWithdra
 import { OFFLINE_VAULT_ABI } from "../../client/sdk/offline/vault.ts";
 import { paymentProvider } from "../../client/sdk/payments.ts";
 import { completeWithdrawalViaNode, getRelayedCall, type RelayedCallRecordJson } from "../../client/sdk/relayedCalls.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
-import { silentLogger } from "../../node/src/log.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { fundedRelayerKey, passkeyWallet, type PasskeyWallet } from "../relayer/fixtures.ts";
 
@@ -40,7 +35,6 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
   this.timeout(240_000);
   let devnet: Devnet;
   let provider: JsonRpcProvider;
-  let dataDir: string;
   let node: RunningNode;
   let vault: string;
   let usd: string;
@@ -84,8 +78,7 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
     relayerAddress = new Wallet(escrowRelayerKey(relayerKey)).address;
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [relayerAddress, toQuantity(10n ** 20n)]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-offline-relay-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { relayerKey });
     const { ethers } = devnet.connection;
     tokenName = await readTokenDomainName(provider, usd);
     delay = (await new Contract(vault, OFFLINE_VAULT_ABI, provider).getFunction("WITHDRAWAL_DELAY")()) as bigint;
@@ -101,7 +94,6 @@ describe("offline API: POST /v1/offline/reservations, /v1/offline/withdrawals, /
     provider.destroy();
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("reserves, requests a withdrawal and completes it after the delay, all relayed; duplicates return the first record", async function () {

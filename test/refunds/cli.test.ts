@@ -9,11 +9,9 @@ import { escrowId as escrowIdOf } from "../../client/sdk/escrow/actions.ts";
 import { escrowRelayerKey } from "../../node/src/escrow/escrowService.ts";
 import { fundedRelayerKey } from "../relayer/fixtures.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { errorCodeOf, jsonOf, runInProcess } from "../client/cliHarness.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { createMerchant } from "../helpers/merchants.ts";
 
@@ -41,7 +39,7 @@ describe("cli: oriole refund, report and escrow", function () {
     dir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-cli-"));
     const relayerKey = await fundedRelayerKey(devnet.chain.rpcUrl);
     await jsonRpcRequest(devnet.chain.rpcUrl, "hardhat_setBalance", [new Wallet(escrowRelayerKey(relayerKey)).address, toQuantity(10n ** 20n)]);
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir: path.join(dir, "node"), pollMs: 20, adminToken: ADMIN, relayerKey }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { adminToken: ADMIN, relayerKey });
     const m = await createMerchant(node.url, ADMIN, "Shop", PAYOUT);
     merchantKeyFile = path.join(dir, "merchant-key");
     await writeFile(merchantKeyFile, `${m.apiKey}\n`, { mode: 0o600 });

@@ -1,15 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { id, type Signer } from "ethers";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { createInvoice } from "../invoices/helpers.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 
@@ -32,7 +27,6 @@ const codeOf = (body: unknown): string => (body as ErrorBody).error.code;
 describe("refunds: create, over-refund, idempotency, completion from the chain, history links", function () {
   this.timeout(180_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let keyA: string;
   let keyB: string;
@@ -57,8 +51,7 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
   before(async function () {
     devnet = await startDevnet({ fund: [PAYER] });
     signer = (a) => devnet.connection.ethers.getSigner(a);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { adminToken: ADMIN });
     const made = async (name: string, payout: string): Promise<string> => {
       const r = await call("/v1/merchants", { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, payout }) });
       expect(r.status).to.equal(201);
@@ -80,7 +73,6 @@ describe("refunds: create, over-refund, idempotency, completion from the chain, 
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   let first: RefundView;

@@ -1,19 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { id, Interface } from "ethers";
 import { STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import type { DailyReport } from "../../node/src/reports/daily.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { sendAndMine } from "../helpers/anvil.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { openSse, type SseClient } from "../helpers/notify.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { createMerchant } from "../helpers/merchants.ts";
@@ -32,7 +27,6 @@ const token = new Interface(STABLE_TOKEN_ABI);
 describe("refunds: confirmations and reorgs (anvil)", function () {
   this.timeout(180_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let key: string;
   let stream: SseClient;
@@ -58,8 +52,7 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
 
   before(async function () {
     devnet = await startDevnet({ chain: "anvil", fund: [PAYER] });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refunds-reorg-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, confirmations: 2, adminToken: ADMIN }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { confirmations: 2, adminToken: ADMIN });
     key = (await createMerchant(node.url, ADMIN, "Shop", PAYOUT)).apiKey;
     stream = await openSse(`${node.url}/v1/merchants/me/events`, { authorization: `Bearer ${key}` });
   });
@@ -68,7 +61,6 @@ describe("refunds: confirmations and reorgs (anvil)", function () {
     stream.close();
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("refuses to refund a payment before it is confirmed; a reorg that drops the refund payment reopens the refund", async function () {

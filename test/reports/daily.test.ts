@@ -1,17 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { id, toQuantity, type Signer } from "ethers";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import type { DailyReport } from "../../node/src/reports/daily.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { createMerchant } from "../helpers/merchants.ts";
 
@@ -32,7 +27,6 @@ const DAY2 = DAY1 + 86_400;
 describe("reports: daily settlement report (gross, fees, refunds, net; JSON and CSV)", function () {
   this.timeout(180_000);
   let devnet: Devnet;
-  let dataDir: string;
   let node: RunningNode;
   let key: string;
   let keyOther: string;
@@ -54,8 +48,7 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
   before(async function () {
     devnet = await startDevnet({ fund: [ACCOUNTS[0], ACCOUNTS[1]] });
     signer = (a) => devnet.connection.ethers.getSigner(a);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-reports-"));
-    node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { adminToken: ADMIN });
     const made = async (payout: string): Promise<string> => (await createMerchant(node.url, ADMIN, "Shop", payout)).apiKey;
     key = await made(PAYOUT);
     keyOther = await made(ACCOUNTS[3]);
@@ -107,7 +100,6 @@ describe("reports: daily settlement report (gross, fees, refunds, net; JSON and 
   after(async function () {
     await node.stop();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("sums the day's confirmed payments, fees and refunds per currency; net matches the payout's balance change", async function () {
