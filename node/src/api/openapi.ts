@@ -25,6 +25,9 @@ const rateLimited = {
   content: { "application/json": { schema: ref("Error") } },
 };
 
+/** Every endpoint refuses query parameters it does not define (also those that take none). */
+const unknownParameter = error("unknown_parameter: a query parameter this endpoint does not define");
+
 const ok = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({
   description,
   headers: requestIdHeader,
@@ -129,7 +132,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             "202": ok("Accepted now: queued", ref("Intent")),
             "200": ok("Already known: the stored record of the first submission", ref("Intent")),
             "400": error(
-              "invalid_request, unsupported_token, intent_expired, fee_too_low, invalid_signature, user_verification_required, unknown_device, account_not_deployed or deployment_mismatch",
+              "invalid_request, unsupported_token, intent_expired, fee_too_low, invalid_signature, user_verification_required, unknown_device, account_not_deployed, deployment_mismatch or unknown_parameter",
             ),
             "403": error("relayer_disabled: the node runs without a relayer key"),
             "409": error("nonce_used (on-chain) or nonce_conflict (another intent with this nonce is in flight)"),
@@ -146,7 +149,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [{ name: "id", in: "path", required: true, description: "The intent's EIP-712 digest", schema: ref("Bytes32") }],
           responses: {
             "200": ok("The intent", ref("Intent")),
-            "400": error("invalid_request (malformed id)"),
+            "400": error("invalid_request (malformed id) or unknown_parameter"),
             "403": error("relayer_disabled"),
             "404": error("intent_not_found"),
           },
@@ -159,7 +162,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           parameters: [addressParam],
           responses: {
             "200": ok("Next nonce", { type: "object", required: ["nonce"], properties: { nonce: ref("Uint") } }),
-            "400": error("invalid_address"),
+            "400": error("invalid_address or unknown_parameter"),
             "403": error("relayer_disabled"),
           },
         },
@@ -168,7 +171,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "health",
           summary: "Liveness: the process serves requests",
-          responses: { "200": ok("Alive", ref("Health")) },
+          responses: { "200": ok("Alive", ref("Health")), "400": unknownParameter },
         },
       },
       "/readyz": {
@@ -177,6 +180,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           summary: "Readiness: 200 once the indexer has caught up with the chain head, 503 before",
           responses: {
             "200": ok("Caught up", ref("Readiness")),
+            "400": unknownParameter,
             "503": { description: "Catching up (or the indexer stopped)", headers: requestIdHeader, content: { "application/json": { schema: ref("Readiness") } } },
           },
         },
@@ -185,14 +189,14 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "openapi",
           summary: "This document",
-          responses: { "200": ok("OpenAPI 3.1 document", { type: "object" }) },
+          responses: { "200": ok("OpenAPI 3.1 document", { type: "object" }), "400": unknownParameter },
         },
       },
       "/docs": {
         get: {
           operationId: "docs",
           summary: "This document as a readable HTML page (no scripts; strict Content-Security-Policy)",
-          responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
+          responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } }, "400": unknownParameter },
         },
       },
       "/metrics": {
@@ -200,7 +204,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
           operationId: "metrics",
           summary:
             "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_sse_clients, oriole_webhook_deliveries_total{outcome=delivered|retry|failed|cancelled}, oriole_webhook_queue_depth, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
-          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, "400": unknownParameter },
         },
       },
       "/v1/merchants": {

@@ -16,6 +16,7 @@ import {
   type EscrowActionName,
   type SignedEscrowAction,
 } from "../../../client/sdk/escrow/actions.ts";
+import { jsonUint256 } from "../../../client/sdk/account/intent.ts";
 import { isEscrowNonceUsed, readEscrow, type EscrowState } from "../../../client/sdk/escrow/state.ts";
 import { escrowFundingSchema, type RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
@@ -113,7 +114,8 @@ export interface EscrowDeps {
   log: Logger;
 }
 
-const uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal integer string");
+// The SDK's uint256: past 2^256 - 1 is a 400 here, not an ABI-encoder failure (503) later.
+const uint = jsonUint256;
 const actionNames = Object.keys(ESCROW_ACTIONS) as [EscrowActionName, ...EscrowActionName[]];
 const submissionSchema = z.strictObject({
   action: z.strictObject({
@@ -254,10 +256,10 @@ export class EscrowService {
         signer: a.signer,
         action: a.action,
         escrowId: a.escrowId,
-        buyerAmount: BigInt(a.buyerAmount ?? "0"),
-        merchantAmount: BigInt(a.merchantAmount ?? "0"),
-        nonce: BigInt(a.nonce),
-        deadline: BigInt(a.deadline),
+        buyerAmount: a.buyerAmount ?? 0n,
+        merchantAmount: a.merchantAmount ?? 0n,
+        nonce: a.nonce,
+        deadline: a.deadline,
       });
     } catch (e) {
       if (isOrioleError(e)) throw new ApiError(400, e.code, e.message);

@@ -130,12 +130,12 @@ export const notifyPaths: Record<string, unknown> = {
       security: [{ merchantKey: [] }],
       requestBody: {
         required: true,
-        content: { "application/json": { schema: { type: "object", required: ["url"], additionalProperties: false, properties: { url: { type: "string", format: "uri", maxLength: 2048 } } } } },
+        content: { "application/json": { schema: { type: "object", required: ["url"], additionalProperties: false, properties: { url: { type: "string", format: "uri", maxLength: 2048, pattern: "^[^\\s\\x00-\\x1f\\x7f-\\x9f]+$", description: "An absolute http(s) URL, without spaces or control characters" } } } } },
       },
       responses: {
         "200": json("The webhook and its secret", { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string", pattern: "^whsec_[0-9a-f]{64}$" } } }),
         "400": error(
-          "invalid_request (not JSON, not an http(s) URL), unknown_field, unknown_parameter, webhook_target_forbidden (the URL's host is or resolves to a loopback, private, link-local, metadata or other non-public address; a node started with --allow-private-webhooks allows them) or webhook_target_unresolvable (the host does not resolve)",
+          "invalid_request (not JSON, not an http(s) URL, spaces or control characters in it), unknown_field, unknown_parameter, webhook_target_forbidden (the URL's host is or resolves to a loopback, private, link-local, metadata or other non-public address; a node started with --allow-private-webhooks allows them) or webhook_target_unresolvable (the host does not resolve)",
         ),
         "401": error("unauthorized"),
         "413": error("invalid_request: body over 16 kB"),
@@ -158,6 +158,7 @@ export const notifyPaths: Record<string, unknown> = {
       security: [{ merchantKey: [] }],
       responses: {
         "200": json("The webhook", { type: "object", required: ["url", "updatedAt"], properties: { url: { type: "string" }, updatedAt: { type: "string", format: "date-time" } } }),
+        "400": error("unknown_parameter"),
         "401": error("unauthorized"),
         "404": error("webhook_not_set"),
       },

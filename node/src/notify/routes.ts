@@ -29,6 +29,8 @@ const webhookSchema = z.strictObject({
   url: z
     .string()
     .max(2048, "must be at most 2048 characters")
+    // Why: new URL() silently drops tabs, newlines and surrounding spaces, so such a string passed and was stored (and shown) as sent.
+    .refine((s) => !/[\s\p{Cc}]/u.test(s), "must not contain spaces or control characters")
     .refine((s) => {
       try {
         const u = new URL(s);

@@ -159,6 +159,12 @@ export class SseHub {
       res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "shutting_down", message: "the node is stopping" } }));
       return;
     }
+    // Why: a HEAD answer has no body, so a stream would never send its headers and would
+    // hold the socket and a subscriber forever. Answer the stream's headers and end.
+    if (req.method === "HEAD") {
+      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store" }).end();
+      return;
+    }
     // The store's head, not the hub's (which may lag a commit by a moment): a
     // Last-Event-ID just issued is never replayed, and one past the head
     // (another node, a wiped store) resumes from the head.
