@@ -1,21 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { id, type Signer } from "ethers";
 import { parsePaymentUri } from "../../client/sdk/paymentUri.ts";
 import { sendPayment } from "../../client/sdk/payments.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith, type NodeConfig } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeEvent } from "../../node/src/notify/events.ts";
 import { verifySignature } from "../../node/src/notify/signature.ts";
 import type { DeliveryView } from "../../node/src/notify/webhooks.ts";
 import { RefundStore } from "../../node/src/refunds/refundStore.ts";
 import type { RefundView } from "../../node/src/refunds/refunds.ts";
 import { NodeStore } from "../../node/src/store/store.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import { expectedWebhookEvents, expectWebhooksExactlyOnce, openSse, startReceiver, type SseClient } from "../helpers/notify.ts";
 import { createInvoice, waitForMessage } from "../invoices/helpers.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
@@ -43,7 +39,6 @@ describe("refunds: live events (SSE and webhooks; in-process node, hardhat node)
   this.timeout(180_000);
   let devnet: Devnet;
   let dataDir: string;
-  let config: NodeConfig;
   let node: RunningNode;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let secret: string;
@@ -60,7 +55,7 @@ describe("refunds: live events (SSE and webhooks; in-process node, hardhat node)
   const attemptsById = new Map<string, number>();
 
   const start = async (): Promise<void> => {
-    node = await startNode(config, { log: silentLogger, webhooks: { retry: { baseMs: 100, maxMs: 200 } } });
+    node = await startDevnetNode(devnet, { dataDir, adminToken: ADMIN, allowPrivateWebhooks: true }, { webhooks: { retry: { baseMs: 100, maxMs: 200 } } });
   };
   const call = (p: string, init: RequestInit = {}) => getJson(`${node.url}${p}`, init);
   const auth = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
@@ -89,8 +84,8 @@ describe("refunds: live events (SSE and webhooks; in-process node, hardhat node)
   before(async function () {
     devnet = await startDevnet({ fund: [PAYER] });
     signer = (a) => devnet.connection.ethers.getSigner(a);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-refund-events-"));
-    config = configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, adminToken: ADMIN, allowPrivateWebhooks: true });
+    // A fixed folder: the node restarts on it, and the tests read its store.
+    dataDir = path.join(devnet.dir, "node");
     await start();
     receiver = await startReceiver((hook) => {
       const eventId = String(hook.headers["oriole-event-id"]);
@@ -125,7 +120,6 @@ describe("refunds: live events (SSE and webhooks; in-process node, hardhat node)
     await node.stop();
     await receiver.close();
     await devnet.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   let first: RefundView;

@@ -1,17 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
 import { getAddress, hexlify, Interface, randomBytes, Wallet } from "ethers";
 import { hashAccountCall } from "../../client/sdk/account/intent.ts";
 import { SoftwareDevice } from "../../client/sdk/account/softwareDevice.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith } from "../../node/src/config.ts";
-import { silentLogger } from "../../node/src/log.ts";
+import type { RunningNode } from "../../node/src/app.ts";
 import { factoryInterface, relayInterface, tokenInterface } from "../../node/src/relayer/contracts.ts";
 import { intentTuple } from "../../node/src/relayer/chainCalls.ts";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import {
   chainTime,
   mintData,
@@ -35,7 +30,6 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
   this.timeout(300_000);
   let devnet: Devnet;
   let node: RunningNode;
-  let dataDir: string;
   let rpc: string;
   let chainId: number;
   let usd: string;
@@ -77,15 +71,13 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
         await send(factoryInterface.encodeFunctionData("createAccount", [w.device.publicKey.qx, w.device.publicKey.qy, w.salt]), devnet.deployment.contracts.accounts.factory);
       }
     }
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-relayer-"));
-    node = await startNode(configWith({ rpcUrl: rpc, deployment: devnet.deployment, dataDir, pollMs: 20, relayerKey, relayerResendMs: 1_500 }), { log: silentLogger });
+    node = await startDevnetNode(devnet, { relayerKey, relayerResendMs: 1_500 });
     startBlock = Number(await rpcCall("eth_blockNumber"));
   });
 
   after(async function () {
     await (node as RunningNode | undefined)?.stop();
     await (devnet as Devnet | undefined)?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("GET /v1/network shows the account contracts, the relayer's address and its fees", async function () {
@@ -366,8 +358,7 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
   });
 
   it("a node without a relayer key answers 403 relayer_disabled and shows relayer: null", async function () {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "oriole-norelayer-"));
-    const plain = await startNode(configWith({ rpcUrl: rpc, deployment: devnet.deployment, dataDir: dir, pollMs: 20 }), { log: silentLogger });
+    const plain = await startDevnetNode(devnet);
     try {
       const r = await postIntent(plain.url, submission(chainId, wallets[5]!, intentOf(await fields({ nonce: 500n }))));
       expect(r.status).to.equal(403);
@@ -375,7 +366,6 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
       expect((await getJsonBody(`${plain.url}/v1/network`)).body.relayer).to.equal(null);
     } finally {
       await plain.stop();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });
