@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
 import net, { type AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { startDevnet, type Devnet } from "../helpers/devnet.ts";
-import { startNode, type RunningNode } from "../../node/src/app.ts";
-import { configWith, parseConfig } from "../../node/src/config.ts";
+import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
+import type { RunningNode } from "../../node/src/app.ts";
+import { parseConfig } from "../../node/src/config.ts";
 import { createLogger } from "../../node/src/log.ts";
 import { deriveWsUrl } from "../../node/src/chain/headSubscription.ts";
 import { ACCOUNTS } from "./fixtures.ts";
@@ -82,13 +79,9 @@ describe("node: new heads over WebSocket wake the indexer (--rpc-ws)", function 
       });
 
       const nodeWith = async (fields: { rpcWs: string; rpcUrl?: string }): Promise<{ node: RunningNode; lines: string[] }> => {
-        const dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-heads-"));
         const lines: string[] = [];
-        const node = await startNode(configWith({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, dataDir, pollMs: SLOW_POLL_MS, ...fields }), { log: createLogger({ write: (l) => lines.push(l) }) });
-        cleanup.push(async () => {
-          await node.stop();
-          await rm(dataDir, { recursive: true, force: true });
-        });
+        const node = await startDevnetNode(devnet, { pollMs: SLOW_POLL_MS, ...fields }, { log: createLogger({ write: (l) => lines.push(l) }) });
+        cleanup.push(() => node.stop());
         // The first round runs at start; after it the node sleeps SLOW_POLL_MS unless woken.
         await node.waitForIndexed(await devnet.connection.ethers.provider.getBlockNumber(), 30_000);
         return { node, lines };
@@ -149,17 +142,14 @@ describe("node: new heads over WebSocket wake the indexer (--rpc-ws)", function 
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const dirs: string[] = [];
     const nodes: RunningNode[] = [];
     try {
       for (const [rpcUrl, rpcWs] of [
         [proxy.url, "auto"],
         [devnet.chain.rpcUrl, `ws://127.0.0.1:${deadPort.toString()}`],
       ] as const) {
-        const dataDir = await mkdtemp(path.join(os.tmpdir(), "oriole-heads-"));
-        dirs.push(dataDir);
         const lines: string[] = [];
-        const node = await startNode(configWith({ rpcUrl, deployment: devnet.deployment, dataDir, pollMs: 20, rpcWs }), { log: createLogger({ write: (l) => lines.push(l) }) });
+        const node = await startDevnetNode(devnet, { rpcUrl, rpcWs }, { log: createLogger({ write: (l) => lines.push(l) }) });
         nodes.push(node);
         const { ethers } = devnet.connection;
         const usd = await ethers.getContractAt("StableToken", devnet.deployment.contracts.tokens.USD, await ethers.getSigner(ACCOUNTS[0]));
@@ -174,7 +164,6 @@ describe("node: new heads over WebSocket wake the indexer (--rpc-ws)", function 
       for (const n of nodes) await n.stop();
       await proxy.close();
       await devnet.stop();
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
     }
   });
 });
