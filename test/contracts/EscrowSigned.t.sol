@@ -62,9 +62,11 @@ contract EscrowSignedTest is EscrowTestBase {
             vm.expectRevert(abi.encodeWithSelector(TypedSignatures.StableTokenInvalidSigner.selector, recovered, alice));
             escrow.fundWithAuthorization(tampered[i], alice, 0, block.timestamp + 1 hours, sig);
         }
-        // claiming another buyer fails too
+        // claiming another buyer fails too: alice's signature recovers to someone else over bob's digest
+        address recoveredForBob =
+            ecrecover(fundingDigest(bob, t), uint8(sig[64]), bytes32(this.slice(sig, 0)), bytes32(this.slice(sig, 32)));
         vm.prank(relayer);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(TypedSignatures.StableTokenInvalidSigner.selector, recoveredForBob, bob));
         escrow.fundWithAuthorization(t, bob, 0, block.timestamp + 1 hours, sig);
         assertEq(token.balanceOf(address(escrow)), 0);
     }

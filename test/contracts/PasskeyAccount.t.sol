@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {PasskeyFixture} from "./PasskeyTestBase.sol";
 import {PasskeyAccount} from "../../contracts/account/PasskeyAccount.sol";
 import {Payments} from "../../contracts/token/Payments.sol";
+import {TypedSignatures} from "../../contracts/token/TypedSignatures.sol";
 import {FalsePayTokenMock} from "../../contracts/mocks/FalsePayTokenMock.sol";
 
 /// @dev Passkey account: relayed payments, the signature format, devices, owner calls, ERC-1271 and
@@ -640,7 +641,7 @@ contract PasskeyAccountTest is PasskeyFixture {
         // signed for `account`'s wrapper, presented as `other`'s authorization
         bytes32 digest = authDigest(token, TWA_TYPEHASH, address(other), merchant, 7e6, 0, validBefore, nonce);
         bytes memory sig = assertion(phoneKey, messageDigest(address(account), digest), FLAGS_UP_UV);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(TypedSignatures.StableTokenInvalidContractSignature.selector, address(other)));
         token.transferWithAuthorization(address(other), merchant, 7e6, 0, validBefore, nonce, sig);
         assertEq(token.balanceOf(address(other)), FUNDS);
     }
@@ -649,7 +650,7 @@ contract PasskeyAccountTest is PasskeyFixture {
         uint256 deadline = block.timestamp + 1 hours;
         bytes32 digest = permitDigest(token, address(account), relayer, 50e6, 0, deadline);
         bytes memory sig = assertion(phoneKey, messageDigest(address(account), digest), FLAG_UP);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(TypedSignatures.StableTokenInvalidContractSignature.selector, address(account)));
         token.permit(address(account), relayer, 50e6, deadline, sig);
         assertEq(token.allowance(address(account), relayer), 0);
     }
