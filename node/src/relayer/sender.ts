@@ -57,6 +57,12 @@ export class Sender {
   #pending: TxRecord | undefined;
   /** A broadcast said the nonce is already used: check at once whether by us. */
   #nonceSuspect = false;
+  /**
+   * Hashes of attempts the node refused outright (the broadcast failed and
+   * the node does not know them, e.g. no ETH for gas): a replacement has no
+   * need to outbid them. Memory only: after a restart every attempt counts.
+   */
+  readonly #refused = new Set<string>();
   #nonce = 0;
   #cap: number;
   /** Most gas a relayed payment used so far (receipts); lets later batches skip eth_estimateGas's search. */
@@ -270,10 +276,21 @@ export class Sender {
     if (!attempt) return;
     try {
       await this.#o.provider.send("eth_sendRawTransaction", [attempt.raw]);
+      this.#refused.delete(attempt.hash);
     } catch (e) {
-      if (isError(e, "NONCE_EXPIRED")) this.#nonceSuspect = true;
-      // Otherwise (already known, underpriced, RPC down…) tracking retries with a replacement.
       this.#log.warn("broadcast failed", { nonce: tx.nonce, txHash: attempt.hash, error: errorMessage(e) });
+      if (isError(e, "NONCE_EXPIRED")) this.#nonceSuspect = true;
+      // Otherwise (already known, underpriced, no funds, RPC down…) tracking retries with a replacement.
+      else if (await this.#unknownToNode(attempt.hash)) this.#refused.add(attempt.hash);
+    }
+  }
+
+  /** Whether the node has never heard of `hash` (an RPC failure counts as "it may have it"). */
+  async #unknownToNode(hash: string): Promise<boolean> {
+    try {
+      return (await this.#o.provider.getTransaction(hash)) === null;
+    } catch {
+      return false;
     }
   }
 
@@ -290,8 +307,9 @@ export class Sender {
       await this.#settle(tx, receipt);
       return;
     }
-    const last = tx.attempts.at(-1);
-    const stale = last === undefined || Date.now() - last.sentAt >= this.#o.resendAfterMs;
+    // The latest send of any attempt (a refused one may be sent again: see #replace).
+    const sentAt = Math.max(...tx.attempts.map((a) => a.sentAt));
+    const stale = tx.attempts.length === 0 || Date.now() - sentAt >= this.#o.resendAfterMs;
     if (stale || this.#nonceSuspect) {
       this.#nonceSuspect = false;
       const used = await this.#o.provider.getTransactionCount(this.#address, "latest");
@@ -307,15 +325,25 @@ export class Sender {
     await this.#sleep(this.#o.pollMs);
   }
 
-  /** Same nonce, same calldata and gas, fees bumped: the replacement takes the dropped or stuck one's place. */
+  /**
+   * Same nonce, same calldata and gas, fees bumped: the replacement takes the
+   * dropped or stuck one's place. It outbids the latest attempt the node may
+   * hold, not the refused ones: bumping +25% on every refusal (a relayer out
+   * of ETH, retried every resendAfterMs) would price the transaction beyond
+   * any later funding and the RPC's fee cap, so it would never be sent.
+   */
   async #replace(tx: TxRecord): Promise<void> {
     const last = tx.attempts.at(-1);
+    const held = tx.attempts.findLast((a) => !this.#refused.has(a.hash));
     const fees = await this.#o.provider.getFeeData();
     const bump = (v: string | undefined): bigint => (v === undefined ? 0n : (BigInt(v) * BUMP_NUM + BUMP_DEN - 1n) / BUMP_DEN);
-    const maxPriorityFeePerGas = max(bump(last?.maxPriorityFeePerGas), fees.maxPriorityFeePerGas ?? 0n);
-    const maxFeePerGas = max(bump(last?.maxFeePerGas), fees.maxFeePerGas ?? 0n, maxPriorityFeePerGas);
+    const maxPriorityFeePerGas = max(bump(held?.maxPriorityFeePerGas), fees.maxPriorityFeePerGas ?? 0n);
+    const maxFeePerGas = max(bump(held?.maxFeePerGas), fees.maxFeePerGas ?? 0n, maxPriorityFeePerGas);
     const attempt = await this.#sign(tx, maxFeePerGas, maxPriorityFeePerGas);
-    tx.attempts.push(attempt);
+    // Signing is deterministic: unchanged fees give a refused attempt again; send it again rather than list it twice.
+    const same = tx.attempts.find((a) => a.hash === attempt.hash);
+    if (same) same.sentAt = attempt.sentAt;
+    else tx.attempts.push(attempt);
     const records = await this.#records(tx);
     await this.#o.store.write({ intents: records.map((r) => ({ ...r, txHash: attempt.hash, updatedAt: Date.now() })), putTx: tx });
     this.#log.warn("transaction not mined in time: replacing it", { nonce: tx.nonce, replaces: last?.hash, txHash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas });
@@ -327,6 +355,7 @@ export class Sender {
     const records = await this.#records(tx);
     const requeued = records.map((r) => ({ ...r, status: "queued" as const, txHash: null, updatedAt: Date.now() }));
     await this.#o.store.write({ intents: requeued, delTx: tx.nonce });
+    this.#forget(tx);
     this.#nextPending();
     this.#nonce = Math.max(this.#nonce, await this.#o.provider.getTransactionCount(this.#address, "pending"));
     this.#queue.unshift(...requeued);
@@ -336,6 +365,11 @@ export class Sender {
   async #records(tx: TxRecord): Promise<IntentRecord[]> {
     const records = await Promise.all(tx.ids.map((id) => this.#o.store.get(id)));
     return records.filter((r): r is IntentRecord => r !== undefined);
+  }
+
+  /** The transaction is done with: its refused attempts need no remembering. */
+  #forget(tx: TxRecord): void {
+    for (const a of tx.attempts) this.#refused.delete(a.hash);
   }
 
   #nextPending(): void {
@@ -375,6 +409,7 @@ export class Sender {
       });
     }
     await this.#o.store.write({ intents: updated, delTx: tx.nonce });
+    this.#forget(tx);
     this.#nextPending();
     const requeue = updated.filter((r) => r.status === "queued");
     this.#queue.unshift(...requeue);
