@@ -1,6 +1,7 @@
 import { Interface, isError, JsonRpcProvider, Network, type Signer, type TransactionReceipt } from "ethers";
 import { STABLE_TOKEN_ABI } from "./abi.ts";
 import { OrioleError } from "./errors.ts";
+import { isExecutionRevert } from "./executionRevert.ts";
 
 const token = new Interface(STABLE_TOKEN_ABI);
 /** Local chains mine at once; ethers would otherwise poll every 4 s. */
@@ -64,7 +65,7 @@ async function rpcStep<T>(step: () => Promise<T>, from?: string): Promise<T> {
   } catch (e) {
     if (e instanceof OrioleError) throw e;
     if (isError(e, "INSUFFICIENT_FUNDS")) throw new OrioleError("insufficient_gas", "too little native coin for the fee", { address: from ?? "" }, { cause: e });
-    if (isError(e, "CALL_EXCEPTION")) throw new OrioleError("tx_rejected", `the token contract rejected the transfer: ${e.shortMessage}`, { reason: e.shortMessage }, { cause: e });
+    if (isExecutionRevert(e)) throw new OrioleError("tx_rejected", `the token contract rejected the transfer: ${e.shortMessage}`, { reason: e.shortMessage }, { cause: e });
     const reason = e instanceof Error ? (e.message.split("\n")[0] ?? e.message) : String(e);
     throw new OrioleError("rpc_error", `the chain's JSON-RPC failed: ${reason}`, { reason }, { cause: e });
   }

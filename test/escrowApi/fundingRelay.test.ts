@@ -13,6 +13,7 @@ import { getRelayedCall, type RelayedCallRecordJson } from "../../client/sdk/rel
 import type { RunningNode } from "../../node/src/app.ts";
 import { escrowRelayerKey, type EscrowView } from "../../node/src/escrow/escrowService.ts";
 import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
+import { startRpcProxy } from "../helpers/rpcProxy.ts";
 import { ACCOUNTS, getJson } from "../node/fixtures.ts";
 import { fundedRelayerKey, passkeyWallet, type PasskeyWallet } from "../relayer/fixtures.ts";
 
@@ -250,6 +251,29 @@ describe("escrow API: POST /v1/escrows/fundings (a passkey buyer funds through t
     const again = await post(f.body);
     expect([again.status, again.body]).to.deep.equal([200, first.body]);
     expect(await fundedLogs()).to.equal(escrows);
+  });
+
+  it("a rate-limited RPC during the simulation is 503 chain_unavailable (not simulation_failed), sends nothing, and the retry funds once", async function () {
+    const proxy = await startRpcProxy(devnet.chain.rpcUrl);
+    const flaky = await startDevnetNode(devnet, { rpcUrl: proxy.url, relayerKey: relayerKeyOf });
+    try {
+      const f = await signed("order-rate-limited");
+      const escrows = await fundedLogs();
+      // ethers reports a JSON-RPC error answer to eth_estimateGas as CALL_EXCEPTION, like a revert.
+      proxy.rule = (methods) => (methods.includes("eth_estimateGas") ? "rpcError" : "pass");
+      const postTo = (url: string) => getJson(`${url}/v1/escrows/fundings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(f.body) });
+      const limited = await postTo(flaky.url);
+      expect([limited.status, codeOf(limited.body)], JSON.stringify(limited.body)).to.deep.equal([503, "chain_unavailable"]);
+      expect(await fundedLogs()).to.equal(escrows);
+      proxy.mode = "pass";
+      const retried = await postTo(flaky.url);
+      expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
+      expect(retried.body).to.include({ id: f.id, status: "mined" });
+      expect(await fundedLogs()).to.equal(escrows + 1);
+    } finally {
+      await flaky.stop();
+      await proxy.close();
+    }
   });
 
   it("the SDK throws the node's code; a node without a relayer key answers 403 relayer_disabled", async function () {

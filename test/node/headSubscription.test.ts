@@ -136,7 +136,7 @@ describe("node: new heads over WebSocket wake the indexer (--rpc-ws)", function 
   it("an RPC without WebSocket (auto) or an endpoint that is down (explicit URL) leaves the node polling, healthy", async function () {
     const devnet = await startDevnet({ fund: [ACCOUNTS[0]] });
     // An HTTP-only JSON-RPC front: the upgrade request gets no WebSocket.
-    const { startRpcProxy } = await import("./rpcProxy.ts");
+    const { startRpcProxy } = await import("../helpers/rpcProxy.ts");
     const proxy = await startRpcProxy(devnet.chain.rpcUrl);
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

@@ -10,7 +10,7 @@ import { NodeStore } from "../../node/src/store/store.ts";
 import { CURRENCIES } from "../../client/sdk/currencies.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import { spawnNode } from "../helpers/nodeProcess.ts";
-import { startRpcProxy } from "./rpcProxy.ts";
+import { startRpcProxy } from "../helpers/rpcProxy.ts";
 import { startHardhatNode } from "../../scripts/devchain/hardhatNode.ts";
 import { ACCOUNTS, allPayments, chainBalances, chainTruth, getJson } from "./fixtures.ts";
 

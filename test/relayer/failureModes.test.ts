@@ -1,5 +1,3 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { getAddress, hexlify, randomBytes, toQuantity, Wallet } from "ethers";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
@@ -8,6 +6,7 @@ import type { NodeConfig } from "../../node/src/config.ts";
 import { intentTuple } from "../../node/src/relayer/chainCalls.ts";
 import { factoryInterface, relayInterface, tokenInterface } from "../../node/src/relayer/contracts.ts";
 import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
+import { startRpcProxy } from "../helpers/rpcProxy.ts";
 import {
   chainTime,
   fundedRelayerKey,
@@ -39,63 +38,6 @@ const FUNDS = 10_000_000n; // 10 of the currency
 const GWEI = 1_000_000_000n;
 
 type Body = JsonResponse["body"];
-
-/** A JSON-RPC proxy whose `rule` decides, per request body (single or batch), what happens to it. */
-interface FlakyProxy {
-  url: string;
-  /** "pass": forward; "refuse": 503 without forwarding; "lose": forward, then answer 503 (the chain has it, the caller does not know); "rpcError": a JSON-RPC error answer (rate limited). */
-  rule: (methods: readonly string[]) => "pass" | "refuse" | "lose" | "rpcError";
-  counts: Map<string, number>;
-  close(): Promise<void>;
-}
-
-async function startFlakyProxy(target: string): Promise<FlakyProxy> {
-  const proxy: FlakyProxy = { url: "", rule: () => "pass", counts: new Map(), close: () => Promise.resolve() };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      type Req = { id: unknown; method: string };
-      let parsed: Req | Req[] = [];
-      try {
-        parsed = JSON.parse(body.toString("utf8")) as Req | Req[];
-      } catch {
-        // Not JSON-RPC (e.g. an empty probe): forwarded as is.
-      }
-      const list = Array.isArray(parsed) ? parsed : [parsed];
-      const methods = list.map((r) => r.method);
-      for (const m of methods) proxy.counts.set(m, (proxy.counts.get(m) ?? 0) + 1);
-      const action = proxy.rule(methods);
-      if (action === "refuse") {
-        res.writeHead(503).end("unavailable");
-        return;
-      }
-      if (action === "rpcError") {
-        const errors = list.map((r) => ({ jsonrpc: "2.0", id: r.id, error: { code: -32005, message: "rate limit exceeded, retry later" } }));
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(Array.isArray(parsed) ? errors : errors[0]));
-        return;
-      }
-      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
-        .then(async (r) => {
-          const answer = Buffer.from(await r.arrayBuffer());
-          if (action === "lose") res.writeHead(503).end("lost");
-          else res.writeHead(r.status, { "content-type": "application/json" }).end(answer);
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => {
-        resolve();
-      });
-    });
-  return proxy;
-}
 
 /** Watchers still running (a test failed before stopping its own): stopped before the node goes. */
 const watchers: { stop(): Promise<void> }[] = [];
@@ -398,7 +340,7 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
   });
 
   it("3. a flaky RPC (rate-limited calls and estimates, broadcasts refused, answers lost after the chain took them, a full outage): a 503 at admission, every accepted intent mined exactly once", async function () {
-    const proxy = await startFlakyProxy(rpc);
+    const proxy = await startRpcProxy(rpc);
     try {
       const { node, relayer } = await relayerNode({ rpcUrl: proxy.url, relayerResendMs: 300, relayerBatchSize: 3 });
       const ws = [await account(), await account(), await account(), await account({ deployed: false })];
@@ -433,7 +375,7 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
         if ((methods.includes("eth_estimateGas") || methods.includes("eth_call")) && ++limited <= 6) return "rpcError";
         if (methods.includes("eth_sendRawTransaction")) {
           sends++;
-          if (sends <= 3) return "refuse";
+          if (sends <= 3) return "fail";
           if (sends <= 6) return "lose";
         }
         return "pass";
@@ -443,7 +385,7 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
       // Once a broadcast was tried, cut the RPC off entirely for a while.
       await waitFor("a broadcast through the proxy", () => Promise.resolve(sends > 0 ? true : undefined));
       const rule = proxy.rule;
-      proxy.rule = () => "refuse";
+      proxy.rule = () => "fail";
       await new Promise((r) => setTimeout(r, 1_500));
       proxy.rule = rule;
       // The client retries the refused intent while it gets 503 (the RPC may still be rate-limited): accepted once it recovers.

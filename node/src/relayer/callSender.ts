@@ -1,5 +1,6 @@
 import type { AbstractBatchOptions, AbstractSublevel } from "abstract-level";
 import { isError, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
+import { isExecutionRevert } from "../../../client/sdk/executionRevert.ts";
 import type { RelayedCallKind, RelayedCallRecordJson } from "../../../client/sdk/relayedCalls.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Logger } from "../log.ts";
@@ -102,7 +103,7 @@ export class CallSender {
     try {
       return await this.#d.provider.estimateGas({ from: this.#d.wallet.address, to, data });
     } catch (e) {
-      if (!isError(e, "CALL_EXCEPTION")) {
+      if (!isExecutionRevert(e)) {
         const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
         throw new ApiError(503, "chain_unavailable", `the call could not be simulated: ${why.slice(0, 200)}`);
       }

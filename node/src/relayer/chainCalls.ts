@@ -1,6 +1,7 @@
-import { isError, type CallExceptionError, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import type { PaymentIntent } from "../../../client/sdk/account/intent.ts";
 import { OrioleError } from "../../../client/sdk/errors.ts";
+import { isExecutionRevert } from "../../../client/sdk/executionRevert.ts";
 import { accountInterface, decodeRevert, relayInterface, type DecodedRevert } from "./contracts.ts";
 import type { AccountDeployment } from "./intentSchema.ts";
 
@@ -52,25 +53,6 @@ export function buildRelayCall(items: readonly RelayItem[], relay: string, feeRe
   };
 }
 
-/** What the node's own error message says when the execution failed (as opposed to the request). */
-const EXECUTION_FAILURE = /revert|out of gas|gas required exceeds|invalid opcode|invalid jump|stack (?:underflow|overflow)/i;
-
-/**
- * ethers turns EVERY JSON-RPC error answer to eth_call / eth_estimateGas
- * into CALL_EXCEPTION, a rate limit (-32005) or "header not found" too.
- * Taken as a revert, such a hiccup would refuse a valid intent (422) or fail
- * a queued one for good. A revert carries revert data ("0x" when it has no
- * reason), or at least says so in the message (geth omits the data of a
- * reasonless revert); anything else is the RPC failing: `chain_unavailable`,
- * retried. Without the node's message we cannot tell: a revert, as before.
- */
-function isExecutionRevert(e: CallExceptionError): boolean {
-  if (typeof e.data === "string") return true;
-  const inner: unknown = e.info?.error;
-  if (typeof inner !== "object" || inner === null || !("message" in inner) || typeof inner.message !== "string") return true;
-  return EXECUTION_FAILURE.test(inner.message);
-}
-
 export type CallOutcome = { ok: true; data: string } | { ok: false; revert: DecodedRevert };
 
 const unavailable = (method: string, e: unknown): OrioleError =>
@@ -81,7 +63,7 @@ export async function ethCall(provider: JsonRpcProvider, tx: { from?: string; to
   try {
     return { ok: true, data: await provider.call(tx) };
   } catch (e) {
-    if (isError(e, "CALL_EXCEPTION") && isExecutionRevert(e)) return { ok: false, revert: decodeRevert(e.data) };
+    if (isExecutionRevert(e)) return { ok: false, revert: decodeRevert(e.data) };
     throw unavailable("eth_call", e);
   }
 }
@@ -93,7 +75,7 @@ export async function estimateGas(provider: JsonRpcProvider, tx: { from: string;
   try {
     return { ok: true, gas: await provider.estimateGas(tx) };
   } catch (e) {
-    if (isError(e, "CALL_EXCEPTION") && isExecutionRevert(e)) return { ok: false, revert: decodeRevert(e.data) };
+    if (isExecutionRevert(e)) return { ok: false, revert: decodeRevert(e.data) };
     throw unavailable("eth_estimateGas", e);
   }
 }
