@@ -320,6 +320,8 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
     for (const id of ids) expect((await intentView(node, id)).status).to.be.oneOf(["queued", "submitted"]);
     expect(await txCount(rpc, relayer, "pending")).to.equal(nonceBefore);
     expect(await eventsTo(fs.map((f) => f.to))).to.have.length(0);
+    const unfundedGauge = async (): Promise<string | undefined> => /^oriole_relayer_unfunded (\d)$/m.exec(await (await fetch(`${node.url}/metrics`)).text())?.[1];
+    expect(await unfundedGauge(), "the operator's alarm while the relayer cannot pay gas").to.equal("1");
 
     // Enough for a few times the gas of one such transaction at today's fees, not for 20 rounds of +25%.
     const block = (await rpcCall("eth_getBlockByNumber", ["latest", false])) as { baseFeePerGas: string };
@@ -337,6 +339,7 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
     const txs = new Set([...final.values()].map((r) => String(r.txHash)));
     expect(await txCount(rpc, relayer)).to.equal(nonceBefore + txs.size);
     expect(await balanceOf(relayer)).to.equal(3n * FEE);
+    expect(await unfundedGauge()).to.equal("0");
   });
 
   it("3. a flaky RPC (rate-limited calls and estimates, broadcasts refused, answers lost after the chain took them, a full outage): a 503 at admission, every accepted intent mined exactly once", async function () {

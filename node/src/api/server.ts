@@ -217,6 +217,7 @@ export function createApi(ctx: ApiContext): express.Express {
       scalar("oriole_indexer_failed", "gauge", "1 when the indexer stopped on an error it cannot retry.", s.failure ? 1 : 0),
       scalar("oriole_head_subscription_up", "gauge", "1 while a WebSocket new-heads subscription wakes the indexer between polls.", s.headSubscription ? 1 : 0),
       scalar("oriole_relayer_queue_length", "gauge", "Payment intents queued by the relayer, not yet sent.", ctx.relayer?.queued ?? 0),
+      scalar("oriole_relayer_unfunded", "gauge", "1 while the relayer's broadcasts are refused for too little ETH for gas (intents wait): fund its address.", ctx.relayer?.unfunded === true ? 1 : 0),
       scalar("oriole_sse_clients", "gauge", "Server-Sent Events streams open.", ctx.notify?.hub.subscribers ?? 0),
       labelled(
         "oriole_webhook_deliveries_total",

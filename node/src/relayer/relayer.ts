@@ -228,4 +228,9 @@ export class Relayer {
   get queued(): number {
     return this.#sender.queued;
   }
+
+  /** See {@link Sender.unfunded}. */
+  get unfunded(): boolean {
+    return this.#sender.unfunded;
+  }
 }

@@ -39,6 +39,9 @@ const MAX_BACKOFF_MS = 5_000;
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? (e.message.split("\n")[0] ?? e.message) : String(e));
 
+/** A node's refusal for too little ETH: geth, anvil ("insufficient funds for gas * price + value"), Hardhat ("doesn't have enough funds"). */
+const UNFUNDED = /insufficient funds|enough funds/i;
+
 /**
  * The one owner of the relayer EOA's nonce. It takes queued intents in
  * batches, sends ONE transaction at a time (the whole queue rides in the
@@ -63,6 +66,8 @@ export class Sender {
    * need to outbid them. Memory only: after a restart every attempt counts.
    */
   readonly #refused = new Set<string>();
+  /** The last broadcast was refused for too little ETH for gas (cleared by the next accepted one). */
+  #unfunded = false;
   #nonce = 0;
   #cap: number;
   /** Most gas a relayed payment used so far (receipts); lets later batches skip eth_estimateGas's search. */
@@ -105,6 +110,11 @@ export class Sender {
   /** Intents waiting for a transaction. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Whether the relayer's EOA lacks the ETH to pay gas (its last broadcast was refused for it): operators must fund it. */
+  get unfunded(): boolean {
+    return this.#unfunded;
   }
 
   async stop(): Promise<void> {
@@ -277,8 +287,16 @@ export class Sender {
     try {
       await this.#o.provider.send("eth_sendRawTransaction", [attempt.raw]);
       this.#refused.delete(attempt.hash);
+      if (this.#unfunded) this.#log.info("relayer funded again: sending", { address: this.#address });
+      this.#unfunded = false;
     } catch (e) {
       this.#log.warn("broadcast failed", { nonce: tx.nonce, txHash: attempt.hash, error: errorMessage(e) });
+      const unfunded = isError(e, "INSUFFICIENT_FUNDS") || UNFUNDED.test(errorMessage(e));
+      if (unfunded && !this.#unfunded) {
+        // Intents stay queued and are sent once funded; only the operator can fix it, so say so once, loudly.
+        this.#log.error("relayer has too little ETH for gas: intents wait until it is funded", { address: this.#address });
+      }
+      if (unfunded) this.#unfunded = true;
       if (isError(e, "NONCE_EXPIRED")) this.#nonceSuspect = true;
       // Otherwise (already known, underpriced, no funds, RPC down…) tracking retries with a replacement.
       else if (await this.#unknownToNode(attempt.hash)) this.#refused.add(attempt.hash);
