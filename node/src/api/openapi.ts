@@ -203,7 +203,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
         get: {
           operationId: "metrics",
           summary:
-            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_relayer_queue_length, oriole_relayer_unfunded, oriole_sse_clients, oriole_webhook_deliveries_total{outcome=delivered|retry|failed|cancelled}, oriole_webhook_queue_depth, oriole_http_request_duration_seconds (histogram by route, method, status). Never rate limited.",
+            "Prometheus metrics (text format 0.0.4): oriole_indexed_block, oriole_head_block, oriole_indexer_lag_blocks, oriole_reorgs_total, oriole_indexer_failed, oriole_head_subscription_up, oriole_relayer_queue_length, oriole_relayer_unfunded, oriole_sse_clients, oriole_webhook_deliveries_total{outcome=delivered|retry|failed|cancelled}, oriole_webhook_queue_depth, oriole_http_request_duration_seconds (histogram by route, method, status), oriole_event_loop_delay_seconds{quantile}. Never rate limited.",
           responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, "400": unknownParameter },
         },
       },
