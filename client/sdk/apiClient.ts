@@ -117,6 +117,23 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** More request headers (e.g. Idempotency-Key). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Tries again, up to this many more times (default 0), after a transient
+   * failure: 503 `chain_unavailable` or `shutting_down`, 429 `rate_limited`,
+   * or no connection (not a timeout: the node may still be working on it).
+   * Only for requests the node answers idempotently (the same body gives the
+   * same result, never a second effect), e.g. a signed intent.
+   */
+  retries?: number;
+}
+
+const TRANSIENT = new Set(["chain_unavailable", "shutting_down", "rate_limited"]);
+const RETRY_BASE_MS = 300;
+
+function isTransient(e: unknown): boolean {
+  if (!(e instanceof OrioleError)) return false;
+  if (e.code === "node_unreachable") return !(e.cause instanceof Error && e.cause.name === "TimeoutError");
+  return TRANSIENT.has(e.code);
 }
 
 /** `http://host:port/` → `http://host:port`. */
@@ -128,9 +145,22 @@ export function nodeBaseUrl(url: string): string {
  * One request to the node's JSON API, the response validated with `schema`.
  * Any 2xx is success. Errors: the node's `{"error":{code,message}}` becomes an
  * OrioleError with the node's code (details carry the HTTP status);
- * `node_unreachable`, `node_error`, `invalid_response` otherwise.
+ * `node_unreachable`, `node_error`, `invalid_response` otherwise. See
+ * {@link RequestOptions.retries} for trying again.
  */
 export async function requestJson<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions = {}): Promise<T> {
+  const retries = opts.retries ?? 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await requestOnce(baseUrl, pathAndQuery, schema, opts);
+    } catch (e) {
+      if (attempt >= retries || !isTransient(e)) throw e;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 2 ** attempt));
+    }
+  }
+}
+
+async function requestOnce<T>(baseUrl: string, pathAndQuery: string, schema: z.ZodType<T>, opts: RequestOptions): Promise<T> {
   const base = nodeBaseUrl(baseUrl);
   const headers: Record<string, string> = { ...opts.headers, accept: "application/json" };
   const init: RequestInit = { method: opts.method ?? "GET", headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) };

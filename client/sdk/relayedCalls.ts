@@ -143,19 +143,22 @@ function final(r: RelayedCallRecord): RelayedCallRecord {
   return r;
 }
 
+/** Fundings, reserves and withdrawal requests are idempotent by their signed authorization: safe to try again. */
+const RELAYED_RETRIES = 2;
+
 /** POST /v1/escrows/fundings. Submitting the same authorization again returns the first record. */
 export async function submitEscrowFunding(apiUrl: string, body: EscrowFundingJson): Promise<RelayedCallRecord> {
-  return final(await requestJson(apiUrl, "/v1/escrows/fundings", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS }));
+  return final(await requestJson(apiUrl, "/v1/escrows/fundings", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS, retries: RELAYED_RETRIES }));
 }
 
 /** POST /v1/offline/reservations. Submitting the same authorization again returns the first record. */
 export async function submitOfflineReserve(apiUrl: string, body: OfflineReserveJson): Promise<RelayedCallRecord> {
-  return final(await requestJson(apiUrl, "/v1/offline/reservations", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS }));
+  return final(await requestJson(apiUrl, "/v1/offline/reservations", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS, retries: RELAYED_RETRIES }));
 }
 
 /** POST /v1/offline/withdrawals. Submitting the same signed request again returns the first record. */
 export async function submitOfflineWithdrawalRequest(apiUrl: string, body: OfflineWithdrawalRequestJson): Promise<RelayedCallRecord> {
-  return final(await requestJson(apiUrl, "/v1/offline/withdrawals", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS }));
+  return final(await requestJson(apiUrl, "/v1/offline/withdrawals", relayedCallRecordSchema, { method: "POST", body, timeoutMs: RECORD_TIMEOUT_MS, retries: RELAYED_RETRIES }));
 }
 
 /**

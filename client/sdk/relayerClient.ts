@@ -17,7 +17,8 @@ function checkedId(id: string): string {
 
 /** `POST /v1/intents`: hands a signed intent to the relayer; resubmitting returns the first result. */
 export async function submitIntent(baseUrl: string, body: IntentSubmissionJson, opts: { timeoutMs?: number } = {}): Promise<IntentRecord> {
-  return requestJson(baseUrl, "/v1/intents", intentRecordSchema, { method: "POST", body, ...opts });
+  // An intent is idempotent by its digest: a retry after a lost answer returns the first record.
+  return requestJson(baseUrl, "/v1/intents", intentRecordSchema, { method: "POST", body, retries: 2, ...opts });
 }
 
 /** `GET /v1/intents/{id}`; OrioleError `intent_not_found` for an unknown id. */

@@ -103,6 +103,29 @@ describe("sdk/relayerClient", function () {
     expect((await errorOf(getIntent("http://127.0.0.1:1", ID))).code).to.equal("node_unreachable");
   });
 
+  it("submitting tries again after a transient 503 or 429 (the same body: an intent is idempotent), never after a refusal, at most twice", async function () {
+    const body = { account: ACCOUNT, intent: paymentIntentToJson(INTENT), signature: "0x1234" };
+    const unavailable = { status: 503, body: { error: { code: "chain_unavailable", message: "the chain could not be asked" } } };
+    replies = [unavailable, { status: 429, body: { error: { code: "rate_limited", message: "slow down" } } }, { status: 202, body: RECORD }];
+    expect(await submitIntent(url, body)).to.deep.equal({ ...RECORD, nonce: 3n, relayerFee: 10_000n });
+    expect(requests.map((q) => [q.path, q.body])).to.deep.equal(Array(3).fill(["/v1/intents", JSON.stringify(body)]));
+    // Three transient failures in a row: the third is the caller's.
+    requests = [];
+    replies = [unavailable, unavailable, unavailable, { status: 202, body: RECORD }];
+    expect((await errorOf(submitIntent(url, body))).code).to.equal("chain_unavailable");
+    expect(requests).to.have.length(3);
+    // A refusal is final: one request.
+    requests = [];
+    replies = [{ status: 400, body: { error: { code: "invalid_signature", message: "no" } } }, { status: 202, body: RECORD }];
+    expect((await errorOf(submitIntent(url, body))).code).to.equal("invalid_signature");
+    expect(requests).to.have.length(1);
+    // Reads are not retried (the caller polls).
+    requests = [];
+    replies = [unavailable, { status: 200, body: RECORD }];
+    expect((await errorOf(getIntent(url, ID))).code).to.equal("chain_unavailable");
+    expect(requests).to.have.length(1);
+  });
+
   it("waits through queued and submitted until confirmed", async function () {
     replies = [
       { status: 200, body: RECORD },
