@@ -240,6 +240,9 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
     const final = (await waitAllFinal(node.url, [id], 20_000)).get(id);
     expect(final?.status, JSON.stringify(final)).to.equal("failed");
     expect(final?.error?.code, JSON.stringify(final)).to.equal("insufficient_balance");
+    // The record points at the transaction that reverted (the chain's trace of the attempt).
+    expect(final?.txHash).to.equal(relayed);
+    expect(final?.error?.message).to.include(relayed);
     // Only the reverted transaction: the intent was not put on-chain again.
     expect(await txCount(rpc, relayer)).to.equal(nonceBefore + 1);
     expect(await eventsTo([a.to])).to.have.length(0);

@@ -35,6 +35,8 @@ export interface IntentRecord {
   error: { code: string; message: string } | null;
   /** Transactions carrying it that reverted as a whole (it is retried a few times). */
   reverts: number;
+  /** The last of those (absent in records written before it existed): a failed intent shows it as its txHash. */
+  revertedTx?: string;
   createdAt: number;
   updatedAt: number;
 }

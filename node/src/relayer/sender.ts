@@ -423,7 +423,7 @@ export class Sender {
         const reverts = r.reverts + 1;
         return reverts >= MAX_REVERTS
           ? { ...r, status: "failed" as const, txHash: receipt.hash, reverts, error: { code: "tx_reverted", message: `its transaction reverted ${reverts} times` }, updatedAt: now }
-          : { ...r, status: "queued" as const, txHash: null, reverts, updatedAt: now };
+          : { ...r, status: "queued" as const, txHash: null, reverts, revertedTx: receipt.hash, updatedAt: now };
       });
     }
     await this.#o.store.write({ intents: updated, delTx: tx.nonce });
@@ -442,10 +442,12 @@ export class Sender {
   async #fail(failures: readonly { record: IntentRecord; code: string; message: string }[]): Promise<void> {
     if (failures.length === 0) return;
     const now = Date.now();
+    // An intent whose transaction reverted and that then fails its re-check points at that transaction: the chain's record of the attempt.
     const failed = failures.map(({ record, code, message }) => ({
       ...record,
       status: "failed" as const,
-      error: { code: code === "reverted" ? "payment_failed" : code, message },
+      txHash: record.txHash ?? record.revertedTx ?? null,
+      error: { code: code === "reverted" ? "payment_failed" : code, message: record.revertedTx === undefined ? message : `${message} (its transaction ${record.revertedTx} reverted on-chain)` },
       updatedAt: now,
     }));
     await this.#o.store.write({ intents: failed });
