@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { getAddress, hexlify, randomBytes, toQuantity, Wallet } from "ethers";
+import { hashPaymentIntent } from "../../client/sdk/account/intent.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 import type { RunningNode } from "../../node/src/app.ts";
 import type { NodeConfig } from "../../node/src/config.ts";
@@ -325,6 +326,13 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
     expect(await eventsTo(fs.map((f) => f.to))).to.have.length(0);
     const unfundedGauge = async (): Promise<string | undefined> => /^oriole_relayer_unfunded (\d)$/m.exec(await (await fetch(`${node.url}/metrics`)).text())?.[1];
     expect(await unfundedGauge(), "the operator's alarm while the relayer cannot pay gas").to.equal("1");
+    // Meanwhile a new intent is refused at once (the payer can pay another way), and nothing of it is kept.
+    const late = await fields({ nonce: 1n, amount: 999n });
+    const refused = await postIntent(node.url, submission(chainId, ws[0]!, intentOf(late)));
+    expect([refused.status, refused.body.error?.code], JSON.stringify(refused.body)).to.deep.equal([503, "relayer_unfunded"]);
+    expect((await getJsonBody(`${node.url}/v1/intents/${hashPaymentIntent(chainId, ws[0]!.account, intentOf(late)).toLowerCase()}`)).status).to.equal(404);
+    // One accepted before is still its stored record, not a refusal.
+    expect((await postIntent(node.url, submission(chainId, ws[0]!, intentOf(fs[0]!)))).status).to.equal(200);
 
     // Enough for a few times the gas of one such transaction at today's fees, not for 20 rounds of +25%.
     const block = (await rpcCall("eth_getBlockByNumber", ["latest", false])) as { baseFeePerGas: string };

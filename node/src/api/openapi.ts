@@ -138,7 +138,7 @@ export function openApiDocument(opts: { version: string }): Record<string, unkno
             "409": error("nonce_used (on-chain) or nonce_conflict (another intent with this nonce is in flight)"),
             "413": error("invalid_request: body over 16 kB"),
             "422": error("simulation_failed: the payment would revert; the message carries the decoded reason"),
-            "503": error("chain_unavailable: the chain's RPC failed during the checks; retry"),
+            "503": error("chain_unavailable: the chain's RPC failed during the checks; retry. relayer_unfunded: the relayer has too little ETH for gas; nothing was queued (intents accepted before are sent once it is funded)"),
           },
         },
       },

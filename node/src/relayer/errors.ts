@@ -23,6 +23,8 @@ export const RELAYER_ERROR_STATUS = {
   relayer_disabled: 403,
   // The chain's JSON-RPC failed while checking the intent: retry later.
   chain_unavailable: 503,
+  // The relayer's broadcasts are refused for too little ETH for gas: nothing is queued until its operator funds it.
+  relayer_unfunded: 503,
 } as const satisfies Record<string, number>;
 
 export type RelayerErrorCode = keyof typeof RELAYER_ERROR_STATUS;

@@ -160,6 +160,10 @@ export class Relayer {
     const existing = await this.#o.store.get(id);
     if (existing) return { created: false, intent: toView(existing) };
     const checked = checkOffline(this.#ctx, s, id);
+    // Queued now, it would wait for the operator for as long as that takes: an at-once refusal lets the payer pay another way.
+    if (this.#sender.unfunded) {
+      throw relayerError("relayer_unfunded", `the relayer ${this.#ctx.relayerAddress} has too little ETH to pay gas: nothing was queued; try again later`);
+    }
     const key = nonceKey(s.account, s.intent.nonce);
     const holder = this.#held.get(key);
     if (holder !== undefined) {
