@@ -55,16 +55,22 @@ export async function startHardhatNode(opts: { port?: number; host?: string; inh
   const port = opts.port ?? (await freePort());
   const child = spawn(HARDHAT_BIN, ["node", "--hostname", host, "--port", String(port)], {
     cwd: ROOT,
-    stdio: opts.inheritOutput ? ["ignore", "inherit", "inherit"] : ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", opts.inheritOutput ? "inherit" : "pipe"],
     env: process.env,
   });
+  if (opts.inheritOutput) child.stdout?.pipe(process.stdout);
   return superviseChain(child, "hardhat node", host, port);
 }
 
 /**
- * Waits until a spawned local chain answers JSON-RPC (failing with its last
- * stderr if it exits first) and returns its handle; `stop` sends SIGTERM,
- * then SIGKILL after 5 s. Shared by hardhat node and anvil.
+ * Waits until a spawned local chain says it listens on `host:port` (on its
+ * stdout, which must be piped) and answers JSON-RPC, failing with its last
+ * stderr if it exits first; returns its handle. `stop` sends SIGTERM, then
+ * SIGKILL after 5 s. Shared by hardhat node and anvil.
+ *
+ * Why the stdout line: another process may take the port between freePort()
+ * and the child's bind (two test runs at once). The RPC would then answer,
+ * but it would be the other run's chain, and both runs would share one.
  */
 export async function superviseChain(child: ChildProcess, name: string, host: string, port: number): Promise<LocalChain> {
   let stderr = "";
@@ -80,7 +86,19 @@ export async function superviseChain(child: ChildProcess, name: string, host: st
   const early = exited.then(() => {
     throw new Error(`${name} exited before answering on ${rpcUrl}: ${stderr.trim()}`);
   });
-  await Promise.race([waitForRpc(rpcUrl, 60_000), early]);
+  const listening = new Promise<void>((resolve) => {
+    let out = "";
+    const onData = (b: Buffer): void => {
+      out = (out + b.toString()).slice(-4000);
+      if (out.includes(`${host}:${port}`)) {
+        child.stdout?.off("data", onData);
+        child.stdout?.resume(); // keep draining what follows (hardhat logs every request)
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+  });
+  await Promise.race([listening.then(() => waitForRpc(rpcUrl, 60_000)), early]);
   early.catch(() => {});
   return {
     rpcUrl,

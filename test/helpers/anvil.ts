@@ -16,7 +16,7 @@ const ANVIL_BIN = path.join(ROOT, "node_modules", ".bin", "anvil");
 export async function startAnvil(opts: { port?: number } = {}): Promise<LocalChain> {
   const host = "127.0.0.1";
   const port = opts.port ?? (await freePort());
-  const child = spawn(ANVIL_BIN, ["--host", host, "--port", String(port), "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: process.env });
+  const child = spawn(ANVIL_BIN, ["--host", host, "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: process.env });
   return superviseChain(child, "anvil", host, port);
 }
 
