@@ -10,6 +10,7 @@ import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts"
 import { startRpcProxy } from "../helpers/rpcProxy.ts";
 import {
   chainTime,
+  devSend,
   fundedRelayerKey,
   getJsonBody,
   intentOf,
@@ -115,11 +116,7 @@ describe("relayer: failure modes (drained accounts, no gas money, flaky RPC, bur
 
   const rpcCall = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(rpc, method, params);
 
-  async function signerSend(to: string, data: string): Promise<void> {
-    const [signer] = await devnet.connection.ethers.getSigners();
-    if (!signer) throw new Error("no signer");
-    await (await signer.sendTransaction({ to, data })).wait();
-  }
+  const signerSend = (to: string, data: string): Promise<void> => devSend(devnet, to, data);
 
   async function balanceOf(who: string): Promise<bigint> {
     const ret = (await rpcCall("eth_call", [{ to: usd, data: tokenInterface.encodeFunctionData("balanceOf", [who]) }, "latest"])) as string;

@@ -5,6 +5,7 @@ import { intentSubmissionToJson, type IntentSubmissionJson } from "../../client/
 import { SoftwareDevice, type AssertOptions } from "../../client/sdk/account/softwareDevice.ts";
 import { PAYMENT_TOPIC, STABLE_TOKEN_ABI } from "../../client/sdk/abi.ts";
 import type { Deployment } from "../../client/sdk/deployment.ts";
+import type { Devnet } from "../helpers/devnet.ts";
 import { jsonRpcRequest } from "../../client/sdk/jsonRpc.ts";
 
 const minter = new Interface(["function mint(address to, uint256 amount)"]);
@@ -133,4 +134,11 @@ export async function fundedRelayerKey(rpcUrl: string): Promise<string> {
   const w = Wallet.createRandom();
   await jsonRpcRequest(rpcUrl, "hardhat_setBalance", [w.address, toQuantity(10n ** 20n)]);
   return w.privateKey;
+}
+
+/** Sends `data` to `to` from the devnet's first dev account and waits until it is mined. */
+export async function devSend(devnet: Devnet, to: string, data: string): Promise<void> {
+  const [signer] = await devnet.connection.ethers.getSigners();
+  if (!signer) throw new Error("no signer");
+  await (await signer.sendTransaction({ to, data })).wait();
 }

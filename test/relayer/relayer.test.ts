@@ -9,6 +9,7 @@ import { intentTuple } from "../../node/src/relayer/chainCalls.ts";
 import { startDevnet, startDevnetNode, type Devnet } from "../helpers/devnet.ts";
 import {
   chainTime,
+  devSend,
   mintData,
   fundedRelayerKey,
   getJsonBody,
@@ -41,11 +42,7 @@ describe("relayer: POST /v1/intents against a real chain and node", function () 
 
   const rpcCall = (method: string, params: unknown[] = []): Promise<unknown> => jsonRpcRequest(rpc, method, params);
 
-  async function send(data: string, to: string): Promise<void> {
-    const [signer] = await devnet.connection.ethers.getSigners();
-    if (!signer) throw new Error("no signer");
-    await (await signer.sendTransaction({ to, data })).wait();
-  }
+  const send = (data: string, to: string): Promise<void> => devSend(devnet, to, data);
 
   async function balanceOf(token: string, who: string): Promise<bigint> {
     const ret = (await rpcCall("eth_call", [{ to: token, data: tokenInterface.encodeFunctionData("balanceOf", [who]) }, "latest"])) as string;

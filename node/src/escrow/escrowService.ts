@@ -114,18 +114,17 @@ export interface EscrowDeps {
   log: Logger;
 }
 
-// The SDK's uint256: past 2^256 - 1 is a 400 here, not an ABI-encoder failure (503) later.
-const uint = jsonUint256;
 const actionNames = Object.keys(ESCROW_ACTIONS) as [EscrowActionName, ...EscrowActionName[]];
 const submissionSchema = z.strictObject({
   action: z.strictObject({
     signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address"),
     action: z.enum(actionNames),
     escrowId: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x and 64 hex digits"),
-    buyerAmount: uint.optional(),
-    merchantAmount: uint.optional(),
-    nonce: uint,
-    deadline: uint,
+    buyerAmount: jsonUint256.optional(),
+    merchantAmount: jsonUint256.optional(),
+    // The SDK's uint256: past 2^256 - 1 is a 400 here, not an ABI-encoder failure (503) later.
+    nonce: jsonUint256,
+    deadline: jsonUint256,
   }),
   signature: z.string().regex(/^0x([0-9a-fA-F]{2}){1,2048}$/, "must be 0x-hex bytes"),
 });
